@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh clone: `make run` and `make test`.
+# Both create .venv themselves and install only the pinned versions of the lock files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+APP := $(BIN)/smartap-erp
+
+.PHONY: run test test-slow lint typecheck lock install install-dev clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps re-install only when a lock file or pyproject.toml changes.
+$(VENV)/.runtime-installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements.lock
+	$(PIP) install --no-build-isolation --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements-dev.lock
+	$(PIP) install --no-build-isolation --no-deps -e .
+	touch $@ $(VENV)/.runtime-installed
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+run: install
+	$(APP) db upgrade
+	$(APP) about
+
+test: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+test-slow: install-dev
+	$(BIN)/pytest -m slow
+
+lint: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+# Regenerate the lock files (needs network access to PyPI).
+lock: install-dev
+	$(PIP) install uv==0.13.9
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 --generate-hashes -c requirements.lock -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
