@@ -5,8 +5,9 @@ It serialises to JSON and back without loss (`to_json` / `from_json`); `data` ho
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from smartap_erp.domain.enums import ERPEntity, SyncStatus
 from smartap_erp.domain.types import UTCDateTime

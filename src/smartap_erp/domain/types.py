@@ -16,7 +16,7 @@ from smartap_erp.domain.money import check_currency
 
 def _to_decimal(value: Any) -> Decimal:
     """Accept Decimal, int or a decimal string; refuse float (it cannot hold cents exactly) and bool."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError(
             f"expected a Decimal or a decimal string for money, got {type(value).__name__} {value!r}"
         )

@@ -1,0 +1,59 @@
+"""The `smartap-erp` command line (Typer + Rich): the app, its sub-commands and the error boundary.
+
+`main()` turns any deliberate `SmartAPError` into one line on stderr and its exit code (1 failure,
+2 bad usage or configuration); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.logging import RichHandler
+
+from smartap_erp import __version__
+from smartap_erp.cli import db, keys
+from smartap_erp.cli.about import about
+from smartap_erp.cli.output import error_console
+from smartap_erp.errors import SmartAPError
+
+app = typer.Typer(
+    name="smartap-erp",
+    help="SmartAP ERP Connectors: sync vendors, purchase orders, bills and payments with your ERP.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.command()(about)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"smartap-erp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=error_console, show_path=False, show_time=False)],
+        force=True,
+    )
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def main() -> None:
+    try:
+        app()  # standalone: click handles usage errors (exit 2) and typer.Exit itself
+    except SmartAPError as exc:
+        error_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None

@@ -1,0 +1,76 @@
+"""Storing ERP connections and their encrypted credentials: create, read, compare-and-swap update,
+and key rotation over every stored connection. Keyword-only functions, no business rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartap_erp.db.models import ERPConnection
+from smartap_erp.db.vault import Credentials, CredentialVault
+from smartap_erp.domain.enums import ERPSystem
+
+
+async def create_connection(
+    session: AsyncSession,
+    *,
+    vault: CredentialVault,
+    name: str,
+    system_type: ERPSystem,
+    credentials: Mapping[str, Any],
+    **fields: Any,
+) -> ERPConnection:
+    """Add a connection with its credentials encrypted; the caller commits."""
+    connection = ERPConnection(
+        name=name, system_type=system_type, credentials=vault.encrypt(credentials), **fields
+    )
+    session.add(connection)
+    await session.flush()
+    return connection
+
+
+def read_credentials(connection: ERPConnection, *, vault: CredentialVault) -> Credentials:
+    return vault.decrypt(connection.credentials, owner=_owner(connection))
+
+
+async def replace_credentials(
+    session: AsyncSession,
+    *,
+    vault: CredentialVault,
+    connection_id: uuid.UUID,
+    expected_version: int,
+    credentials: Mapping[str, Any],
+) -> bool:
+    """Store new credentials only if nobody else did since `expected_version` was read.
+
+    Returns False when another worker won the race (its rotated token is the one to use): the
+    caller re-reads instead of overwriting a newer refresh token with an older one.
+    """
+    result = await session.execute(
+        update(ERPConnection)
+        .where(ERPConnection.id == connection_id, ERPConnection.credentials_version == expected_version)
+        .values(credentials=vault.encrypt(credentials), credentials_version=expected_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def rotate_all_credentials(session: AsyncSession, *, vault: CredentialVault) -> int:
+    """Re-encrypt every stored credential under the newest key, in the caller's transaction."""
+    query = select(ERPConnection).order_by(ERPConnection.created_at)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    connections = (await session.scalars(query)).all()
+    for connection in connections:
+        connection.credentials = vault.rotate(connection.credentials, owner=_owner(connection))
+    await session.flush()
+    return len(connections)
+
+
+def _owner(connection: ERPConnection) -> str:
+    return f"the credentials of connection {connection.name!r} ({connection.id})"

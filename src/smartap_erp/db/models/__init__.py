@@ -1,0 +1,31 @@
+"""All tables, importable from one place so Alembic sees the whole metadata."""
+
+from smartap_erp.db.base import Base
+from smartap_erp.db.models.erp import (
+    ERPConflict,
+    ERPConnection,
+    ERPFieldMapping,
+    ERPInvoiceMapping,
+    ERPPurchaseOrderMapping,
+    ERPSyncCursor,
+    ERPSyncLog,
+    ERPVendorMapping,
+)
+from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
+
+__all__ = [
+    "Base",
+    "ERPConflict",
+    "ERPConnection",
+    "ERPFieldMapping",
+    "ERPInvoiceMapping",
+    "ERPPurchaseOrderMapping",
+    "ERPSyncCursor",
+    "ERPSyncLog",
+    "ERPVendorMapping",
+    "Invoice",
+    "InvoiceLine",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "Vendor",
+]

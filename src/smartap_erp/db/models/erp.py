@@ -1,0 +1,202 @@
+"""The ERP side: the seed's five tables (connections, sync logs, field mappings, vendor and invoice
+mappings) with every column it lists, plus what sync needs: cursors, the conflict review queue and
+purchase-order mappings.
+
+`ERPConnection.credentials` holds ciphertext only (see `smartap_erp.db.vault`); nothing here ever
+decrypts it, and no repr shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from smartap_erp.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
+from smartap_erp.domain.enums import (
+    ConflictStatus,
+    ConnectionStatus,
+    ERPEntity,
+    ERPSystem,
+    PaymentStatus,
+    SyncDirection,
+    SyncStatus,
+)
+
+_CONNECTION_FK = "erp_connections.id"
+
+
+class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "erp_connections"
+
+    name: Mapped[str] = mapped_column(String(255))
+    system_type: Mapped[ERPSystem] = mapped_column(str_enum(ERPSystem, "erp_system"))
+    status: Mapped[ConnectionStatus] = mapped_column(
+        str_enum(ConnectionStatus, "connection_status"), default=ConnectionStatus.PENDING
+    )
+    # Fernet ciphertext of the JSON credentials; bumped version on every write (token rotation CAS).
+    credentials: Mapped[bytes] = mapped_column(LargeBinary)
+    credentials_version: Mapped[int] = mapped_column(default=1)
+    tenant_id: Mapped[str | None] = mapped_column(String(255))
+    company_db: Mapped[str | None] = mapped_column(String(255))
+    api_url: Mapped[str | None] = mapped_column(String(2048))
+    last_connected_at: Mapped[dt.datetime | None]
+    last_sync_at: Mapped[dt.datetime | None]
+    connection_error: Mapped[str | None] = mapped_column(Text)
+    auto_sync_enabled: Mapped[bool] = mapped_column(default=True)
+    sync_interval_minutes: Mapped[int] = mapped_column(default=60)
+    created_by: Mapped[str | None] = mapped_column(String(255))
+
+    sync_logs: Mapped[list[ERPSyncLog]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", passive_deletes=True
+    )
+    field_mappings: Mapped[list[ERPFieldMapping]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"ERPConnection(id={self.id!s}, name={self.name!r}, system_type={self.system_type!s})"
+
+
+class ERPSyncLog(UUIDPrimaryKey, Base):
+    __tablename__ = "erp_sync_logs"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
+    )
+    entity_type: Mapped[ERPEntity] = mapped_column(str_enum(ERPEntity, "sync_log_entity"))
+    sync_direction: Mapped[SyncDirection] = mapped_column(str_enum(SyncDirection, "sync_direction"))
+    status: Mapped[SyncStatus] = mapped_column(
+        str_enum(SyncStatus, "sync_status"), default=SyncStatus.PENDING
+    )
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[dt.datetime | None]
+    duration_seconds: Mapped[int | None]
+    total_count: Mapped[int] = mapped_column(default=0)
+    success_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    sync_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    triggered_by: Mapped[str] = mapped_column(String(255), default="system")
+
+    connection: Mapped[ERPConnection] = relationship(back_populates="sync_logs")
+
+
+class ERPFieldMapping(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "erp_field_mappings"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
+    )
+    entity_type: Mapped[ERPEntity] = mapped_column(str_enum(ERPEntity, "field_mapping_entity"))
+    smartap_field: Mapped[str] = mapped_column(String(255))
+    erp_field: Mapped[str] = mapped_column(String(255))
+    transformation_rule: Mapped[str | None] = mapped_column(Text)
+    default_value: Mapped[str | None] = mapped_column(String(1024))
+    is_required: Mapped[bool] = mapped_column(default=False)
+    validation_regex: Mapped[str | None] = mapped_column(String(1024))
+    description: Mapped[str | None] = mapped_column(Text)
+
+    connection: Mapped[ERPConnection] = relationship(back_populates="field_mappings")
+
+
+class ERPVendorMapping(UUIDPrimaryKey, Timestamps, Base):
+    """One SmartAP vendor <-> one ERP vendor, per connection, in both directions."""
+
+    __tablename__ = "erp_vendor_mappings"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "smartap_vendor_id"),
+        UniqueConstraint("connection_id", "erp_vendor_id"),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+    smartap_vendor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("vendors.id", ondelete="CASCADE"), index=True
+    )
+    erp_vendor_id: Mapped[str] = mapped_column(String(255))
+    erp_vendor_name: Mapped[str | None] = mapped_column(String(255))
+    first_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sync_count: Mapped[int] = mapped_column(default=1)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class ERPInvoiceMapping(UUIDPrimaryKey, Timestamps, Base):
+    """An exported invoice: which ERP bill it became and how much of it is paid."""
+
+    __tablename__ = "erp_invoice_mappings"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "smartap_invoice_id"),
+        UniqueConstraint("connection_id", "erp_invoice_id"),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+    smartap_invoice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    erp_invoice_id: Mapped[str] = mapped_column(String(255))
+    erp_invoice_number: Mapped[str | None] = mapped_column(String(255))
+    exported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    exported_by: Mapped[str | None] = mapped_column(String(255))
+    payment_status: Mapped[PaymentStatus] = mapped_column(
+        str_enum(PaymentStatus, "payment_status"), default=PaymentStatus.UNPAID
+    )
+    payment_synced_at: Mapped[dt.datetime | None]
+    payment_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # minor units (cents)
+    payment_currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class ERPPurchaseOrderMapping(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "erp_po_mappings"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "smartap_po_id"),
+        UniqueConstraint("connection_id", "erp_po_id"),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+    smartap_po_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True
+    )
+    erp_po_id: Mapped[str] = mapped_column(String(255))
+    erp_po_number: Mapped[str | None] = mapped_column(String(255))
+    first_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sync_count: Mapped[int] = mapped_column(default=1)
+
+
+class ERPSyncCursor(UUIDPrimaryKey, Timestamps, Base):
+    """Where the next incremental read of one entity starts, per connection."""
+
+    __tablename__ = "erp_sync_cursors"
+    __table_args__ = (UniqueConstraint("connection_id", "entity_type"),)
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+    entity_type: Mapped[ERPEntity] = mapped_column(str_enum(ERPEntity, "cursor_entity"))
+    cursor_time: Mapped[dt.datetime | None] = mapped_column(doc="ERP change time already fully imported")
+    cursor_value: Mapped[str | None] = mapped_column(String(1024), doc="opaque ERP cursor, if any")
+    last_full_sync_at: Mapped[dt.datetime | None]
+
+
+class ERPConflict(UUIDPrimaryKey, Timestamps, Base):
+    """A record changed on both sides since the last sync, waiting for a person to choose."""
+
+    __tablename__ = "erp_conflicts"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
+    )
+    entity_type: Mapped[ERPEntity] = mapped_column(str_enum(ERPEntity, "conflict_entity"))
+    smartap_record_id: Mapped[uuid.UUID | None]
+    erp_record_id: Mapped[str] = mapped_column(String(255))
+    smartap_version: Mapped[dict[str, Any]] = mapped_column(JSON)
+    erp_version: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[ConflictStatus] = mapped_column(
+        str_enum(ConflictStatus, "conflict_status"), default=ConflictStatus.OPEN, index=True
+    )
+    resolution: Mapped[str | None] = mapped_column(String(32), doc="smartap | erp, once resolved")
+    resolved_by: Mapped[str | None] = mapped_column(String(255))
+    resolved_at: Mapped[dt.datetime | None]
