@@ -1,0 +1,277 @@
+"""Pure translations between QuickBooks Online JSON (facts §1.5) and the standard models. No I/O.
+
+Amounts arrive as JSON numbers; the connector parses responses with `parse_float=Decimal`, and
+`_money` also accepts ints and strings so nothing here ever goes through binary floats. Outgoing
+amounts are written as JSON numbers that keep every digit (`json_number`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from smartap_erp.domain import (
+    ERPAccount,
+    ERPAddress,
+    ERPInvoice,
+    ERPInvoiceLine,
+    ERPPayment,
+    ERPPaymentStatus,
+    ERPPurchaseOrder,
+    ERPPurchaseOrderLine,
+    ERPTaxCode,
+    ERPVendor,
+    PaymentStatus,
+    PurchaseOrderStatus,
+)
+
+Json = Mapping[str, Any]
+
+# Intuit's data-model docs: DocNumber is at most 21 characters in QBO.
+DOC_NUMBER_MAX_LENGTH = 21
+ACCOUNT_LINE = "AccountBasedExpenseLineDetail"
+ITEM_LINE = "ItemBasedExpenseLineDetail"
+_PO_STATUS = {"Open": PurchaseOrderStatus.OPEN, "Closed": PurchaseOrderStatus.CLOSED}
+
+
+class QuickBooksMappingError(ValueError):
+    """A record that cannot be translated; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | str):
+        return Decimal(value)
+    return Decimal(str(value))  # float from a caller that did not parse with Decimal: shortest repr
+
+
+def json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number with exactly the same digits, or an error if that is impossible."""
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) != value:
+        raise QuickBooksMappingError("amount", f"{value} has more digits than a JSON number can carry")
+    return as_float
+
+
+def parse_qbo_datetime(value: str) -> dt.datetime:
+    """QBO MetaData times are ISO-8601 with the company's offset (facts §1.15.11): normalise to UTC."""
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise QuickBooksMappingError("MetaData.LastUpdatedTime", f"{value!r} has no UTC offset")
+    return parsed.astimezone(dt.UTC)
+
+
+def format_qbo_datetime(value: dt.datetime) -> str:
+    """UTC, second precision, explicit offset: what the query language compares against."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _ref(raw: Json, key: str) -> str | None:
+    ref = raw.get(key)
+    return str(ref["value"]) if isinstance(ref, Mapping) and ref.get("value") is not None else None
+
+
+def _updated_at(raw: Json) -> dt.datetime | None:
+    stamp = (raw.get("MetaData") or {}).get("LastUpdatedTime")
+    return parse_qbo_datetime(stamp) if stamp else None
+
+
+def vendor_from_qbo(raw: Json) -> ERPVendor:
+    address = raw.get("BillAddr") or {}
+    return ERPVendor(
+        external_id=str(raw["Id"]),
+        name=raw.get("DisplayName") or raw.get("CompanyName") or "",
+        email=(raw.get("PrimaryEmailAddr") or {}).get("Address"),
+        phone=(raw.get("PrimaryPhone") or {}).get("FreeFormNumber"),
+        address=ERPAddress(
+            line1=address.get("Line1"),
+            line2=address.get("Line2"),
+            city=address.get("City"),
+            region=address.get("CountrySubDivisionCode"),
+            postal_code=address.get("PostalCode"),
+            country=address.get("Country"),
+        )
+        if address
+        else None,
+        tax_id=raw.get("TaxIdentifier"),
+        payment_terms=(raw.get("TermRef") or {}).get("name") or _ref(raw, "TermRef"),
+        currency=_ref(raw, "CurrencyRef"),
+        is_active=bool(raw.get("Active", True)),
+        updated_at=_updated_at(raw),
+        version=raw.get("SyncToken"),
+    )
+
+
+def _po_line(line: Json) -> ERPPurchaseOrderLine | None:
+    detail_type = line.get("DetailType")
+    if detail_type not in (ACCOUNT_LINE, ITEM_LINE):
+        return None  # SubTotalLineDetail and friends carry no goods
+    detail = line.get(detail_type) or {}
+    return ERPPurchaseOrderLine(
+        line_id=str(line.get("Id", line.get("LineNum", ""))),
+        description=line.get("Description"),
+        quantity=_money(detail.get("Qty", 1)),
+        unit_price=_money(detail["UnitPrice"]) if "UnitPrice" in detail else None,
+        amount=_money(line.get("Amount", 0)),
+        account_code=_ref(detail, "AccountRef"),
+        item_code=_ref(detail, "ItemRef"),
+        tax_code=_ref(detail, "TaxCodeRef"),
+    )
+
+
+def purchase_order_from_qbo(raw: Json, *, home_currency: str) -> ERPPurchaseOrder:
+    status = raw.get("POStatus", "Open")
+    if status not in _PO_STATUS:
+        raise QuickBooksMappingError("POStatus", f"expected Open or Closed, got {status!r}")
+    lines = (_po_line(line) for line in raw.get("Line", []))
+    return ERPPurchaseOrder(
+        external_id=str(raw["Id"]),
+        po_number=raw.get("DocNumber") or str(raw["Id"]),
+        vendor_id=_ref(raw, "VendorRef") or "",
+        total_amount=_money(raw.get("TotalAmt", 0)),
+        currency=_ref(raw, "CurrencyRef") or home_currency,
+        status=_PO_STATUS[status],
+        order_date=dt.date.fromisoformat(raw["TxnDate"]) if raw.get("TxnDate") else None,
+        line_items=tuple(line for line in lines if line is not None),
+        updated_at=_updated_at(raw),
+        version=raw.get("SyncToken"),
+    )
+
+
+def _bill_line(line: ERPInvoiceLine, purchase_order_id: str | None) -> dict[str, Any]:
+    detail: dict[str, Any]
+    if line.item_code:
+        detail_type = ITEM_LINE
+        detail = {"ItemRef": {"value": line.item_code}, "Qty": json_number(line.quantity)}
+        if line.unit_price is not None:
+            detail["UnitPrice"] = json_number(line.unit_price)
+    else:
+        detail_type = ACCOUNT_LINE
+        detail = {"AccountRef": {"value": line.account_code}}
+    if line.tax_code:
+        detail["TaxCodeRef"] = {"value": line.tax_code}
+    body: dict[str, Any] = {
+        "Amount": json_number(line.amount),
+        "DetailType": detail_type,
+        detail_type: detail,
+    }
+    if line.description:
+        body["Description"] = line.description
+    if purchase_order_id and line.po_line_id:
+        # Linking a bill line to its PO line (facts §1.5, community practice; UNCERTAIN in primary docs).
+        body["LinkedTxn"] = [
+            {"TxnId": purchase_order_id, "TxnType": "PurchaseOrder", "TxnLineId": line.po_line_id}
+        ]
+    return body
+
+
+def bill_to_qbo(invoice: ERPInvoice, *, ap_account_id: str | None, home_currency: str) -> dict[str, Any]:
+    """The Bill create body for an approved invoice (facts §1.5, illustrative body)."""
+    if len(invoice.invoice_number) > DOC_NUMBER_MAX_LENGTH:
+        raise QuickBooksMappingError(
+            "invoice_number",
+            f"QuickBooks DocNumber holds at most {DOC_NUMBER_MAX_LENGTH} characters, "
+            f"got {len(invoice.invoice_number)} ({invoice.invoice_number!r})",
+        )
+    body: dict[str, Any] = {
+        "VendorRef": {"value": invoice.vendor_id},
+        "TxnDate": invoice.invoice_date.isoformat(),
+        "DocNumber": invoice.invoice_number,
+        "Line": [_bill_line(line, invoice.purchase_order_id) for line in invoice.line_items],
+    }
+    if ap_account_id:
+        body["APAccountRef"] = {"value": ap_account_id}
+    if invoice.due_date:
+        body["DueDate"] = invoice.due_date.isoformat()
+    if invoice.currency != home_currency:
+        body["CurrencyRef"] = {"value": invoice.currency}
+    if invoice.memo:
+        body["PrivateNote"] = invoice.memo
+    return body
+
+
+def _paid_on_bill(payment: Json, bill_id: str) -> Decimal:
+    """How much of one BillPayment went to this bill: the lines whose LinkedTxn points at it."""
+    total = Decimal(0)
+    for line in payment.get("Line", []):
+        if any(
+            t.get("TxnType") == "Bill" and str(t.get("TxnId")) == bill_id for t in line.get("LinkedTxn", [])
+        ):
+            total += _money(line.get("Amount", 0))
+    return total
+
+
+def payment_status_from_qbo(
+    bill: Json, payments: Iterable[Json], *, home_currency: str, checked_at: dt.datetime
+) -> ERPPaymentStatus:
+    """Status from Bill.Balance, the source of truth (facts §1.6); payments list the detail."""
+    bill_id = str(bill["Id"])
+    currency = _ref(bill, "CurrencyRef") or home_currency
+    total, balance = _money(bill.get("TotalAmt", 0)), _money(bill.get("Balance", 0))
+    applied = [
+        ERPPayment(
+            external_id=str(p["Id"]),
+            amount=_paid_on_bill(p, bill_id),
+            currency=currency,
+            paid_on=dt.date.fromisoformat(p["TxnDate"]),
+            method=p.get("PayType"),
+            reference=p.get("DocNumber"),
+        )
+        for p in payments
+        if p.get("TxnDate") and _paid_on_bill(p, bill_id) > 0
+    ]
+    status = (
+        PaymentStatus.PAID
+        if balance == 0 and total > 0
+        else (PaymentStatus.UNPAID if balance == total else PaymentStatus.PARTIAL)
+    )
+    if bill.get("status") == "Voided":
+        status = PaymentStatus.VOIDED
+    return ERPPaymentStatus(
+        external_invoice_id=bill_id,
+        status=status,
+        currency=currency,
+        total_amount=total,
+        amount_paid=total - balance,
+        amount_due=balance,
+        payments=tuple(applied),
+        last_payment_date=max((p.paid_on for p in applied), default=None),
+        checked_at=checked_at,
+    )
+
+
+def account_from_qbo(raw: Json) -> ERPAccount:
+    return ERPAccount(
+        external_id=str(raw["Id"]),
+        code=raw.get("AcctNum"),
+        name=raw.get("Name", ""),
+        account_type=raw.get("AccountType", ""),
+        is_active=bool(raw.get("Active", True)),
+        currency=_ref(raw, "CurrencyRef"),
+    )
+
+
+def tax_code_from_qbo(raw: Json, rates: Mapping[str, Decimal]) -> ERPTaxCode:
+    """Purchase rate = sum of the TaxRate values its PurchaseTaxRateList references (facts §1.5)."""
+    details = (raw.get("PurchaseTaxRateList") or {}).get("TaxRateDetail", [])
+    known = [
+        rates[str(d["TaxRateRef"]["value"])]
+        for d in details
+        if str(d.get("TaxRateRef", {}).get("value")) in rates
+    ]
+    return ERPTaxCode(
+        external_id=str(raw["Id"]),
+        code=raw.get("Name", str(raw["Id"])),
+        name=raw.get("Description") or raw.get("Name", ""),
+        rate=sum(known, Decimal(0)) if known else None,
+        is_active=bool(raw.get("Active", True)),
+    )

@@ -1,0 +1,1 @@
+"""User-defined field mappings: safe CEL transformation rules, validation regexes, and applying them."""
