@@ -1,0 +1,48 @@
+/**
+ * @NApiVersion 2.1
+ * @NScriptType Restlet
+ * @NModuleScope SameAccount
+ *
+ * SmartAP chart-of-accounts RESTlet (script customscript_smartap_account, deployment
+ * customdeploy_smartap_account). GET ?id=<internal id> returns one account; GET without id returns a
+ * page of accounts ordered by lastmodifieddate then internal id, filtered by `since` and paged by
+ * `offset`/`limit` (docs/netsuite.md). Read-only.
+ */
+define(['N/search', './smartap_lib'], (search, lib) => {
+    // Account search columns: number / name / type are the account search's ids for the record
+    // fields acctnumber / acctname / accttype (facts §4.7 marks the exact ids UNCERTAIN). `type`
+    // returns NetSuite's internal type id (Expense, AcctPay, Bank, ...). currency exists only with
+    // Multiple Currencies.
+    function columns() {
+        const cols = ['number', 'name', 'type', 'isinactive'];
+        if (lib.featureOn('MULTICURRENCY')) {
+            cols.push('currency');
+        }
+        return cols;
+    }
+
+    function toAccount(row) {
+        const hasCurrency = row.columns.some((c) => c.name === 'currency');
+        return {
+            id: String(row.id),
+            acctNumber: lib.text(row.getValue('number')),
+            acctName: lib.text(row.getValue('name')),
+            acctType: lib.text(row.getValue('type')),
+            isInactive: lib.bool(row.getValue('isinactive')),
+            currency: hasCurrency ? lib.rowRef(row, 'currency') : null,
+            lastModifiedDate: lib.isoDateTime(row.getValue('lastmodifieddate')),
+        };
+    }
+
+    const spec = {
+        type: search.Type.ACCOUNT,
+        label: 'account',
+        baseFilters: () => [],
+        columns,
+        buildItems: (rows) => rows.map(toAccount),
+    };
+
+    return {
+        get: (params) => lib.handleGet(spec, params),
+    };
+});

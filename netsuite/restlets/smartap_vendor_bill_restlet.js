@@ -1,0 +1,125 @@
+/**
+ * @NApiVersion 2.1
+ * @NScriptType Restlet
+ * @NModuleScope SameAccount
+ *
+ * SmartAP vendor bills RESTlet (script customscript_smartap_bill, deployment customdeploy_smartap_bill).
+ * GET ?id=<internal id> or ?externalId=<value> returns one bill with its lines and the vendor payments
+ * applied to it; GET without either returns a page ordered by lastmodifieddate then internal id,
+ * filtered by `since`, paged by `offset`/`limit`. POST creates a bill, idempotent by externalId: an
+ * existing bill with that externalId is returned with "created": false and nothing is written
+ * (docs/netsuite.md has both shapes). No put/delete entry points.
+ */
+define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib', './smartap_bill_input', './smartap_bill_writer'],
+    (search, record, lib, txn, billInput, billWriter) => {
+        function toBill(rec, payments) {
+            const head = txn.header(rec);
+            const paid = lib.sumMoney(payments.map((p) => p.amount));
+            // amountpaid / amountremaining are vendor bill header fields (facts §4.7); where the record
+            // does not expose them they follow from the payments found (vendor credits applied to the
+            // bill are then not counted: UNCERTAIN which accounts lack the fields).
+            const amountPaid = lib.num(rec.getValue({ fieldId: 'amountpaid' }));
+            const amountRemaining = lib.num(rec.getValue({ fieldId: 'amountremaining' }));
+            const paidValue = amountPaid === null ? paid : amountPaid;
+            const remaining = amountRemaining === null ? lib.subtractMoney(head.total || 0, paidValue) : amountRemaining;
+            return {
+                id: head.id,
+                externalId: lib.text(rec.getValue({ fieldId: 'externalid' })),
+                tranId: head.tranId,
+                entity: head.entity,
+                tranDate: head.tranDate,
+                dueDate: lib.isoDate(rec.getValue({ fieldId: 'duedate' })),
+                status: head.status,
+                statusRef: txn.standardBillStatus(head.status),
+                currency: head.currency,
+                subsidiary: head.subsidiary,
+                memo: head.memo,
+                total: head.total,
+                amountPaid: paidValue,
+                amountRemaining: remaining,
+                createdFrom: lib.recordRef(rec, 'createdfrom'),
+                lastModifiedDate: head.lastModifiedDate,
+                lines: txn.readLines(rec),
+                payments,
+            };
+        }
+
+        /** 10 units per bill, then one payment search for the page (PAYMENT_SEARCH_UNITS). */
+        function buildBills(rows) {
+            const records = txn.loadRows(record.Type.VENDOR_BILL, rows, txn.PAYMENT_SEARCH_UNITS);
+            const payments = txn.paymentsByBill(records.map((rec) => String(rec.id)));
+            return records.map((rec) => toBill(rec, payments[String(rec.id)]));
+        }
+
+        const spec = {
+            type: search.Type.VENDOR_BILL,
+            label: 'vendor bill',
+            baseFilters: () => [['mainline', search.Operator.IS, 'T']],
+            columns: () => [],
+            buildItems: buildBills,
+        };
+
+        function externalIdCondition(externalId) {
+            return ['externalid', search.Operator.ANYOF, [externalId]];
+        }
+
+        function getByExternalId(externalId) {
+            return lib.getOne(spec, [externalIdCondition(externalId)],
+                `vendor bill with externalId "${externalId}" not found`);
+        }
+
+        /** The internal id of the bill with this externalId, or null (10 units). */
+        function findIdByExternalId(externalId) {
+            const rows = search.create({
+                type: search.Type.VENDOR_BILL,
+                filters: lib.allOf([spec.baseFilters()[0], externalIdCondition(externalId)]),
+                columns: ['internalid'],
+            }).run().getRange({ start: 0, end: 1 });
+            return rows.length === 0 ? null : String(rows[0].id);
+        }
+
+        function get(params) {
+            const p = params || {};
+            const hasId = !lib.isEmpty(p.id);
+            const hasExternalId = !lib.isEmpty(p.externalId);
+            if (hasId && hasExternalId) {
+                lib.fail('INVALID_PARAMETER', 'use either id or externalId, not both');
+            }
+            if (hasExternalId) {
+                return getByExternalId(String(p.externalId));
+            }
+            return lib.handleGet(spec, p);
+        }
+
+        function answer(id, created) {
+            const bill = lib.getById(spec, id);
+            return { id: bill.id, tranId: bill.tranId, externalId: bill.externalId, created, bill };
+        }
+
+        /**
+         * Creates a vendor bill unless one with the same externalId exists. Units: lookup 10, create or
+         * transform 10, save 20, read back about 55.
+         */
+        function post(body) {
+            const input = billInput.parse(body);
+            const existing = findIdByExternalId(input.externalId);
+            if (existing) {
+                return answer(existing, false);
+            }
+            let id;
+            try {
+                id = billWriter.create(input);
+            } catch (e) {
+                // NetSuite keeps externalId unique per record type, so a concurrent request with the
+                // same externalId makes this save fail; that request's bill is the answer.
+                const raced = findIdByExternalId(input.externalId);
+                if (raced) {
+                    return answer(raced, false);
+                }
+                throw e;
+            }
+            return answer(id, true);
+        }
+
+        return { get, post };
+    });
