@@ -1,0 +1,85 @@
+"""The published limits and retry quirks of each ERP, written as data for the HTTP toolkit.
+
+Rate limits are keyed the way each ERP counts them (facts §6 "Limiter keys"): QuickBooks per realm,
+Xero per tenant plus app-wide per client id, NetSuite per account, SAP per server and company
+database. Retry policies add each ERP's own signals to the default (429, 408, 5xx). The connectors
+(`connectors/<erp>/`) use these; nothing in `smartap_erp.http` knows the numbers.
+"""
+
+from __future__ import annotations
+
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.http.ratelimit import HeaderQuota, RateLimitPolicy, Window
+from smartap_erp.http.retry import RetryPolicy, RetrySignal
+
+# QuickBooks Online, facts §1.12: 500 requests/min per realm, 10/s and 10 concurrent per realm+app.
+QUICKBOOKS_LIMITS = RateLimitPolicy(
+    windows=(Window(500, 60.0, name="minute"), Window(10, 1.0, name="second")),
+    concurrency=10,
+)
+
+# Xero, facts §2.10: per tenant 60/min, 5,000/day, 5 concurrent; remaining counts in headers; a 429
+# names the breached limit in X-Rate-Limit-Problem ("minute", "day"). The day is not waited out.
+XERO_TENANT_LIMITS = RateLimitPolicy(
+    windows=(Window(60, 60.0, name="minute"), Window(5000, 86_400.0, name="day", when_full="raise")),
+    concurrency=5,
+    header_quotas=(
+        HeaderQuota("X-MinLimit-Remaining", "minute", problem=("X-Rate-Limit-Problem", "minute")),
+        HeaderQuota("X-DayLimit-Remaining", "day", problem=("X-Rate-Limit-Problem", "day")),
+    ),
+)
+# Xero app-wide: 10,000/min across all tenants. The X-Rate-Limit-Problem value for this limit is
+# UNCERTAIN (facts §2.10), so only the remaining-count header is used.
+XERO_APP_LIMITS = RateLimitPolicy(
+    windows=(Window(10_000, 60.0, name="app-minute"),),
+    header_quotas=(HeaderQuota("X-AppMinLimit-Remaining", "app-minute"),),
+)
+
+# NetSuite, facts §4.4: no per-minute quota; account-wide concurrency shared with every other
+# integration (5 on the lowest tier). We take 2 by default (reliability-performance §A2).
+NETSUITE_DEFAULT_CONCURRENCY = 2
+
+# SAP Business One, facts §3.10: no published limit; keep concurrency low per company database.
+SAP_LIMITS = RateLimitPolicy(concurrency=4)
+
+RETRY_POLICIES: dict[ERPSystem, RetryPolicy] = {
+    # facts §1.12: after a 429 (ThrottleExceeded 003001) Intuit asks for a 60 s wait.
+    ERPSystem.QUICKBOOKS: RetryPolicy(
+        signals=(RetrySignal(429, "QuickBooks throttle: Intuit asks for 60 s", wait=60.0),),
+    ),
+    # facts §2.10: a daily-limit 429 will not clear within a request; the limiter parks the tenant.
+    ERPSystem.XERO: RetryPolicy(
+        signals=(
+            RetrySignal(429, "Xero daily limit spent", header=("X-Rate-Limit-Problem", "day"), retry=False),
+        ),
+    ),
+    # facts §4.4: RESTlets signal the account concurrency limit with HTTP 400, not 429.
+    ERPSystem.NETSUITE: RetryPolicy(
+        signals=(
+            RetrySignal(
+                400,
+                "NetSuite concurrency limit (SSS_REQUEST_LIMIT_EXCEEDED)",
+                body_contains="SSS_REQUEST_LIMIT_EXCEEDED",
+            ),
+        ),
+    ),
+    ERPSystem.SAP: RetryPolicy(),
+}
+
+
+def quickbooks_limits(realm_id: str) -> list[tuple[str, RateLimitPolicy]]:
+    return [(f"quickbooks:realm:{realm_id}", QUICKBOOKS_LIMITS)]
+
+
+def xero_limits(tenant_id: str, client_id: str) -> list[tuple[str, RateLimitPolicy]]:
+    return [(f"xero:tenant:{tenant_id}", XERO_TENANT_LIMITS), (f"xero:app:{client_id}", XERO_APP_LIMITS)]
+
+
+def netsuite_limits(
+    account_id: str, concurrency: int = NETSUITE_DEFAULT_CONCURRENCY
+) -> list[tuple[str, RateLimitPolicy]]:
+    return [(f"netsuite:account:{account_id.lower()}", RateLimitPolicy(concurrency=concurrency))]
+
+
+def sap_limits(server: str, company_db: str) -> list[tuple[str, RateLimitPolicy]]:
+    return [(f"sap:{server.lower()}:{company_db}", SAP_LIMITS)]

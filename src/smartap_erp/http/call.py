@@ -1,0 +1,119 @@
+"""`Call`: one HTTP call as plain, immutable data, plus the request extensions the layers share.
+
+Connectors and paginators build `Call`s; `send_call` turns one into a request on the connector's client.
+Extensions are how the layers talk without knowing each other: `idempotent` (this write may be sent
+twice, so the retry loop may replay it), resend hooks (run by the retry loop before every replay, e.g.
+to re-sign an OAuth 1.0a request with a fresh nonce, or to take another rate-limit slot) and
+`skip_rate_limit` (token endpoints are not metered by the ERP's API limits). `read_json` parses a
+body with decimals as `Decimal`.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+IDEMPOTENT = "idempotent"
+RESEND_HOOKS = "smartap.resend_hooks"
+SKIP_RATE_LIMIT = "smartap.skip_rate_limit"
+
+ResendHook = Callable[[httpx.Request], Awaitable[None]]
+Pairs = tuple[tuple[str, str], ...]
+
+
+def _pairs(values: Mapping[str, object] | None) -> Pairs:
+    return tuple((str(k), str(v)) for k, v in (values or {}).items())
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An HTTP call as data. `url` is a path relative to the client's base URL, or absolute."""
+
+    method: str
+    url: str
+    params: Pairs = ()
+    headers: Pairs = ()
+    json: Any = None
+    content: str | bytes | None = None
+    idempotent: bool = False
+
+    @classmethod
+    def get(
+        cls, url: str, params: Mapping[str, object] | None = None, headers: Mapping[str, str] | None = None
+    ) -> Call:
+        return cls("GET", url, params=_pairs(params), headers=_pairs(headers))
+
+    def param(self, name: str) -> str | None:
+        """The last value of query parameter `name`, or None."""
+        found = [value for key, value in self.params if key == name]
+        return found[-1] if found else None
+
+    def with_params(self, changes: Mapping[str, object]) -> Call:
+        """A copy with these query parameters set: an existing one changes in place, a new one is added."""
+        pending = dict(_pairs(changes))
+        updated: list[tuple[str, str]] = []
+        for name, value in self.params:
+            if name in pending:
+                updated.append((name, pending.pop(name)))
+            elif name not in changes:  # a repeated parameter being set collapses to one
+                updated.append((name, value))
+        return replace(self, params=(*updated, *pending.items()))
+
+    def with_headers(self, changes: Mapping[str, str]) -> Call:
+        lowered = {name.lower() for name in changes}
+        kept = tuple((k, v) for k, v in self.headers if k.lower() not in lowered)
+        return replace(self, headers=kept + _pairs(changes))
+
+    def key(self) -> str:
+        """A stable identity of the call, used by the paging loop to spot a repeated request."""
+        body = self.content if self.content is not None else self.json
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        return jsonlib.dumps(
+            [self.method.upper(), self.url, sorted(self.params), body], sort_keys=True, default=str
+        )
+
+    def build(self, client: httpx.AsyncClient) -> httpx.Request:
+        return client.build_request(
+            self.method,
+            self.url,
+            params=list(self.params) or None,
+            headers=list(self.headers) or None,
+            json=self.json,
+            content=self.content,
+            extensions={IDEMPOTENT: True} if self.idempotent else None,
+        )
+
+
+async def send_call(client: httpx.AsyncClient, call: Call) -> httpx.Response:
+    """Send one call through the client's full stack (auth, rate limit, retry) and read the body."""
+    return await client.send(call.build(client))
+
+
+def read_json(response: httpx.Response) -> Any:
+    """The body as JSON with every non-integer number as `Decimal` (money never passes through float).
+    None for an empty body; ValueError if it is not JSON."""
+    if not response.content:
+        return None
+    return jsonlib.loads(response.content, parse_float=Decimal)
+
+
+def is_idempotent(request: httpx.Request) -> bool:
+    return bool(request.extensions.get(IDEMPOTENT))
+
+
+def add_resend_hook(request: httpx.Request, hook: ResendHook) -> None:
+    """Ask the retry loop to run `hook(request)` before it sends this request again."""
+    hooks: list[ResendHook] = request.extensions.setdefault(RESEND_HOOKS, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+async def run_resend_hooks(request: httpx.Request) -> None:
+    for hook in list(request.extensions.get(RESEND_HOOKS, ())):
+        await hook(request)

@@ -1,0 +1,265 @@
+"""Pagination: small frozen strategies and the one paging loop that owns the guards.
+
+A strategy answers one question: given the page just read (the call, its absolute URL, the parsed
+body and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, facts
+§2.3), `QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text,
+1-based, facts §1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6),
+`NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4) and `LinkRel` (NetSuite
+`links[rel=next]`). `iter_pages` is an async iterator holding one page in memory at a time; bodies
+are parsed with decimals as `Decimal`. It stops on an empty page and raises `PaginationError` on a
+repeated request, a page identical to the one before (an ERP ignoring the paging parameter) or more
+than `max_pages` pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+from urllib.parse import urljoin
+
+import httpx
+
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.errors import ERPProtocolError, PaginationError
+from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.redact import redact_url
+
+DEFAULT_MAX_PAGES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page as read: its 1-based number, the call made, the absolute URL, body and records."""
+
+    number: int
+    call: Call
+    url: str
+    body: Any
+    records: list[Any]
+
+
+class Paginator(Protocol):
+    def first(self, call: Call) -> Call: ...
+
+    def next(self, page: Page) -> Call | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SinglePage:
+    """The whole collection in one response (Xero Accounts and TaxRates, facts §2.3)."""
+
+    def first(self, call: Call) -> Call:
+        return call
+
+    def next(self, page: Page) -> Call | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PageNumber:
+    """`?page=1,2,3…&pageSize=N`; a page shorter than `size` is the last one."""
+
+    size: int = 100
+    page_param: str = "page"
+    size_param: str | None = "pageSize"
+    start: int = 1
+
+    def first(self, call: Call) -> Call:
+        params: dict[str, object] = {self.page_param: self.start}
+        if self.size_param:
+            params[self.size_param] = self.size
+        return call.with_params(params)
+
+    def next(self, page: Page) -> Call | None:
+        if len(page.records) < self.size:
+            return None
+        current = int(page.call.param(self.page_param) or self.start)
+        return page.call.with_params({self.page_param: current + 1})
+
+
+_START = re.compile(r"\s+STARTPOSITION\s+\d+", re.IGNORECASE)
+_MAX = re.compile(r"\s+MAXRESULTS\s+\d+", re.IGNORECASE)
+_START_VALUE = re.compile(r"STARTPOSITION\s+(\d+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryStartPosition:
+    """A start position inside a query statement: `… STARTPOSITION 1 MAXRESULTS 1000` (1-based).
+
+    The statement travels in query parameter `param` (GET) or as the text body (POST
+    `application/text`); QuickBooks accepts both (facts §1.1). Fewer rows than `size` ends the walk.
+    """
+
+    size: int = 1000
+    param: str = "query"
+
+    def first(self, call: Call) -> Call:
+        return self._with_start(call, 1)
+
+    def next(self, page: Page) -> Call | None:
+        if len(page.records) < self.size:
+            return None
+        match = _START_VALUE.search(self._statement(page.call))
+        current = int(match.group(1)) if match else 1
+        return self._with_start(page.call, current + self.size)
+
+    def _statement(self, call: Call) -> str:
+        in_param = call.param(self.param)
+        if in_param is not None:
+            return in_param
+        if isinstance(call.content, str):
+            return call.content
+        raise ValueError(f"QueryStartPosition: no query statement in parameter {self.param!r} or body")
+
+    def _with_start(self, call: Call, start: int) -> Call:
+        bare = _MAX.sub("", _START.sub("", self._statement(call))).rstrip()
+        statement = f"{bare} STARTPOSITION {start} MAXRESULTS {self.size}"
+        if call.param(self.param) is not None:
+            return call.with_params({self.param: statement})
+        return replace(call, content=statement)
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetLimit:
+    """`?offset=&limit=` with a boolean `hasMore` in the body (NetSuite REST and SuiteQL)."""
+
+    limit: int = 1000
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    has_more_key: str = "hasMore"
+
+    def first(self, call: Call) -> Call:
+        return call.with_params({self.offset_param: 0, self.limit_param: self.limit})
+
+    def next(self, page: Page) -> Call | None:
+        body = page.body if isinstance(page.body, dict) else {}
+        more = body.get(self.has_more_key)
+        if more is None:  # no flag: a short page is the last one
+            more = len(page.records) >= self.limit
+        if not more:
+            return None
+        offset = int(page.call.param(self.offset_param) or 0)
+        return page.call.with_params({self.offset_param: offset + self.limit})
+
+
+def _follow(page: Page, link: object) -> Call | None:
+    """A GET of `link` resolved against the URL just read (absolute, server-relative or bare)."""
+    if not isinstance(link, str) or not link:
+        return None
+    return Call("GET", urljoin(page.url, link), headers=page.call.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class NextLink:
+    """Follow the link in the body: OData v3 `odata.nextLink` or v4 `@odata.nextLink` (SAP, facts §3.4)."""
+
+    keys: tuple[str, ...] = ("odata.nextLink", "@odata.nextLink")
+
+    def first(self, call: Call) -> Call:
+        return call
+
+    def next(self, page: Page) -> Call | None:
+        body = page.body if isinstance(page.body, dict) else {}
+        return _follow(page, next((body[k] for k in self.keys if body.get(k)), None))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRel:
+    """Follow `links: [{"rel": "next", "href": …}]` in the body (NetSuite collections, facts §4.5)."""
+
+    rel: str = "next"
+    links_key: str = "links"
+
+    def first(self, call: Call) -> Call:
+        return call
+
+    def next(self, page: Page) -> Call | None:
+        body = page.body if isinstance(page.body, dict) else {}
+        links = body.get(self.links_key)
+        if not isinstance(links, list):
+            return None
+        hrefs = [ln.get("href") for ln in links if isinstance(ln, dict) and ln.get("rel") == self.rel]
+        return _follow(page, hrefs[0] if hrefs else None)
+
+
+Send = Callable[[Call], Awaitable[httpx.Response]]
+Records = Callable[[Any], list[Any]]
+
+
+async def iter_pages(
+    send: Send,
+    call: Call,
+    paginator: Paginator,
+    records: Records,
+    *,
+    erp: ERPSystem,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    stop_on_empty: bool = True,
+) -> AsyncIterator[Page]:
+    """The one paging loop. `send` sends a call and raises on an error status; `records` pulls the
+    list of records out of a parsed body."""
+    current = paginator.first(call)
+    seen: set[str] = set()
+    previous: str | None = None
+    for number in range(1, max_pages + 1):
+        if current.key() in seen:
+            raise _loop_error("the paginator asked for a page it already read", current, erp)
+        seen.add(current.key())
+        response = await send(current)
+        url = str(response.request.url)
+        if _sent_key(response.request) in seen:  # same URL reached by another route (relative vs absolute)
+            raise _loop_error("the paginator asked for a page it already read", current, erp, url)
+        seen.add(_sent_key(response.request))
+        body = _parse(response, erp)
+        rows = _records(records, body, url, erp)
+        digest = _digest(rows)
+        if digest is not None and digest == previous:
+            raise _loop_error(f"page {number} repeats page {number - 1}", current, erp, url)
+        previous = digest
+        page = Page(number, current, url, body, rows)
+        yield page
+        following = None if (stop_on_empty and not rows) else paginator.next(page)
+        if following is None:
+            return
+        current = following
+    raise _loop_error(f"gave up after {max_pages} pages (max_pages)", current, erp)
+
+
+def _sent_key(request: httpx.Request) -> str:
+    return f"{request.method} {request.url} {hashlib.sha256(request.content).hexdigest()}"
+
+
+def _parse(response: httpx.Response, erp: ERPSystem) -> Any:
+    try:
+        return read_json(response)
+    except ValueError:
+        raise ERPProtocolError(
+            "a page was not JSON", erp=erp, url=str(response.request.url), status=response.status_code
+        ) from None
+
+
+def _records(records: Records, body: Any, url: str, erp: ERPSystem) -> list[Any]:
+    try:
+        rows = records(body)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ERPProtocolError(
+            f"unexpected page shape ({type(exc).__name__}: {exc})", erp=erp, url=url
+        ) from None
+    return list(rows or [])
+
+
+def _digest(rows: list[Any]) -> str | None:
+    if not rows:
+        return None
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _loop_error(what: str, call: Call, erp: ERPSystem, url: str | None = None) -> PaginationError:
+    where = url or call.url
+    params = "&".join(f"{k}={v}" for k, v in call.params)
+    shown = redact_url(f"{where}?{params}" if params and "?" not in where else where)
+    return PaginationError(what, erp=erp, url=shown, method=call.method)
