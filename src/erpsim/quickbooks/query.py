@@ -415,5 +415,8 @@ def run(store: QboStore, query: Query) -> dict[str, Any]:
 def _sort_key(store: QboStore, entity: str, record: dict[str, Any], prop: str) -> tuple[int, Any]:
     value = _comparable(prop, _field(store, entity, record, prop))
     if value is None:
-        return (1, "")
-    return (0, value.lower() if isinstance(value, str) else value)
+        return (2, "")
+    if isinstance(value, str):
+        # Ids mix numbers (already ints) and codes (TaxCode "NON"): numbers first, then text.
+        return (1, value.lower())
+    return (0, value)

@@ -1,7 +1,7 @@
 """Pure translations between QuickBooks Online JSON (facts §1.5) and the standard models. No I/O.
 
 Amounts arrive as JSON numbers; the connector parses responses with `parse_float=Decimal`, and
-`_money` also accepts ints and strings so nothing here ever goes through binary floats. Outgoing
+`money` also accepts ints and strings so nothing here ever goes through binary floats. Outgoing
 amounts are written as JSON numbers that keep every digit (`json_number`).
 """
 
@@ -44,7 +44,7 @@ class QuickBooksMappingError(ValueError):
         self.field = field
 
 
-def _money(value: Any) -> Decimal:
+def money(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int | str):
@@ -119,9 +119,9 @@ def _po_line(line: Json) -> ERPPurchaseOrderLine | None:
     return ERPPurchaseOrderLine(
         line_id=str(line.get("Id", line.get("LineNum", ""))),
         description=line.get("Description"),
-        quantity=_money(detail.get("Qty", 1)),
-        unit_price=_money(detail["UnitPrice"]) if "UnitPrice" in detail else None,
-        amount=_money(line.get("Amount", 0)),
+        quantity=money(detail.get("Qty", 1)),
+        unit_price=money(detail["UnitPrice"]) if "UnitPrice" in detail else None,
+        amount=money(line.get("Amount", 0)),
         account_code=_ref(detail, "AccountRef"),
         item_code=_ref(detail, "ItemRef"),
         tax_code=_ref(detail, "TaxCodeRef"),
@@ -137,7 +137,7 @@ def purchase_order_from_qbo(raw: Json, *, home_currency: str) -> ERPPurchaseOrde
         external_id=str(raw["Id"]),
         po_number=raw.get("DocNumber") or str(raw["Id"]),
         vendor_id=_ref(raw, "VendorRef") or "",
-        total_amount=_money(raw.get("TotalAmt", 0)),
+        total_amount=money(raw.get("TotalAmt", 0)),
         currency=_ref(raw, "CurrencyRef") or home_currency,
         status=_PO_STATUS[status],
         order_date=dt.date.fromisoformat(raw["TxnDate"]) if raw.get("TxnDate") else None,
@@ -206,7 +206,7 @@ def _paid_on_bill(payment: Json, bill_id: str) -> Decimal:
         if any(
             t.get("TxnType") == "Bill" and str(t.get("TxnId")) == bill_id for t in line.get("LinkedTxn", [])
         ):
-            total += _money(line.get("Amount", 0))
+            total += money(line.get("Amount", 0))
     return total
 
 
@@ -216,7 +216,7 @@ def payment_status_from_qbo(
     """Status from Bill.Balance, the source of truth (facts §1.6); payments list the detail."""
     bill_id = str(bill["Id"])
     currency = _ref(bill, "CurrencyRef") or home_currency
-    total, balance = _money(bill.get("TotalAmt", 0)), _money(bill.get("Balance", 0))
+    total, balance = money(bill.get("TotalAmt", 0)), money(bill.get("Balance", 0))
     applied = [
         ERPPayment(
             external_id=str(p["Id"]),
