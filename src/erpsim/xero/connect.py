@@ -1,0 +1,73 @@
+"""The identity routes of the Xero simulator: authorize, `/connect/token` and `/connections`.
+
+Real hosts are `login.xero.com/identity/connect/authorize`, `identity.xero.com/connect/token` and
+`api.xero.com/connections` (facts §2.1); under the simulator's base URL they keep their paths. The
+authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`). The token
+endpoint takes form-encoded `authorization_code` and `refresh_token` grants with client
+authentication (Basic or form fields) and counts issued and refreshed tokens for `/_sim/state`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from erpsim.core.jsonutil import SimJSONResponse
+from erpsim.xero import responses
+from erpsim.xero.identity import OAuthError
+
+if TYPE_CHECKING:
+    from erpsim.xero.simulator import XeroSim
+
+
+def identity_routes(sim: XeroSim) -> list[BaseRoute]:
+    async def authorize(request: Request) -> Response:
+        params = request.query_params
+        if params.get("client_id") != sim.tokens.client_id or params.get("response_type") != "code":
+            return responses.oauth_error("invalid_request", 400)
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return responses.oauth_error("invalid_request", 400)
+        return RedirectResponse(sim.tokens.authorize(redirect_uri, params.get("state")), status_code=302)
+
+    async def token(request: Request) -> Response:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return responses.oauth_error("invalid_request", 400)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        try:
+            sim.tokens.check_client(request.headers.get("authorization"), form)
+            issued = sim.tokens.grant(form)
+        except OAuthError as exc:
+            return responses.oauth_error(exc.code, exc.status)
+        sim.stats.incr("tokens_issued")
+        if form.get("grant_type") == "refresh_token":
+            sim.stats.incr("tokens_refreshed")
+        return SimJSONResponse(issued, headers={"Cache-Control": "no-store"})
+
+    async def connections(request: Request) -> Response:
+        denied = sim.authenticate(request)
+        if denied is not None:
+            return denied
+        return SimJSONResponse(list(sim.connections.values()))
+
+    async def disconnect(request: Request) -> Response:
+        denied = sim.authenticate(request)
+        if denied is not None:
+            return denied
+        if sim.connections.pop(request.path_params["id"].lower(), None) is None:
+            return Response(status_code=404)
+        return Response(status_code=204)
+
+    return [
+        Route("/identity/connect/authorize", authorize, methods=["GET"]),
+        Route("/connect/token", token, methods=["POST"]),
+        # Xero documents `/connections`; the identity spec spells it `/Connections` (both work).
+        Route("/connections", connections, methods=["GET"]),
+        Route("/Connections", connections, methods=["GET"]),
+        Route("/connections/{id}", disconnect, methods=["DELETE"]),
+        Route("/Connections/{id}", disconnect, methods=["DELETE"]),
+    ]

@@ -1,0 +1,281 @@
+"""`NetSuiteConnector`: NetSuite through the shipped RESTlets or through SuiteTalk REST web services.
+
+A connection picks its mode with the optional credential `mode` (`restlet`, the default, or `rest`);
+the public behaviour is the same. Both are signed by the toolkit's TBA flow (`OAuth1TBAAuth`, facts
+§4.2), retried by the toolkit's loop (RESTlets signal the account concurrency limit with HTTP 400
+`SSS_REQUEST_LIMIT_EXCEEDED`, REST with 429, facts §4.4; `policies.RETRY_POLICIES`), and held under
+the account's concurrency semaphore (`policies.netsuite_limits`, credential `concurrency_limit`,
+default 2 so other integrations keep their share). RESTlet mode reads pages of full records with
+`since`/`offset`/`limit`; REST mode pages ids out of SuiteQL (`Prefer: transient`, up to 1,000 rows,
+ordered by lastmodifieddate then id, facts §4.6) and reads each record with `expandSubResources`.
+Bills are exported idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks
+it up by `eid:` and upserts with `PUT .../vendorBill/eid:<id>`, facts §4.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
+from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
+from smartap_erp.connectors.netsuite import mapping
+from smartap_erp.connectors.policies import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICIES, netsuite_limits
+from smartap_erp.connectors.registry import register_connector
+from smartap_erp.connectors.responses import ErrorDetails
+from smartap_erp.domain.enums import ERPSystem, PurchaseOrderStatus
+from smartap_erp.domain.models import (
+    ERPAccount,
+    ERPInvoice,
+    ERPPaymentStatus,
+    ERPPurchaseOrder,
+    ERPTaxCode,
+    ERPVendor,
+)
+from smartap_erp.errors import ConfigurationError, ERPDuplicateError, ERPNotFoundError, ERPValidationError
+from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.oauth1 import OAuth1TBAAuth
+from smartap_erp.http.paginate import OffsetLimit
+from smartap_erp.http.ratelimit import RateLimitPolicy
+
+RESTLET_PATH = "/app/site/hosting/restlet.nl"
+RECORD = "/services/rest/record/v1"
+SUITEQL = "/services/rest/query/v1/suiteql"
+PAGE_SIZE = 1000  # RESTlet max and SuiteQL max (facts §4.5, §4.6)
+# record family -> (credential key overriding the script id, default script id, default deploy id)
+SCRIPTS = {
+    "vendor": ("customscript_smartap_vendor", "customdeploy_smartap_vendor"),
+    "po": ("customscript_smartap_po", "customdeploy_smartap_po"),
+    "bill": ("customscript_smartap_bill", "customdeploy_smartap_bill"),
+    "account": ("customscript_smartap_account", "customdeploy_smartap_account"),
+    "taxcode": ("customscript_smartap_taxcode", "customdeploy_smartap_taxcode"),
+}
+_VALIDATION_CODES = frozenset({"INVALID_FIELD_VALUE", "MISSING_REQUIRED_FIELD", "INVALID_KEY_OR_REF",
+                               "INVALID_PARAMETER"})
+
+
+def host_form(account_id: str) -> str:
+    """`1234567_SB1` -> `1234567-sb1` for host names (facts §4.1)."""
+    return account_id.strip().replace("_", "-").lower()
+
+
+def suiteql_timestamp(when: dt.datetime) -> str:
+    moment = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return f"TO_TIMESTAMP('{moment}', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+@register_connector
+class NetSuiteConnector(ERPConnector):
+    system = ERPSystem.NETSUITE
+    required_credentials: ClassVar[tuple[str, ...]] = (
+        "account_id", "consumer_key", "consumer_secret", "token_id", "token_secret")
+    retry_policy = RETRY_POLICIES[ERPSystem.NETSUITE]
+    page_size: ClassVar[int] = PAGE_SIZE
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def mode_of(cls, credentials: Mapping[str, Any]) -> str:
+        mode = str(credentials.get("mode") or "restlet").lower()
+        if mode not in ("restlet", "rest"):
+            raise ConfigurationError(f"netsuite mode must be 'restlet' or 'rest', not {mode!r}")
+        return mode
+
+    @classmethod
+    def api_base_url(cls, credentials: ConnectorCredentials, base_url: str | None) -> str:
+        service = "restlets" if cls.mode_of(credentials) == "restlet" else "suitetalk"
+        real = f"https://{host_form(str(credentials['account_id']))}.{service}.api.netsuite.com"
+        return rebase_url(real, base_url)
+
+    @classmethod
+    def build_auth(cls, credentials: ConnectorCredentials, options: ConnectorOptions) -> httpx.Auth | None:
+        account, key, secret, token, token_secret = credentials.require(*cls.required_credentials)
+        return OAuth1TBAAuth(account_id=account, consumer_key=key, consumer_secret=secret, token_id=token,
+                             token_secret=token_secret, clock=options.clock)
+
+    @classmethod
+    def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
+        raw = credentials.text("concurrency_limit")
+        limit = int(raw) if raw and raw.isdigit() and int(raw) > 0 else NETSUITE_DEFAULT_CONCURRENCY
+        return netsuite_limits(str(credentials["account_id"]), limit)
+
+    @classmethod
+    def default_headers(cls, credentials: ConnectorCredentials) -> Mapping[str, str]:
+        return {"Content-Type": "application/json", "Accept": "application/json"}
+
+    @property
+    def mode(self) -> str:
+        return self.mode_of(self.credentials)
+
+    # ---- errors ------------------------------------------------------------------------------
+    def error_details(self, response: httpx.Response) -> ErrorDetails:
+        try:
+            body = read_json(response)
+        except ValueError:
+            return ErrorDetails(message=response.text[:200] or None)
+        body = body if isinstance(body, dict) else {}
+        if isinstance(body.get("error"), dict):  # RESTlet: {"error": {"code", "message"}}
+            code, message = body["error"].get("code"), body["error"].get("message")
+            field = None
+        else:  # REST: {"o:errorDetails": [{"detail", "o:errorCode", "o:errorPath"}]}
+            detail = (body.get("o:errorDetails") or [{}])[0]
+            code, message, field = detail.get("o:errorCode"), detail.get("detail"), detail.get("o:errorPath")
+        return ErrorDetails(code=code, message=message, field=field,
+                            error_class=self._error_class(response.status_code, code))
+
+    @staticmethod
+    def _error_class(status: int, code: str | None) -> type[Any] | None:
+        if code == "NOT_FOUND":  # RESTlets throw NOT_FOUND with HTTP 400
+            return ERPNotFoundError
+        if code == "DUP_RCRD":
+            return ERPDuplicateError
+        if status == 400 and code in _VALIDATION_CODES:
+            return ERPValidationError
+        return None
+
+    # ---- low-level reads ---------------------------------------------------------------------
+    def _restlet(self, family: str, params: Mapping[str, object] | None = None) -> Call:
+        script, deploy = SCRIPTS[family]
+        script = self.credentials.text(f"{family}_script_id", script) or script
+        deploy = self.credentials.text(f"{family}_deploy_id", deploy) or deploy
+        return Call.get(RESTLET_PATH, {"script": script, "deploy": deploy, **(params or {})})
+
+    async def _json(self, call: Call) -> Any:
+        return read_json(await self.send(call))
+
+    async def _restlet_pages(self, family: str, params: Mapping[str, object]) -> AsyncIterator[list[Any]]:
+        call = self._restlet(family, params)
+        async for page in self.pages(call, OffsetLimit(limit=self.page_size), lambda body: body["items"]):
+            yield page.records
+
+    def _suiteql(self, query: str) -> Call:
+        # facts §4.6: POST with `Prefer: transient`; a read, so replaying it is safe.
+        return Call("POST", SUITEQL, headers=(("Prefer", "transient"),), content=mapping.dumps({"q": query}),
+                    idempotent=True)
+
+    async def suiteql_rows(self, query: str) -> AsyncIterator[list[Any]]:
+        async for page in self.pages(self._suiteql(query), OffsetLimit(limit=self.page_size),
+                                     lambda body: body["items"]):
+            yield page.records
+
+    async def _record(self, record_type: str, key: str) -> Any:
+        return await self._json(Call.get(f"{RECORD}/{record_type}/{key}", {"expandSubResources": "true"}))
+
+    async def _records_since(self, record_type: str, table: str, since: dt.datetime | None,
+                             extra: str = "") -> AsyncIterator[list[Any]]:
+        conditions = [extra] if extra else []
+        if since is not None:
+            conditions.append(f"lastmodifieddate >= {suiteql_timestamp(since)}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT id FROM {table}{where} ORDER BY lastmodifieddate, id"  # noqa: S608 (no user input)
+        async for rows in self.suiteql_rows(query):
+            # The account semaphore (rate_limits) bounds these concurrent reads.
+            yield list(await asyncio.gather(*(self._record(record_type, row["id"]) for row in rows)))
+
+    # ---- the interface -----------------------------------------------------------------------
+    async def test_connection(self) -> ConnectionInfo:
+        if self.mode == "restlet":
+            await self._json(self._restlet("account", {"limit": 1}))
+        else:
+            await self._json(self._suiteql("SELECT id FROM account ORDER BY id").with_params({"limit": 1}))
+        account = str(self.credentials["account_id"])
+        return ConnectionInfo(system=self.system, company_name=f"NetSuite account {account}",
+                              company_id=account, details={"mode": self.mode}, checked_at=self.now())
+
+    async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
+        pages = (self._restlet_pages("vendor", self._since(since)) if self.mode == "restlet"
+                 else self._records_since("vendor", "vendor", since))
+        async for records in pages:
+            yield self.to_page(records, mapping.vendor_from_netsuite, "id")
+
+    async def iter_purchase_orders(
+        self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPurchaseOrder]]:
+        wanted = set(status_filter or ())
+        if self.mode == "restlet":
+            params = self._since(since)
+            if wanted:
+                params["status"] = ",".join(sorted(s.value for s in wanted))
+            pages = self._restlet_pages("po", params)
+        else:
+            pages = self._records_since("purchaseOrder", "transaction", since, "type = 'PurchOrd'")
+        async for records in pages:
+            page = self.to_page(records, mapping.purchase_order_from_netsuite, "id")
+            if wanted and self.mode == "rest":
+                page = RecordPage(o for o in page.outcomes if not isinstance(o, ERPPurchaseOrder)
+                                  or o.status in wanted)
+            yield page
+
+    @staticmethod
+    def _since(since: dt.datetime | None) -> dict[str, object]:
+        if since is None:
+            return {}
+        return {"since": since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
+        if self.mode == "restlet":
+            body = mapping.bill_body(invoice, rest=False)
+            # Idempotent by externalId (the script returns the existing bill), so safe to replay.
+            call = Call("POST", RESTLET_PATH, params=self._restlet("bill").params,
+                        content=mapping.dumps(body), idempotent=True)
+            result = await self._json(call)
+            return ExportResult(external_id=str(result["id"]), external_number=result.get("tranId"),
+                                created=bool(result["created"]), exported_at=self.now(),
+                                version=result.get("bill", {}).get("lastModifiedDate"))
+        return await self._export_rest(invoice)
+
+    async def _export_rest(self, invoice: ERPInvoice) -> ExportResult:
+        external = mapping.bill_external_id(invoice)
+        try:
+            existing = await self._json(Call.get(f"{RECORD}/vendorBill/eid:{external}"))
+        except ERPNotFoundError:
+            existing = None
+        if existing is not None:
+            return ExportResult(external_id=str(existing["id"]), external_number=existing.get("tranId"),
+                                created=False, exported_at=self.now(),
+                                version=existing.get("lastModifiedDate"))
+        body = mapping.bill_body(invoice, rest=True)
+        body.pop("externalId")
+        # Upsert by external id (facts §4.5): a replay after a lost response updates the same bill.
+        response = await self.send(Call("PUT", f"{RECORD}/vendorBill/eid:{external}",
+                                        content=mapping.dumps(body), idempotent=True))
+        new_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
+        return ExportResult(external_id=new_id, external_number=invoice.invoice_number, created=True,
+                            exported_at=self.now())
+
+    async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
+        if self.mode == "restlet":
+            bill = await self._json(self._restlet("bill", {"id": external_invoice_id}))
+            applied = bill.get("payments") or []
+            return mapping.payment_status_from_netsuite(bill, applied, checked_at=self.now())
+        bill = await self._record("vendorBill", external_invoice_id)
+        query = ("SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608 (digits only)
+                 f"WHERE previousdoc = '{int(external_invoice_id)}' AND linktype = 'Payment' "
+                 "ORDER BY nextdoc")
+        payments: list[dict[str, Any]] = []
+        async for rows in self.suiteql_rows(query):
+            for row in rows:
+                payment = await self._json(Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"))
+                payments.append({"id": row["nextdoc"], "amount": row["foreignamount"],
+                                 "tranDate": payment["tranDate"], "tranId": payment.get("tranId")})
+        return mapping.payment_status_from_netsuite(bill, payments, checked_at=self.now())
+
+    async def get_accounts(self) -> list[ERPAccount]:
+        query = ("SELECT id, acctnumber, accountsearchdisplayname, accttype, isinactive FROM account "
+                 "ORDER BY id")
+        pages = await self._reference("account", query)
+        return [a for page in pages for a in self.to_page(page, mapping.account_from_netsuite, "id")]
+
+    async def get_tax_codes(self) -> list[ERPTaxCode]:
+        # The salestaxitem table depends on the account's tax setup (facts §4.5, UNCERTAIN).
+        query = "SELECT id, itemid, description, rate, isinactive FROM salestaxitem ORDER BY id"
+        pages = await self._reference("taxcode", query)
+        return [t for page in pages for t in self.to_page(page, mapping.tax_code_from_netsuite, "id")]
+
+    async def _reference(self, family: str, query: str) -> list[list[Any]]:
+        pages = self._restlet_pages(family, {}) if self.mode == "restlet" else self.suiteql_rows(query)
+        return [records async for records in pages]

@@ -1,0 +1,293 @@
+"""`XeroConnector`: the connector base implemented the Xero way (facts §2).
+
+The tenant is chosen when the connection is made (`tenant_id` credential) and sent as
+`xero-tenant-id` on every accounting call (facts §2.1); `test_connection` checks it against
+`/connections` before reading the Organisation. Auth is the toolkit's `OAuth2RefreshAuth` against
+`identity.xero.com/connect/token` (30-minute tokens, rotating refresh tokens). Limits are the
+toolkit limiter with Xero's per-tenant and app-wide policies, fed by the remaining-quota headers,
+so a long import slows down before a 429 and a spent daily quota stops with `ERPQuotaExhaustedError`
+(facts §2.10). Reads page with `page`/`pageSize` at the largest size (1,000, facts §2.3) and take
+`If-Modified-Since` for incremental syncs (facts §2.5). Bills are exported as `Type=ACCPAY`
+invoices in batches through `PUT /Invoices?summarizeErrors=false` with an `Idempotency-Key`;
+before creating anything, existing bills are looked up by `InvoiceNumbers` and `ContactIDs`
+(facts §2.13.6: ACCPAY numbers are not unique in Xero).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any, ClassVar
+
+import httpx
+
+from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
+from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
+from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
+from smartap_erp.connectors.registry import register_connector
+from smartap_erp.connectors.responses import ErrorDetails, generic_error_details
+from smartap_erp.connectors.xero import mapping
+from smartap_erp.domain import (
+    ERPAccount,
+    ERPInvoice,
+    ERPPaymentStatus,
+    ERPPurchaseOrder,
+    ERPTaxCode,
+    ERPVendor,
+    PurchaseOrderStatus,
+)
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.domain.results import RecordError
+from smartap_erp.errors import ERPAuthError, ERPProtocolError, ERPValidationError
+from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.paginate import PageNumber, SinglePage
+from smartap_erp.http.ratelimit import RateLimitPolicy
+from smartap_erp.http.retry import RetryPolicy
+from smartap_erp.http.tokens import MemoryTokenStore, Token
+
+API_URL = "https://api.xero.com/api.xro/2.0"
+CONNECTIONS_URL = "https://api.xero.com/connections"
+TOKEN_URL = "https://identity.xero.com/connect/token"  # noqa: S105 (a URL, not a secret)
+MAX_PAGE_SIZE = 1000  # facts §2.3 (secondary source; the simulator caps at the same value)
+EXPORT_BATCH_SIZE = 50
+ACCESS_TOKEN_TTL = 30 * 60  # facts §2.1
+_LIVE_BILL_STATUSES = "DRAFT,SUBMITTED,AUTHORISED,PAID"
+
+
+@register_connector
+class XeroConnector(ERPConnector):
+    system: ClassVar[ERPSystem] = ERPSystem.XERO
+    required_credentials: ClassVar[tuple[str, ...]] = (
+        "client_id",
+        "client_secret",
+        "tenant_id",
+        "access_token",
+        "refresh_token",
+    )
+    retry_policy: ClassVar[RetryPolicy] = RETRY_POLICIES[ERPSystem.XERO]
+    page_size: int = MAX_PAGE_SIZE
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def api_base_url(cls, credentials: ConnectorCredentials, base_url: str | None) -> str:
+        return rebase_url(API_URL, base_url) + "/"
+
+    @classmethod
+    def build_auth(cls, credentials: ConnectorCredentials, options: ConnectorOptions) -> httpx.Auth | None:
+        from smartap_erp.http.oauth2 import OAuth2RefreshAuth
+
+        client_id, client_secret, access, refresh = credentials.require(
+            "client_id", "client_secret", "access_token", "refresh_token", system="xero"
+        )
+        store = options.token_store
+        if store is None:
+            expires = credentials.text("expires_at")
+            expires_at = (
+                dt.datetime.fromisoformat(expires)
+                if expires
+                else dt.datetime.fromtimestamp(options.clock() + ACCESS_TOKEN_TTL, dt.UTC)
+            )
+            store = MemoryTokenStore(Token(access, refresh, expires_at))
+        return OAuth2RefreshAuth(
+            store,
+            erp=ERPSystem.XERO,
+            token_url=rebase_url(TOKEN_URL, options.base_url),
+            client_id=client_id,
+            client_secret=client_secret,
+            clock=options.clock,
+        )
+
+    @classmethod
+    def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
+        tenant_id, client_id = credentials.require("tenant_id", "client_id", system="xero")
+        return xero_limits(tenant_id, client_id)
+
+    @classmethod
+    def default_headers(cls, credentials: ConnectorCredentials) -> dict[str, str]:
+        (tenant_id,) = credentials.require("tenant_id", system="xero")
+        return {"xero-tenant-id": tenant_id, "Accept": "application/json"}
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.credentials["tenant_id"])
+
+    def error_details(self, response: httpx.Response) -> ErrorDetails:
+        """Xero's `{ErrorNumber, Type, Message, Elements[].ValidationErrors}` or the problem body."""
+        try:
+            body = response.json()
+        except ValueError:
+            return generic_error_details(response)
+        if not isinstance(body, dict):
+            return generic_error_details(response)
+        if "Type" in body and body.get("Type") and "Message" in body:
+            messages = [
+                m for element in body.get("Elements") or [] for m in mapping.validation_messages(element)
+            ]
+            text = "; ".join(messages) or str(body.get("Message"))
+            return ErrorDetails(code=str(body["Type"]), message=text)
+        if "Detail" in body or "Title" in body:
+            return ErrorDetails(code=str(body.get("Title") or ""), message=str(body.get("Detail") or ""))
+        return generic_error_details(response)
+
+    # ---- reads -----------------------------------------------------------------------------------
+    async def _json(self, call: Call) -> Any:
+        response = await self.send(call)
+        try:
+            return read_json(response)
+        except ValueError:
+            raise ERPProtocolError(
+                "Xero sent a body that is not JSON",
+                erp=self.system,
+                url=call.url,
+                method=call.method,
+                status=response.status_code,
+            ) from None
+
+    async def test_connection(self) -> ConnectionInfo:
+        connections = await self._json(Call.get(rebase_url(CONNECTIONS_URL, self.options.base_url)))
+        tenants = {str(c.get("tenantId")): c for c in connections or [] if isinstance(c, dict)}
+        if self.tenant_id not in tenants:
+            raise ERPAuthError(
+                "this Xero login is not connected to the chosen tenant; reconnect and pick it",
+                erp=self.system,
+                url=CONNECTIONS_URL,
+                method="GET",
+                status=200,
+            )
+        org = (await self._json(Call.get("Organisation")))["Organisations"][0]
+        return ConnectionInfo(
+            system=self.system,
+            company_name=str(org.get("Name")),
+            company_id=self.tenant_id,
+            country=org.get("CountryCode"),
+            base_currency=org.get("BaseCurrency"),
+            details={
+                "tenant_name": str(tenants[self.tenant_id].get("tenantName") or ""),
+                "organisation_id": str(org.get("OrganisationID") or ""),
+                "version": str(org.get("Version") or ""),
+            },
+            checked_at=self.now(),
+        )
+
+    def _paged(self, resource: str, params: dict[str, object], since: dt.datetime | None) -> Call:
+        headers = {"If-Modified-Since": mapping.format_if_modified_since(since)} if since else None
+        return Call.get(resource, params=params, headers=headers)
+
+    async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
+        # includeArchived: archived suppliers must come through, as deactivations (facts §2.7).
+        call = self._paged("Contacts", {"where": "IsSupplier==true", "includeArchived": "true"}, since)
+        async for page in self.pages(call, PageNumber(size=self.page_size), lambda body: body["Contacts"]):
+            yield self.to_page(page.records, mapping.vendor_from_contact, "ContactID")
+
+    async def iter_purchase_orders(
+        self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPurchaseOrder]]:
+        # PurchaseOrders has no `where`: one query per Xero Status (facts §2.2, §2.13.9).
+        for status in mapping.xero_po_statuses(status_filter):
+            params: dict[str, object] = {"Status": status} if status else {}
+            call = self._paged("PurchaseOrders", params, since)
+            paginator = PageNumber(size=self.page_size)
+            async for page in self.pages(call, paginator, lambda body: body["PurchaseOrders"]):
+                yield self.to_page(page.records, mapping.purchase_order_from_xero, "PurchaseOrderID")
+
+    async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
+        body = await self._json(Call.get(f"Invoices/{external_invoice_id}"))
+        return mapping.payment_status_from(body["Invoices"][0], self.now())
+
+    async def get_accounts(self) -> list[ERPAccount]:
+        return await self._whole("Accounts", mapping.account_from_xero)
+
+    async def get_tax_codes(self) -> list[ERPTaxCode]:
+        return await self._whole("TaxRates", mapping.tax_code_from_xero)
+
+    async def _whole(self, resource: str, mapper: Any) -> list[Any]:
+        out: list[Any] = []
+        async for page in self.pages(Call.get(resource), SinglePage(), lambda body: body[resource]):
+            out.extend(self.to_page(page.records, mapper, resource))
+        return out
+
+    # ---- bills ---------------------------------------------------------------------------------
+    async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
+        outcome = (await self.export_invoices([invoice]))[0]
+        if outcome.result is None:
+            error = outcome.error
+            raise ERPValidationError(
+                f"Xero refused bill {invoice.invoice_number}",
+                erp=self.system,
+                code=error.code if error else None,
+                message=error.message if error else None,
+                status=200,
+            )
+        return outcome.result
+
+    async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
+        batch = list(invoices)
+        outcomes: list[InvoiceExportOutcome] = []
+        for start in range(0, len(batch), EXPORT_BATCH_SIZE):
+            outcomes.extend(await self._export_batch(batch[start : start + EXPORT_BATCH_SIZE]))
+        return outcomes
+
+    async def _existing(self, invoices: Sequence[ERPInvoice]) -> dict[tuple[str, str], Any]:
+        """Bills already in Xero for these (contact, number) pairs: the check before any create."""
+        params = {
+            "InvoiceNumbers": ",".join(sorted({i.invoice_number for i in invoices})),
+            "ContactIDs": ",".join(sorted({i.vendor_id for i in invoices})),
+            "Statuses": _LIVE_BILL_STATUSES,
+            "where": 'Type=="ACCPAY"',
+            "page": 1,
+            "pageSize": MAX_PAGE_SIZE,
+        }
+        body = await self._json(Call.get("Invoices", params=params))
+        return {
+            (str(b["Contact"]["ContactID"]).lower(), str(b.get("InvoiceNumber"))): b
+            for b in body.get("Invoices") or []
+        }
+
+    async def _export_batch(self, invoices: Sequence[ERPInvoice]) -> list[InvoiceExportOutcome]:
+        existing = await self._existing(invoices)
+        pending = [i for i in invoices if (i.vendor_id.lower(), i.invoice_number) not in existing]
+        created: dict[int, Any] = {}
+        if pending:
+            call = Call(
+                "PUT",
+                "Invoices",
+                params=(("summarizeErrors", "false"),),
+                headers=(("Idempotency-Key", mapping.idempotency_key(pending)),),
+                json={"Invoices": [mapping.bill_payload(i) for i in pending]},
+                idempotent=True,
+            )
+            elements = (await self._json(call)).get("Invoices") or []
+            if len(elements) != len(pending):
+                raise ERPProtocolError(
+                    "Xero answered a bill batch with a different number of elements",
+                    erp=self.system,
+                    url="Invoices",
+                    method="PUT",
+                    status=200,
+                )
+            created = {id(inv): el for inv, el in zip(pending, elements, strict=True)}
+        return [self._outcome(i, existing, created) for i in invoices]
+
+    def _outcome(
+        self, invoice: ERPInvoice, existing: dict[tuple[str, str], Any], created: dict[int, Any]
+    ) -> InvoiceExportOutcome:
+        common = {"invoice_number": invoice.invoice_number, "smartap_invoice_id": invoice.smartap_invoice_id}
+        found = existing.get((invoice.vendor_id.lower(), invoice.invoice_number))
+        element = found if found is not None else created[id(invoice)]
+        if element.get("HasErrors"):
+            messages = mapping.validation_messages(element) or ["Xero refused the bill"]
+            error = RecordError(
+                record_id=invoice.smartap_invoice_id or invoice.invoice_number,
+                message="; ".join(messages),
+                code="ValidationException",
+            )
+            return InvoiceExportOutcome(**common, error=error)
+        result = ExportResult(
+            external_id=str(element["InvoiceID"]),
+            external_number=element.get("InvoiceNumber"),
+            created=found is None,
+            exported_at=self.now(),
+            version=element.get("UpdatedDateUTC"),
+        )
+        return InvoiceExportOutcome(**common, result=result)

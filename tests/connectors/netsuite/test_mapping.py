@@ -1,0 +1,69 @@
+"""Pure mapping tests: both wire shapes into standard models, and invoices into exact JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from smartap_erp.connectors.netsuite import mapping
+from smartap_erp.domain.enums import PaymentStatus, PurchaseOrderStatus
+from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine
+
+NOW = dt.datetime(2024, 6, 3, 12, tzinfo=dt.UTC)
+
+
+def test_dumps_writes_decimals_exactly() -> None:
+    text = mapping.dumps({"amount": Decimal("0.10"), "big": Decimal("12345678901234567.89"), "n": [1, "x"]})
+    assert text == b'{"amount":0.10,"big":12345678901234567.89,"n":[1,"x"]}'
+    assert json.loads(text, parse_float=Decimal)["big"] == Decimal("12345678901234567.89")
+
+
+def test_purchase_order_rest_shape_and_restlet_shape_agree() -> None:
+    restlet = {"id": "7", "tranId": "PO7", "entity": {"id": "101", "refName": "Acme"},
+               "tranDate": "2024-05-01",
+               "status": "Pending Receipt", "statusRef": "open", "currency": {"id": "1", "refName": "USD"},
+               "total": Decimal("30.00"), "lastModifiedDate": "2024-05-02T10:00:00Z",
+               "lines": [{"line": "1", "sublist": "expense", "item": None, "account": {"id": "58"},
+                          "description": "rent", "quantity": None, "rate": None, "amount": Decimal("30.00")}]}
+    rest = {**{k: v for k, v in restlet.items() if k not in ("lines", "statusRef")},
+            "status": {"id": "open", "refName": "Pending Receipt"},
+            "expense": {"items": [{"line": 1, "account": {"id": "58"}, "memo": "rent",
+                                   "amount": Decimal("30.00")}]}, "item": {"items": []}}
+    a, b = mapping.purchase_order_from_netsuite(restlet), mapping.purchase_order_from_netsuite(rest)
+    assert a == b
+    assert a.status is PurchaseOrderStatus.OPEN and a.line_items[0].account_code == "58"
+    assert a.updated_at == dt.datetime(2024, 5, 2, 10, tzinfo=dt.UTC)
+
+
+def test_payment_status_from_amount_remaining() -> None:
+    bill = {"id": "9", "total": Decimal("100"), "amountRemaining": Decimal("40"), "statusRef": "open",
+            "currency": {"id": "1", "refName": "USD"}}
+    payments = [{"id": "12", "amount": Decimal("60"), "tranDate": "2024-05-20", "tranId": "PAY12"}]
+    status = mapping.payment_status_from_netsuite(bill, payments, checked_at=NOW)
+    assert status.status is PaymentStatus.PARTIAL and status.amount_paid == Decimal("60")
+    assert status.last_payment_date == dt.date(2024, 5, 20)
+    cancelled = mapping.payment_status_from_netsuite({**bill, "statusRef": "cancelled",
+                                                      "amountRemaining": Decimal(0)}, [], checked_at=NOW)
+    assert cancelled.status is PaymentStatus.VOIDED
+
+
+def test_bill_body_in_both_modes() -> None:
+    invoice = ERPInvoice(invoice_number="SUP-1", vendor_id="101", invoice_date=dt.date(2024, 5, 1),
+                         currency="USD", total_amount=Decimal("10.50"), purchase_order_id="7",
+                         line_items=(ERPInvoiceLine(amount=Decimal("10.50"), item_code="3",
+                                                    quantity=Decimal(2), po_line_id="1"),),
+                         smartap_invoice_id="abc")
+    restlet = mapping.bill_body(invoice, rest=False)
+    rest = mapping.bill_body(invoice, rest=True)
+    assert restlet["externalId"] == rest["externalId"] == "smartap-abc"
+    assert restlet["item"][0]["rate"] == Decimal("5.25") and restlet["item"][0]["orderLine"] == "1"
+    assert rest["item"] == {"items": restlet["item"]} and restlet["createdFrom"] == {"id": "7"}
+
+
+def test_suiteql_rows_for_accounts_and_tax_codes() -> None:
+    account = mapping.account_from_netsuite({"id": "5", "acctnumber": "6000", "accountsearchdisplayname":
+                                             "Office Supplies", "accttype": "Expense", "isinactive": "T"})
+    assert (account.code, account.is_active) == ("6000", False)
+    code = mapping.tax_code_from_netsuite({"id": "2", "itemid": "CA-SF", "rate": "8.625", "isinactive": "F"})
+    assert code.rate == Decimal("8.625") and code.is_active
