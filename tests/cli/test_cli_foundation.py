@@ -12,6 +12,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from smartap_erp import __version__
+from smartap_erp.db import migrate
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -38,9 +39,9 @@ def test_version(tmp_path: Path) -> None:
 def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
     upgraded = run(tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "revision 0001" in upgraded.stdout
+    assert f"revision {migrate.head_revision()}" in upgraded.stdout
     current = json.loads(run(tmp_path, "db", "current", "--json").stdout)
-    assert current["current"] == current["head"] == "0001" and current["up_to_date"] is True
+    assert current["current"] == current["head"] == migrate.head_revision() and current["up_to_date"] is True
     assert run(tmp_path, "db", "downgrade", "base").returncode == 0
     assert json.loads(run(tmp_path, "db", "current", "--json").stdout)["current"] is None
 

@@ -4,12 +4,14 @@ from smartap_erp.db.base import Base
 from smartap_erp.db.models.erp import (
     ERPConflict,
     ERPConnection,
+    ERPExportOutbox,
     ERPFieldMapping,
     ERPInvoiceMapping,
     ERPPurchaseOrderMapping,
     ERPSyncCursor,
     ERPSyncLog,
     ERPVendorMapping,
+    ExportState,
 )
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
@@ -17,12 +19,14 @@ __all__ = [
     "Base",
     "ERPConflict",
     "ERPConnection",
+    "ERPExportOutbox",
     "ERPFieldMapping",
     "ERPInvoiceMapping",
     "ERPPurchaseOrderMapping",
     "ERPSyncCursor",
     "ERPSyncLog",
     "ERPVendorMapping",
+    "ExportState",
     "Invoice",
     "InvoiceLine",
     "PurchaseOrder",

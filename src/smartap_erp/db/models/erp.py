@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartap_erp.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
@@ -49,6 +50,8 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
     auto_sync_enabled: Mapped[bool] = mapped_column(default=True)
     sync_interval_minutes: Mapped[int] = mapped_column(default=60)
     created_by: Mapped[str | None] = mapped_column(String(255))
+    # Per entity ("vendor", "purchase_order", ...): smartap_wins | erp_wins | newest_wins | manual.
+    conflict_policies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
 
     sync_logs: Mapped[list[ERPSyncLog]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", passive_deletes=True
@@ -123,6 +126,11 @@ class ERPVendorMapping(UUIDPrimaryKey, Timestamps, Base):
     last_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sync_count: Mapped[int] = mapped_column(default=1)
     is_active: Mapped[bool] = mapped_column(default=True)
+    erp_version: Mapped[str | None] = mapped_column(
+        String(64), doc="the ERP's version token when last synced"
+    )
+    erp_updated_at: Mapped[dt.datetime | None]
+    synced_hash: Mapped[str | None] = mapped_column(String(64), doc="hash of the record both sides agreed on")
 
 
 class ERPInvoiceMapping(UUIDPrimaryKey, Timestamps, Base):
@@ -150,6 +158,41 @@ class ERPInvoiceMapping(UUIDPrimaryKey, Timestamps, Base):
     payment_currency: Mapped[str | None] = mapped_column(String(3))
 
 
+class ExportState(StrEnum):
+    """An export's life: pending (written before calling the ERP), sent (the call is out), confirmed
+    (the ERP has the bill and the mapping is stored), failed (refused; a person must fix the invoice)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+class ERPExportOutbox(UUIDPrimaryKey, Timestamps, Base):
+    """One row per (connection, invoice) export, written before the ERP is called, so a crash or retry
+    at any point resumes the same export with the same idempotency key instead of starting another."""
+
+    __tablename__ = "erp_export_outbox"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "smartap_invoice_id"),
+        UniqueConstraint("connection_id", "idempotency_key"),
+    )
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey(_CONNECTION_FK, ondelete="CASCADE"))
+    smartap_invoice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("invoices.id", ondelete="RESTRICT"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    state: Mapped[ExportState] = mapped_column(
+        str_enum(ExportState, "export_state"), default=ExportState.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    erp_invoice_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[dt.datetime | None]
+    confirmed_at: Mapped[dt.datetime | None]
+
+
 class ERPPurchaseOrderMapping(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "erp_po_mappings"
     __table_args__ = (
@@ -166,6 +209,9 @@ class ERPPurchaseOrderMapping(UUIDPrimaryKey, Timestamps, Base):
     first_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sync_count: Mapped[int] = mapped_column(default=1)
+    erp_version: Mapped[str | None] = mapped_column(String(64))
+    erp_updated_at: Mapped[dt.datetime | None]
+    synced_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ERPSyncCursor(UUIDPrimaryKey, Timestamps, Base):

@@ -1,0 +1,101 @@
+"""Sync logs (`erp_sync_logs`) and connection health: every operation opens a log row, and closes it
+with its counts, per-record errors and status; the connection's `last_sync_at`, `status` and
+`connection_error` follow. A partial success is `partial`, never `completed`. An authentication
+failure puts the connection in `error` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartap_erp.db.models import ERPConnection, ERPSyncLog
+from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
+from smartap_erp.domain.results import RecordError
+from smartap_erp.errors import ERPAuthError, ERPPermissionError
+
+MAX_LOGGED_ERRORS = 1000  # per log row; the count is always exact
+_ERP_NAMES = {
+    ERPSystem.QUICKBOOKS: "QuickBooks",
+    ERPSystem.XERO: "Xero",
+    ERPSystem.SAP: "SAP Business One",
+    ERPSystem.NETSUITE: "NetSuite",
+}
+
+
+def outcome_status(total: int, failed: int) -> SyncStatus:
+    """Completed only if nothing failed; failed if nothing succeeded; partial in between."""
+    if failed == 0:
+        return SyncStatus.COMPLETED
+    return SyncStatus.FAILED if failed >= total else SyncStatus.PARTIAL
+
+
+async def start_log(
+    session: AsyncSession,
+    connection: ERPConnection,
+    *,
+    entity: ERPEntity,
+    direction: SyncDirection,
+    params: dict[str, Any] | None = None,
+    triggered_by: str = "system",
+    now: dt.datetime,
+) -> ERPSyncLog:
+    log = ERPSyncLog(
+        id=uuid.uuid4(),
+        connection_id=connection.id,
+        entity_type=entity,
+        sync_direction=direction,
+        status=SyncStatus.IN_PROGRESS,
+        started_at=now,
+        sync_params=params or {},
+        triggered_by=triggered_by,
+    )
+    session.add(log)
+    await session.flush()
+    return log
+
+
+def finish_log(
+    log: ERPSyncLog,
+    connection: ERPConnection,
+    *,
+    total: int,
+    succeeded: int,
+    errors: Sequence[RecordError],
+    now: dt.datetime,
+    error_message: str | None = None,
+) -> None:
+    """Close the log with counts and errors; `error_message` means the operation itself stopped."""
+    log.total_count, log.success_count, log.error_count = total, succeeded, len(errors)
+    log.errors = [e.model_dump(mode="json") for e in errors[:MAX_LOGGED_ERRORS]]
+    log.error_message = error_message
+    if error_message is not None:  # stopped part-way: whatever was done before stays done
+        log.status = SyncStatus.PARTIAL if succeeded else SyncStatus.FAILED
+    else:
+        log.status = outcome_status(total, len(errors))
+    log.completed_at = now
+    log.duration_seconds = max(0, round((now - log.started_at).total_seconds()))
+    connection.last_sync_at = now
+    if error_message is None and connection.status != ConnectionStatus.ACTIVE:
+        connection.status, connection.connection_error = ConnectionStatus.ACTIVE, None
+
+
+def auth_failure_message(system: ERPSystem, exc: ERPAuthError) -> str:
+    """What a person must do, first; the ERP's own words after."""
+    name = _ERP_NAMES.get(system, system.value)
+    if isinstance(exc, ERPPermissionError):
+        return (
+            f"grant the {name} user the permissions SmartAP needs, then retry: {exc.message or exc.summary}"
+        )
+    reason = exc.message or exc.code or exc.summary
+    return f"reconnect {name}: its authorisation was refused ({reason})"
+
+
+def mark_auth_failure(connection: ERPConnection, exc: ERPAuthError) -> None:
+    """Stop the connection's syncs until a person fixes it."""
+    connection.status = ConnectionStatus.ERROR
+    connection.connection_error = auth_failure_message(ERPSystem(connection.system_type), exc)
