@@ -19,8 +19,10 @@ from smartap_erp.domain import ConnectionStatus, ERPEntity, ERPSystem, RecordErr
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.http import LimiterRegistry, Token
 from smartap_erp.sync.connectors import open_connector
+from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.logs import auth_failure_message, finish_log, mark_auth_failure, start_log
 from smartap_erp.sync.tokens import ConnectionTokenStore
+from tests.sync.harness import ErpHarness, available_systems
 
 Factory = async_sessionmaker[AsyncSession]
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
@@ -166,3 +168,16 @@ async def test_logs_and_connection_health(session_factory: Factory, vault: Crede
     assert conn.status == ConnectionStatus.ERROR and conn.last_sync_at == NOW
     assert conn.connection_error == "reconnect QuickBooks: its authorisation was refused (Token invalid)"
     assert auth_failure_message(ERPSystem.XERO, refused).startswith("reconnect Xero")
+
+
+@pytest.mark.parametrize("system", available_systems())
+async def test_harness_reaches_every_simulator_through_a_stored_connection(
+    session_factory: Factory, vault: CredentialVault, system: ERPSystem
+) -> None:
+    ctx = SyncContext(session_factory, vault, now=lambda: NOW)
+    harness = await ErpHarness.start(system, ctx, vendors=4)
+    async with ctx.connector(harness.connection) as erp:
+        info = await erp.test_connection()
+        vendors = await erp.import_vendors()
+    assert info.company_name and vendors.total_count >= 1
+    assert harness.state()["requests"]["total"] >= 2
