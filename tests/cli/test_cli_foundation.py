@@ -89,5 +89,8 @@ def test_about_lists_capabilities_and_erps(tmp_path: Path, as_json: bool) -> Non
         about = json.loads(result.stdout)
         assert [erp["system"] for erp in about["erps"]] == ["quickbooks", "xero", "sap", "netsuite"]
         assert "export approved invoices as bills" in about["capabilities"]
+        connectors = {erp["system"]: erp["connector"] for erp in about["erps"]}
+        assert connectors["quickbooks"] == connectors["xero"] == connectors["netsuite"] == "available"
     else:
         assert "QuickBooks Online" in result.stdout and "SAP Business One" in result.stdout
+        assert "available" in result.stdout

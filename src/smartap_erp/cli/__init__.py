@@ -17,6 +17,7 @@ from smartap_erp.cli import db, keys
 from smartap_erp.cli.about import about
 from smartap_erp.cli.output import error_console
 from smartap_erp.errors import SmartAPError
+from smartap_erp.http.redact import install_handler_redaction
 
 app = typer.Typer(
     name="smartap-erp",
@@ -49,6 +50,7 @@ def _root(
         force=True,
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    install_handler_redaction()  # scrub secrets from every record, whichever library logs it
 
 
 def main() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from rich.table import Table
 
 from smartap_erp import __version__
@@ -25,23 +23,19 @@ ERPS = {
 }
 
 
-def connector_available(system: str) -> bool:
-    """A connector is available once its package ships in this installation."""
-    try:
-        return importlib.util.find_spec(f"smartap_erp.connectors.{system}") is not None
-    except ModuleNotFoundError:  # no connectors package at all
-        return False
+def available_connectors() -> set[str]:
+    """The ERPs whose connector is registered (imported on demand by the registry)."""
+    from smartap_erp.connectors.registry import registry
+
+    return set(registry.available())
 
 
 def about(as_json: JsonOption = False) -> None:
     """Show what the product does, which ERP connectors this installation has, and its settings."""
     settings = get_settings()
+    available = available_connectors()
     erps = [
-        {
-            "system": key,
-            "name": name,
-            "connector": "available" if connector_available(key) else "not yet built",
-        }
+        {"system": key, "name": name, "connector": "available" if key in available else "not available"}
         for key, name in ERPS.items()
     ]
     summary = {
