@@ -82,7 +82,7 @@ class XeroConnector(ERPConnector):
         )
         store = options.token_store
         if store is None:
-            expires = credentials.text("expires_at")
+            expires = credentials.text("access_token_expires_at")
             expires_at = (
                 dt.datetime.fromisoformat(expires)
                 if expires
