@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,21 +10,7 @@ from cryptography.fernet import Fernet
 
 from smartap_erp import __version__
 from smartap_erp.db import migrate
-
-
-def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("ERP_", "SMARTAP_", "DATABASE_"))}
-    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'smartap.db'}", "COLUMNS": "200"})
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "smartap_erp", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+from tests.cli.helpers import run_cli as run
 
 
 def test_version(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.logging import RichHandler
 
 from smartap_erp import __version__
-from smartap_erp.cli import db, keys
+from smartap_erp.cli import connections, db, invoices, keys
 from smartap_erp.cli.about import about
 from smartap_erp.cli.output import error_console
 from smartap_erp.errors import SmartAPError
@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(connections.app, name="connections")
+app.add_typer(invoices.app, name="invoices")
 app.command()(about)
 
 
@@ -44,7 +46,7 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING,
         format="%(message)s",
         handlers=[RichHandler(console=error_console, show_path=False, show_time=False)],
         force=True,
