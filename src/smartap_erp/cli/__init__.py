@@ -13,8 +13,9 @@ import typer
 from rich.logging import RichHandler
 
 from smartap_erp import __version__
-from smartap_erp.cli import connections, db, invoices, keys
+from smartap_erp.cli import connections, db, invoices, keys, mappings
 from smartap_erp.cli.about import about
+from smartap_erp.cli.logs import logs
 from smartap_erp.cli.output import error_console
 from smartap_erp.errors import SmartAPError
 from smartap_erp.http.redact import install_handler_redaction
@@ -29,6 +30,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
 app.add_typer(invoices.app, name="invoices")
+app.add_typer(mappings.app, name="mappings")
+app.command()(logs)
 app.command()(about)
 
 
