@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.db.models import ERPConnection
-from smartap_erp.db.vault import Credentials, CredentialVault
+from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain.enums import ERPSystem
 
 
@@ -34,7 +35,7 @@ async def create_connection(
     return connection
 
 
-def read_credentials(connection: ERPConnection, *, vault: CredentialVault) -> Credentials:
+def read_credentials(connection: ERPConnection, *, vault: CredentialVault) -> ConnectorCredentials:
     return vault.decrypt(connection.credentials, owner=_owner(connection))
 
 

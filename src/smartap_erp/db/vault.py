@@ -4,7 +4,7 @@ Keys come from `SMARTAP_ENCRYPTION_KEYS` (comma-separated Fernet keys, newest fi
 and a SQLite database, the embedded default keeps them in a key file (`smartap.key`, mode 0600)
 beside the database, created on first use and announced once in the log. PostgreSQL deployments run
 several workers on several machines, so they must set the variable: a per-machine file would split
-them. Decrypted credentials are a `Credentials` mapping whose repr never shows a value.
+them. Decrypted credentials are a `ConnectorCredentials` mapping whose repr never shows a value.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.errors import ConfigurationError, CredentialDecryptionError
 from smartap_erp.settings import Settings
 
@@ -25,33 +26,6 @@ log = logging.getLogger(__name__)
 
 KEY_FILE_NAME = "smartap.key"
 KEYS_VARIABLE = "SMARTAP_ENCRYPTION_KEYS"
-
-
-class Credentials(Mapping[str, Any]):
-    """Decrypted credentials. Behaves as a read-only dict; repr and str show key names only."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self._values = dict(values)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Credentials(keys={sorted(self._values)!r})"
-
-    __str__ = __repr__
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain copy, for code that must hand the values on (never log it)."""
-        return dict(self._values)
 
 
 class KeyRing:
@@ -133,7 +107,7 @@ class CredentialVault:
     def encrypt(self, credentials: Mapping[str, Any]) -> bytes:
         return self._fernet.encrypt(json.dumps(dict(credentials), sort_keys=True).encode())
 
-    def decrypt(self, ciphertext: bytes, *, owner: str = "credentials") -> Credentials:
+    def decrypt(self, ciphertext: bytes, *, owner: str = "credentials") -> ConnectorCredentials:
         try:
             plain = self._fernet.decrypt(ciphertext)
         except InvalidToken:
@@ -141,7 +115,7 @@ class CredentialVault:
                 f"cannot decrypt {owner}: no key in {self._keyring.source} matches; was the key that "
                 "encrypted them removed, or the database copied from another installation?"
             ) from None
-        return Credentials(json.loads(plain))
+        return ConnectorCredentials(json.loads(plain))
 
     def rotate(self, ciphertext: bytes, *, owner: str = "credentials") -> bytes:
         """Re-encrypt under the newest key (readable afterwards with the newest key alone)."""

@@ -19,12 +19,11 @@ from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import live_server
 from erpsim.quickbooks import QuickBooksSim, create_app
 from smartap_erp.connectors.base import ConnectorOptions
-from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.policies import RETRY_POLICIES
 from smartap_erp.connectors.quickbooks import QuickBooksConnector
-from smartap_erp.connectors.quickbooks.connector import token_from_credentials
 from smartap_erp.domain import ERPSystem
-from smartap_erp.http import LimiterRegistry, MemoryTokenStore
+from smartap_erp.http import LimiterRegistry, MemoryTokenStore, Token
+from smartap_erp.http.clock import to_datetime
 from smartap_erp.http.retry import RetryPolicy
 
 
@@ -45,7 +44,8 @@ class Harness:
 
     def connector(self, **overrides: Any) -> QuickBooksConnector:
         creds = overrides.pop("credentials", self.creds)
-        self.store = MemoryTokenStore(token_from_credentials(ConnectorCredentials(creds), self.clock.time()))
+        fresh_for_an_hour = to_datetime(self.clock.time() + 3600)
+        self.store = MemoryTokenStore(Token(creds["access_token"], creds["refresh_token"], fresh_for_an_hour))
         options = ConnectorOptions(
             base_url=self.base_url,
             token_store=self.store,

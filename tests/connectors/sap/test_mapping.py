@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from smartap_erp.connectors.common import MappingError
 from smartap_erp.connectors.sap import mapping
 from smartap_erp.domain import ERPInvoice, ERPInvoiceLine, PaymentStatus, PurchaseOrderStatus
 
@@ -158,7 +159,7 @@ def test_item_line_without_price_and_bad_numbers() -> None:
     line = ERPInvoiceLine(quantity=Decimal(3), amount=Decimal(10), item_code="A9")
     body = mapping.document_from_invoice(_invoice(line), None)
     assert body["DocumentLines"][0]["UnitPrice"] == 3.333333
-    with pytest.raises(mapping.SAPMappingError):
+    with pytest.raises(MappingError):
         mapping.json_number(Decimal("0.12345678901234567890"))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
+from smartap_erp.connectors.common import MappingError, money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.policies import RETRY_POLICIES, quickbooks_limits
@@ -40,8 +41,7 @@ from smartap_erp.errors import (
     ERPRecordError,
     ERPValidationError,
 )
-from smartap_erp.http import Call, MemoryTokenStore, OAuth2RefreshAuth, RateLimitPolicy, Token, read_json
-from smartap_erp.http.clock import to_datetime
+from smartap_erp.http import Call, RateLimitPolicy, read_json
 
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
@@ -61,13 +61,6 @@ _CURRENCY_BY_COUNTRY = {
     "ZA": "ZAR",
 }
 _PO_STATUS_VALUES = {PurchaseOrderStatus.OPEN: "Open", PurchaseOrderStatus.CLOSED: "Closed"}
-
-
-def token_from_credentials(credentials: ConnectorCredentials, now: float) -> Token:
-    """The stored token pair; without a recorded expiry, assume a fresh one (a 401 refreshes anyway)."""
-    expires = credentials.text("access_token_expires_at")
-    expires_at = dt.datetime.fromisoformat(expires) if expires else to_datetime(now + ACCESS_TOKEN_LIFETIME)
-    return Token(str(credentials["access_token"]), str(credentials["refresh_token"]), expires_at)
 
 
 @register_connector
@@ -91,15 +84,8 @@ class QuickBooksConnector(ERPConnector):
 
     @classmethod
     def build_auth(cls, credentials: ConnectorCredentials, options: ConnectorOptions) -> httpx.Auth:
-        store = options.token_store or MemoryTokenStore(token_from_credentials(credentials, options.clock()))
-        client_id, client_secret = credentials.require("client_id", "client_secret", system="quickbooks")
-        return OAuth2RefreshAuth(
-            store,
-            erp=cls.system,
-            token_url=rebase_url(TOKEN_URL, options.base_url),
-            client_id=client_id,
-            client_secret=client_secret,
-            clock=options.clock,
+        return oauth2_refresh_auth(
+            cls.system, credentials, options, token_url=TOKEN_URL, assumed_lifetime=ACCESS_TOKEN_LIFETIME
         )
 
     @classmethod
@@ -181,7 +167,7 @@ class QuickBooksConnector(ERPConnector):
     async def get_tax_codes(self) -> list[ERPTaxCode]:
         # TaxCode/TaxRate are read-only and not in CDC (facts §1.5, §1.10): always a full query.
         rates = {
-            str(r["Id"]): mapping.money(r.get("RateValue", 0))
+            str(r["Id"]): money(r.get("RateValue", 0))
             async for rows in self._stream("TaxRate", [])
             for r in rows
         }
@@ -215,8 +201,8 @@ class QuickBooksConnector(ERPConnector):
                 ap_account_id=self.credentials.text("ap_account_id"),
                 home_currency=await self.home_currency(),
             )
-        except mapping.QuickBooksMappingError as exc:
-            raise export.mapping_refused(exc.field, str(exc)) from None
+        except MappingError as exc:
+            raise export.mapping_refused(exc.field or "invoice", str(exc)) from None
 
     async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
         body = await self._bill_body(invoice)

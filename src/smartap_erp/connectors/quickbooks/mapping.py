@@ -1,8 +1,8 @@
 """Pure translations between QuickBooks Online JSON (facts §1.5) and the standard models. No I/O.
 
 Amounts arrive as JSON numbers; the connector parses responses with `parse_float=Decimal`, and
-`money` also accepts ints and strings so nothing here ever goes through binary floats. Outgoing
-amounts are written as JSON numbers that keep every digit (`json_number`).
+`money` (shared, `connectors.common`) never lets an amount go through binary floats; outgoing amounts
+are JSON numbers that keep every digit (`json_number`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from smartap_erp.connectors.common import MappingError, json_number, money
 from smartap_erp.domain import (
     ERPAccount,
     ERPAddress,
@@ -36,30 +37,8 @@ ITEM_LINE = "ItemBasedExpenseLineDetail"
 _PO_STATUS = {"Open": PurchaseOrderStatus.OPEN, "Closed": PurchaseOrderStatus.CLOSED}
 
 
-class QuickBooksMappingError(ValueError):
+class QuickBooksMappingError(MappingError):
     """A record that cannot be translated; `field` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-def money(value: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
-        return Decimal(value)
-    return Decimal(str(value))  # float from a caller that did not parse with Decimal: shortest repr
-
-
-def json_number(value: Decimal) -> int | float:
-    """A Decimal as a JSON number with exactly the same digits, or an error if that is impossible."""
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    if Decimal(repr(as_float)) != value:
-        raise QuickBooksMappingError("amount", f"{value} has more digits than a JSON number can carry")
-    return as_float
 
 
 def parse_qbo_datetime(value: str) -> dt.datetime:

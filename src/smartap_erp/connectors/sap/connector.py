@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector
+from smartap_erp.connectors.common import MappingError
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
 from smartap_erp.connectors.policies import RETRY_POLICIES, sap_limits
@@ -361,7 +362,7 @@ class SAPConnector(ERPConnector):
             po = await self._json(Call.get(f"PurchaseOrders({_doc_entry(invoice.purchase_order_id)})"))
         try:
             body = mapping.document_from_invoice(invoice, po, tax_field=await self._line_tax_field())
-        except mapping.SAPMappingError as exc:
+        except MappingError as exc:
             raise ERPValidationError(
                 f"invoice {invoice.invoice_number} cannot be sent to SAP: {exc}",
                 erp=self.system,

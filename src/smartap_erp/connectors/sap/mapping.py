@@ -1,6 +1,6 @@
 """Pure translations between SAP Business One Service Layer JSON (facts §3.7-§3.9) and the standard models.
 
-No I/O. Bodies arrive parsed with `parse_float=Decimal` (`read_json`), and `_money` also accepts ints
+No I/O. Bodies arrive parsed with `parse_float=Decimal` (`read_json`), and `money` also accepts ints
 and strings, so amounts never pass through binary floats. Enums are compared by name or by their
 one-letter value (`tYES` / `Y`, facts §3.3). `UpdateDate` is a date and `UpdateTime` a separate
 time; B1 stores them in the server's local time, which the connector takes as UTC (UNCERTAIN: B1 has
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from smartap_erp.connectors.common import MappingError, json_number, money
 from smartap_erp.domain import (
     ERPAccount,
     ERPAddress,
@@ -38,32 +39,15 @@ NUM_AT_CARD_MAX = 100  # OPCH.NumAtCard is nvarchar(100)
 ALL_CURRENCIES = "##"  # BP / account currency "all currencies" (facts §3.7, UNCERTAIN)
 
 
-class SAPMappingError(ValueError):
+class SAPMappingError(MappingError):
     """A record or invoice that cannot be translated; `field` names the offending field."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(field, message)
 
 
 def is_yes(value: Any) -> bool:
     return value in ("tYES", "Y")
-
-
-def _money(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
-        raise SAPMappingError(f"{field} is not a number: {value!r}", field)
-    return Decimal(value)
-
-
-def json_number(value: Decimal) -> int | float:
-    """A Decimal as a JSON number with exactly the same digits (SAP amounts are Edm.Double, facts §6)."""
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    if Decimal(repr(as_float)) != value:
-        raise SAPMappingError(f"{value} has more digits than a JSON number can carry", "amount")
-    return as_float
 
 
 def _text(value: Any) -> str | None:
@@ -174,9 +158,9 @@ def _po_line(line: Json) -> ERPPurchaseOrderLine:
     return ERPPurchaseOrderLine(
         line_id=str(line["LineNum"]),
         description=_text(line.get("ItemDescription")),
-        quantity=_money(line.get("Quantity", 1), "Quantity"),
-        unit_price=None if price is None else _money(price, "UnitPrice"),
-        amount=_money(line["LineTotal"], "LineTotal"),
+        quantity=money(line.get("Quantity", 1), "Quantity"),
+        unit_price=None if price is None else money(price, "UnitPrice"),
+        amount=money(line["LineTotal"], "LineTotal"),
         account_code=_text(line.get("AccountCode")),
         item_code=_text(line.get("ItemCode")),
         tax_code=_text(line.get("TaxCode")) or _text(line.get("VatGroup")),
@@ -189,7 +173,7 @@ def purchase_order_from_document(doc: Json) -> ERPPurchaseOrder:
         external_id=str(doc["DocEntry"]),
         po_number=str(doc["DocNum"]),
         vendor_id=str(doc["CardCode"]),
-        total_amount=_money(doc["DocTotal"], "DocTotal"),
+        total_amount=money(doc["DocTotal"], "DocTotal"),
         currency=str(doc["DocCurrency"]),
         status=po_status(doc),
         order_date=parse_date(doc.get("DocDate")),
@@ -317,7 +301,7 @@ def _applied_lines(payment: Json, doc_entry: int) -> list[Json]:
 def _method(payment: Json) -> str | None:
     for field, name in (("TransferSum", "transfer"), ("CashSum", "cash"), ("CheckSum", "check")):
         value = payment.get(field)
-        if value is not None and _money(value, field) > 0:
+        if value is not None and money(value, field) > 0:
             return name
     return "check" if payment.get("PaymentChecks") else None
 
@@ -329,7 +313,7 @@ def payments_applied(payments: Iterable[Json], doc_entry: int, currency: str) ->
         if is_yes(payment.get("Cancelled")):
             continue
         applied = sum(
-            (_money(pi.get("SumApplied", 0), "SumApplied") for pi in _applied_lines(payment, doc_entry)),
+            (money(pi.get("SumApplied", 0), "SumApplied") for pi in _applied_lines(payment, doc_entry)),
             Decimal(0),
         )
         if applied <= 0:
@@ -353,7 +337,7 @@ def payments_applied(payments: Iterable[Json], doc_entry: int, currency: str) ->
 def payment_status_from(invoice: Json, payments: Iterable[Json], checked_at: dt.datetime) -> ERPPaymentStatus:
     """Outstanding = DocTotal - Σ SumApplied of non-cancelled vendor payments (facts §3.8). A Closed
     document is not taken as paid by itself (it also closes when cancelled or closed by hand)."""
-    total = _money(invoice["DocTotal"], "DocTotal")
+    total = money(invoice["DocTotal"], "DocTotal")
     currency = str(invoice["DocCurrency"])
     applied = payments_applied(payments, int(invoice["DocEntry"]), currency)
     paid = min(sum((p.amount for p in applied), Decimal(0)), total)
@@ -398,7 +382,7 @@ def tax_code_from_vat_group(group: Json) -> ERPTaxCode:
         external_id=str(group["Code"]),
         code=str(group["Code"]),
         name=str(group.get("Name") or group["Code"]),
-        rate=None if rate is None else _money(rate, "Rate"),
+        rate=None if rate is None else money(rate, "Rate"),
         is_active=not is_yes(group.get("Inactive")),
     )
 
@@ -409,6 +393,6 @@ def tax_code_from_sales_tax(code: Json) -> ERPTaxCode:
         external_id=str(code["Code"]),
         code=str(code["Code"]),
         name=str(code.get("Name") or code["Code"]),
-        rate=None if rate is None else _money(rate, "Rate"),
+        rate=None if rate is None else money(rate, "Rate"),
         is_active=not is_yes(code.get("Inactive")) and code.get("ValidForAP") not in ("tNO", "N"),
     )

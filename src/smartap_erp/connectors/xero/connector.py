@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import httpx
 
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
+from smartap_erp.connectors.common import oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
@@ -44,7 +45,6 @@ from smartap_erp.http.call import Call, read_json
 from smartap_erp.http.paginate import PageNumber, SinglePage
 from smartap_erp.http.ratelimit import RateLimitPolicy
 from smartap_erp.http.retry import RetryPolicy
-from smartap_erp.http.tokens import MemoryTokenStore, Token
 
 API_URL = "https://api.xero.com/api.xro/2.0"
 CONNECTIONS_URL = "https://api.xero.com/connections"
@@ -75,27 +75,8 @@ class XeroConnector(ERPConnector):
 
     @classmethod
     def build_auth(cls, credentials: ConnectorCredentials, options: ConnectorOptions) -> httpx.Auth | None:
-        from smartap_erp.http.oauth2 import OAuth2RefreshAuth
-
-        client_id, client_secret, access, refresh = credentials.require(
-            "client_id", "client_secret", "access_token", "refresh_token", system="xero"
-        )
-        store = options.token_store
-        if store is None:
-            expires = credentials.text("access_token_expires_at")
-            expires_at = (
-                dt.datetime.fromisoformat(expires)
-                if expires
-                else dt.datetime.fromtimestamp(options.clock() + ACCESS_TOKEN_TTL, dt.UTC)
-            )
-            store = MemoryTokenStore(Token(access, refresh, expires_at))
-        return OAuth2RefreshAuth(
-            store,
-            erp=ERPSystem.XERO,
-            token_url=rebase_url(TOKEN_URL, options.base_url),
-            client_id=client_id,
-            client_secret=client_secret,
-            clock=options.clock,
+        return oauth2_refresh_auth(
+            ERPSystem.XERO, credentials, options, token_url=TOKEN_URL, assumed_lifetime=ACCESS_TOKEN_TTL
         )
 
     @classmethod

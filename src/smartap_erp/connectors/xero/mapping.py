@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from smartap_erp.connectors.common import MappingError, json_number, money
 from smartap_erp.domain import (
     ERPAccount,
     ERPAddress,
@@ -44,30 +45,8 @@ PO_STATUS: dict[str, PurchaseOrderStatus] = {
 }
 
 
-class XeroMappingError(ValueError):
+class XeroMappingError(MappingError):
     """A record that cannot be translated; `field` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-def _money(value: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
-        return Decimal(value)
-    return Decimal(str(value))
-
-
-def json_number(value: Decimal) -> int | float:
-    """A Decimal as a JSON number with the same digits (money amounts have few enough digits)."""
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    if Decimal(repr(as_float)) != value:
-        raise ValueError(f"{value} cannot be written as an exact JSON number")
-    return as_float
 
 
 def parse_timestamp(value: Any) -> dt.datetime | None:
@@ -160,9 +139,9 @@ def purchase_order_from_xero(po: Json) -> ERPPurchaseOrder:
         ERPPurchaseOrderLine(
             line_id=str(line.get("LineItemID") or index),
             description=line.get("Description"),
-            quantity=_money(line.get("Quantity", 1)),
-            unit_price=_money(line["UnitAmount"]) if line.get("UnitAmount") is not None else None,
-            amount=_money(line.get("LineAmount", 0)),
+            quantity=money(line.get("Quantity", 1)),
+            unit_price=money(line["UnitAmount"]) if line.get("UnitAmount") is not None else None,
+            amount=money(line.get("LineAmount", 0)),
             account_code=line.get("AccountCode"),
             item_code=line.get("ItemCode"),
             tax_code=line.get("TaxType"),
@@ -173,7 +152,7 @@ def purchase_order_from_xero(po: Json) -> ERPPurchaseOrder:
         external_id=str(po["PurchaseOrderID"]),
         po_number=str(po.get("PurchaseOrderNumber") or ""),
         vendor_id=str(contact["ContactID"]),
-        total_amount=_money(po.get("Total", 0)),
+        total_amount=money(po.get("Total", 0)),
         currency=po.get("CurrencyCode") or "USD",
         status=PO_STATUS[status],
         order_date=parse_date(po.get("Date")),
@@ -241,15 +220,15 @@ def validation_messages(element: Json) -> list[str]:
 
 def payment_status_from(invoice: Json, now: dt.datetime) -> ERPPaymentStatus:
     """Status from AmountDue / AmountPaid / Payments (facts §2.8): credits reduce AmountDue too."""
-    total = _money(invoice.get("Total", 0))
-    paid = _money(invoice.get("AmountPaid", 0))
-    due = _money(invoice.get("AmountDue", 0))
-    credited = _money(invoice.get("AmountCredited", 0))
+    total = money(invoice.get("Total", 0))
+    paid = money(invoice.get("AmountPaid", 0))
+    due = money(invoice.get("AmountDue", 0))
+    credited = money(invoice.get("AmountCredited", 0))
     currency = invoice.get("CurrencyCode") or "USD"
     payments = tuple(
         ERPPayment(
             external_id=str(p["PaymentID"]),
-            amount=_money(p.get("Amount", 0)),
+            amount=money(p.get("Amount", 0)),
             currency=currency,
             paid_on=parse_date(p.get("Date")) or now.date(),
             reference=p.get("Reference") or None,
@@ -298,6 +277,6 @@ def tax_code_from_xero(rate: Json) -> ERPTaxCode:
         external_id=str(rate["TaxType"]),
         code=str(rate["TaxType"]),
         name=str(rate.get("Name") or rate["TaxType"]),
-        rate=_money(value) if value is not None else None,
+        rate=money(value) if value is not None else None,
         is_active=rate.get("Status", "ACTIVE") == "ACTIVE",
     )
