@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import math
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -143,8 +144,20 @@ def classify(
     return _if_replayable(request, replayable, reason, wait)
 
 
+def _refused_certificate(error: BaseException) -> bool:
+    """A TLS certificate the client refused: the same certificate will be refused again."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _classify_error(request: httpx.Request, error: BaseException, replayable: bool) -> Decision:
     name = type(error).__name__
+    if _refused_certificate(error):
+        return Decision(False, "the server's TLS certificate was refused; retrying cannot help")
     if isinstance(error, NOT_SENT_ERRORS):
         return Decision(True, f"{name} before the request was sent")
     if isinstance(error, httpx.TransportError):

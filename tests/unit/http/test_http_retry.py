@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import ssl
 
 import httpx
 import pytest
@@ -274,3 +275,18 @@ async def test_retry_transport_can_be_used_alone(clock: ManualClock) -> None:
         response = await client.get(URL)
     assert response.status_code == 200
     assert clock.sleeps == [0.0]
+
+
+def test_a_refused_certificate_is_not_retried() -> None:
+    from smartap_erp.http.retry import RetryPolicy, classify
+
+    request = httpx.Request("GET", "https://sap.example.com:50000/b1s/v1/Login")
+    cause = ssl.SSLCertVerificationError(1, "certificate verify failed: self-signed certificate")
+    try:
+        raise httpx.ConnectError("TLS handshake failed", request=request) from cause
+    except httpx.ConnectError as error:
+        decision = classify(request, error, RetryPolicy(), now=0.0)
+    assert decision.retry is False
+    assert "certificate was refused" in decision.reason
+    plain = classify(request, httpx.ConnectError("refused", request=request), RetryPolicy(), now=0.0)
+    assert plain.retry is True
