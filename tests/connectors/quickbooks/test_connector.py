@@ -196,8 +196,11 @@ async def test_validation_fault_is_a_record_error_naming_the_field(qbo: Harness)
         with pytest.raises(ERPValidationError) as caught:
             await connector.export_invoice(bad)
         outcomes = await connector.export_invoices([bad, invoice("SUP-2")])
-    assert caught.value.code and caught.value.status == 400
+    assert (caught.value.code, caught.value.status) == ("2500", 400)
+    assert caught.value.field == "Line.AccountBasedExpenseLineDetail.AccountRef"
     assert outcomes[0].error is not None and outcomes[0].result is None
+    assert outcomes[0].error.field == "Line.AccountBasedExpenseLineDetail.AccountRef"
+    assert outcomes[0].error.record_id == "inv-SUP-1001"
     assert outcomes[1].result is not None and outcomes[1].result.created
 
 
