@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     erp_sync_interval_minutes: int = Field(60, ge=1, le=10_080)
     erp_max_sync_retries: int = Field(3, ge=0, le=20)
     erp_sync_batch_size: int = Field(100, ge=1, le=1000)
+    erp_payment_sync_interval_minutes: int = Field(30, ge=1, le=10_080)
 
     @field_validator("database_url")
     @classmethod

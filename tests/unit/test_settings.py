@@ -102,3 +102,12 @@ def test_secret_values_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch)
 def test_database_urls_use_async_drivers(monkeypatch: pytest.MonkeyPatch, given: str, expected: str) -> None:
     monkeypatch.setenv("DATABASE_URL", given)
     assert load_settings().database_url == expected
+
+
+def test_payment_sync_interval_defaults_to_30_and_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().erp_payment_sync_interval_minutes == 30
+    monkeypatch.setenv("ERP_PAYMENT_SYNC_INTERVAL_MINUTES", "5")
+    assert load_settings().erp_payment_sync_interval_minutes == 5
+    monkeypatch.setenv("ERP_PAYMENT_SYNC_INTERVAL_MINUTES", "0")
+    with pytest.raises(ConfigurationError, match="ERP_PAYMENT_SYNC_INTERVAL_MINUTES"):
+        load_settings()

@@ -13,10 +13,11 @@ import typer
 from rich.logging import RichHandler
 
 from smartap_erp import __version__
-from smartap_erp.cli import connections, db, invoices, keys, mappings
+from smartap_erp.cli import conflicts, connections, db, invoices, keys, mappings, sync
 from smartap_erp.cli.about import about
 from smartap_erp.cli.logs import logs
 from smartap_erp.cli.output import error_console
+from smartap_erp.cli.worker import worker
 from smartap_erp.errors import SmartAPError
 from smartap_erp.http.redact import install_handler_redaction
 
@@ -33,6 +34,11 @@ app.add_typer(invoices.app, name="invoices")
 app.add_typer(mappings.app, name="mappings")
 app.command()(logs)
 app.command()(about)
+app.add_typer(sync.app, name="sync")
+app.add_typer(sync.payments_app, name="payments")
+app.add_typer(conflicts.app, name="conflicts")
+app.command()(sync.export)
+app.command()(worker)
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,7 @@ from smartap_erp.db.models.erp import (
     ERPVendorMapping,
     ExportState,
 )
+from smartap_erp.db.models.jobs import ERPSyncRequest
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ERPPurchaseOrderMapping",
     "ERPSyncCursor",
     "ERPSyncLog",
+    "ERPSyncRequest",
     "ERPVendorMapping",
     "ExportState",
     "Invoice",

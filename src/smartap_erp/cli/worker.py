@@ -1,0 +1,52 @@
+"""`smartap-erp worker`: run queued jobs and the schedules until Ctrl-C (or, with `--exit-when-idle`,
+until nothing is left to do). Ctrl-C stops taking new work and gives running jobs a few seconds to
+finish; a job cut short resumes from its last completed step when this worker id starts again.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from smartap_erp.cli.output import console
+from smartap_erp.jobs.config import JobOptions, system_database_url
+from smartap_erp.settings import get_settings
+
+
+def worker(
+    worker_id: Annotated[
+        str | None, typer.Option(help="This worker's stable id (default SMARTAP_WORKER_ID or 'local').")
+    ] = None,
+    exit_when_idle: Annotated[bool, typer.Option(help="Stop once no job is queued or running.")] = False,
+) -> None:
+    """Run queued syncs, exports and payment syncs, and the schedules, until Ctrl-C."""
+    from smartap_erp.jobs import worker as jobs_worker
+
+    settings = get_settings()
+    options = JobOptions.from_env()
+    if worker_id:
+        options = JobOptions(**{**options.__dict__, "worker_id": worker_id})
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        console.print("stopping: finishing running jobs ...")
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    def started() -> None:
+        schedule = "on" if settings.erp_sync_enabled else "off (ERP_SYNC_ENABLED=false)"
+        console.print(
+            f"worker {options.worker_id} running; jobs in {system_database_url(settings)}; "
+            f"schedules {schedule}. Ctrl-C to stop.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    jobs_worker.run(settings, options, stop=stop, exit_when_idle=exit_when_idle, on_started=started)
+    console.print("worker stopped")

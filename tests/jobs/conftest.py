@@ -1,0 +1,113 @@
+"""Worker subprocesses for job tests: a tmp database (SQLite, or a scratch PostgreSQL database), the
+fake sync engine of tests/jobs/fakes.py, and helpers to run CLI commands and workers, always bounded
+in time and killed at teardown."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from smartap_erp.db import migrate
+
+REPO = Path(__file__).resolve().parents[2]
+CREDENTIALS = {
+    "client_id": "id",
+    "client_secret": "s",
+    "realm_id": "1",
+    "access_token": "a",
+    "refresh_token": "r",
+}
+
+
+class Jobs:
+    def __init__(self, tmp: Path, database_url: str) -> None:
+        self.tmp = tmp
+        self.log = tmp / "ops.jsonl"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SMARTAP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "PYTHONPATH": str(REPO),
+            "SMARTAP_JOBS_OPERATIONS": "tests.jobs.fakes:build",
+            "SMARTAP_FAKE_LOG": str(self.log),
+            "SMARTAP_JOBS_POLLING_SECONDS": "0.1",
+            "SMARTAP_JOBS_RETRY_BASE_SECONDS": "0.05",
+            "ERP_SYNC_ENABLED": "false",
+        }
+        self.workers: list[subprocess.Popen[str]] = []
+
+    def cli(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "smartap_erp", *args],
+            env={**self.env, **env},
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def add_connection(self, name: str) -> str:
+        creds = self.tmp / "creds.json"
+        creds.write_text(json.dumps(CREDENTIALS))
+        done = self.cli(
+            "connections",
+            "add",
+            "--system",
+            "quickbooks",
+            "--name",
+            name,
+            "--credentials-file",
+            str(creds),
+            "--json",
+        )
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["id"])
+
+    def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smartap_erp", "worker", *args],
+            env={**self.env, **env},
+            cwd=self.tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def ops(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line]
+
+    def kill_all(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def jobs(tmp_path: Path) -> Iterator[Jobs]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    migrate.upgrade(url)
+    helper = Jobs(tmp_path, url)
+    yield helper
+    helper.kill_all()
+
+
+@pytest.fixture
+def pg_jobs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Jobs]:
+    url = request.getfixturevalue("postgres").new_database()
+    migrate.upgrade(url)
+    helper = Jobs(tmp_path, url)
+    yield helper
+    helper.kill_all()

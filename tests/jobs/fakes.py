@@ -1,0 +1,53 @@
+"""A stand-in for the sync engine in worker subprocesses (`SMARTAP_JOBS_OPERATIONS=tests.jobs.fakes:build`):
+each call appends {op, connection, pid, start, end} to the JSON-lines file `SMARTAP_FAKE_LOG`, and
+`SMARTAP_FAKE_FAIL=N` makes the first N calls of this process fail transiently, `SMARTAP_FAKE_AUTH=1`
+makes every call fail authentication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.errors import ERPAuthError, ERPTransientError
+from smartap_erp.sync.context import SyncContext
+
+
+class FakeOperations:
+    def __init__(self) -> None:
+        self.failures_left = int(os.environ.get("SMARTAP_FAKE_FAIL", "0"))
+
+    def _record(self, op: str, connection_id: uuid.UUID, start: float) -> dict[str, Any]:
+        if os.environ.get("SMARTAP_FAKE_AUTH") == "1":
+            raise ERPAuthError("token revoked", erp=ERPSystem.QUICKBOOKS, status=401)
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise ERPTransientError("ERP busy", erp=ERPSystem.QUICKBOOKS, status=503)
+        entry = {"op": op, "connection": str(connection_id), "pid": os.getpid(), "start": start}
+        entry["end"] = time.time()
+        with open(os.environ["SMARTAP_FAKE_LOG"], "a") as log:
+            log.write(json.dumps(entry) + "\n")
+        return {"status": "completed", "total_count": 1, "success_count": 1, "error_count": 0}
+
+    async def import_entity(
+        self, connection_id: uuid.UUID, entity: str, since: dt.datetime | None, limit: int | None, by: str
+    ) -> dict[str, Any]:
+        return self._record(f"import:{entity}:{limit}", connection_id, time.time())
+
+    async def export_invoices(
+        self, connection_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID] | None, by: str
+    ) -> dict[str, Any]:
+        return self._record(f"export:{len(invoice_ids or [])}", connection_id, time.time())
+
+    async def sync_payment_statuses(self, connection_id: uuid.UUID, by: str) -> dict[str, Any]:
+        return self._record("payments", connection_id, time.time())
+
+
+def build(ctx: SyncContext) -> FakeOperations:
+    return FakeOperations()
