@@ -21,15 +21,19 @@ define(['N/search', './smartap_lib'], (search, lib) => {
         return cols;
     }
 
-    function toAccount(row) {
-        const hasCurrency = row.columns.some((c) => c.name === 'currency');
+    function hasCurrency(row) {
+        return row.columns.some((c) => c.name === 'currency');
+    }
+
+    /** One account row; its currency's ISO code costs 5 units per distinct currency per call. */
+    function toAccount(row, currencies) {
         return {
             id: String(row.id),
             acctNumber: lib.text(row.getValue('number')),
             acctName: lib.text(row.getValue('name')),
             acctType: lib.text(row.getValue('type')),
             isInactive: lib.bool(row.getValue('isinactive')),
-            currency: hasCurrency ? lib.rowRef(row, 'currency') : null,
+            currency: hasCurrency(row) ? lib.currencyRef(lib.rowRef(row, 'currency'), currencies) : null,
             lastModifiedDate: lib.isoDateTime(row.getValue('lastmodifieddate')),
         };
     }
@@ -39,7 +43,9 @@ define(['N/search', './smartap_lib'], (search, lib) => {
         label: 'account',
         baseFilters: () => [],
         columns,
-        buildItems: (rows) => rows.map(toAccount),
+        buildItems: (rows, currencies) => lib.buildWithinBudget(rows,
+            (row) => (hasCurrency(row) ? currencies.cost(row.getValue('currency')) : 0), 0,
+            (row) => toAccount(row, currencies)),
     };
 
     return {

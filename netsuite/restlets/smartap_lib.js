@@ -4,11 +4,12 @@
  *
  * SmartAP RESTlet library: what the five SmartAP RESTlets share. Errors in the shape NetSuite turns
  * into the RESTlet error body, query-parameter parsing (id, since, offset, limit), conversion of
- * NetSuite values (dates, numbers, references) to the JSON contract in docs/netsuite.md, the
- * governance budget, and the one list/get runner every script uses. Not a script of its own: upload it
- * to the same File Cabinet folder as the scripts, which load it as './smartap_lib'.
+ * NetSuite values (dates, numbers, references) to the JSON contract in docs/netsuite.md, the ISO 4217
+ * code of currency references (read from the currency record, cached per call), the governance budget,
+ * and the one list/get runner every script uses. Not a script of its own: upload it to the same File
+ * Cabinet folder as the scripts, which load it as './smartap_lib'.
  */
-define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error, format) => {
+define(['N/search', 'N/record', 'N/runtime', 'N/error', 'N/format'], (search, record, runtime, error, format) => {
     const DEFAULT_LIMIT = 500;
     const MAX_LIMIT = 1000;
 
@@ -172,6 +173,45 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
         return isEmpty(id) ? null : { id: String(id), refName: text(row.getText(column)) };
     }
 
+    /**
+     * The ISO 4217 codes of currencies, one record.load per distinct currency per RESTlet call. A
+     * currency reference's text (refName) is the currency record's display name ("US Dollar",
+     * "Euro"), not its code; the code is the record's `symbol` field (the UI's "ISO Code": derived,
+     * UNCERTAIN, docs/netsuite.md 10.3; non-codes are refused by the connector). Oracle's
+     * Currency record notes (help section_N3201267) show exactly this record.load + getValue('symbol')
+     * and state that loading by id works even without Multiple Currencies, where searches and
+     * search.lookupFields on currencies are not supported; so no search join is used. record.load of a
+     * currency costs 5 units (a non-transaction record, UNITS.LOAD_OTHER). Create one per call (the
+     * list/get runner does) so a changed ISO code is never served from an earlier call.
+     */
+    function currencyCache() {
+        const symbols = Object.create(null);
+        function known(id) {
+            return isEmpty(id) || Object.prototype.hasOwnProperty.call(symbols, String(id));
+        }
+        function symbolOf(id) {
+            if (isEmpty(id)) {
+                return null;
+            }
+            const key = String(id);
+            if (!known(key)) {
+                const rec = record.load({ type: record.Type.CURRENCY, id: key });
+                symbols[key] = text(rec.getValue({ fieldId: 'symbol' }));
+            }
+            return symbols[key];
+        }
+        return {
+            /** Units the next symbolOf(id) costs: 0 once this call has read that currency. */
+            cost: (id) => (known(id) ? 0 : UNITS.LOAD_OTHER),
+            symbolOf,
+        };
+    }
+
+    /** A currency reference {"id", "refName"} with its ISO code added as "symbol", or null. */
+    function currencyRef(ref, currencies) {
+        return ref === null ? null : { id: ref.id, refName: ref.refName, symbol: currencies.symbolOf(ref.id) };
+    }
+
     function featureOn(feature) {
         return runtime.isFeatureInEffect({ feature });
     }
@@ -181,14 +221,15 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
     }
 
     /**
-     * Runs build(row) for rows while the budget allows unitCost more units and still leaves
-     * trailingUnits (work done after the loop) plus the reserve. Returns the built items; fewer than
-     * rows means the page was cut short and the caller reports hasMore.
+     * Runs build(row) for rows while the budget allows unitCost more units (a number, or a function of
+     * the row) and still leaves trailingUnits (work done after the loop) plus the reserve. Returns the
+     * built items; fewer than rows means the page was cut short and the caller reports hasMore.
      */
     function buildWithinBudget(rows, unitCost, trailingUnits, build) {
+        const costOf = typeof unitCost === 'function' ? unitCost : () => unitCost;
         const items = [];
         for (const row of rows) {
-            if (usageLeft() - unitCost - trailingUnits < RESERVE_UNITS) {
+            if (usageLeft() - costOf(row) - trailingUnits < RESERVE_UNITS) {
                 break;
             }
             items.push(build(row));
@@ -281,7 +322,8 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
     /**
      * One page of a list: {"items", "offset", "limit", "count", "hasMore", "totalResults"}.
      * Costs 15 units (runPaged for the total, one getRange for the rows) plus what spec.buildItems
-     * spends; getRange takes any start, so offset need not be a multiple of limit.
+     * spends (5 units per distinct currency among them, see currencyCache); getRange takes any start,
+     * so offset need not be a multiple of limit.
      */
     function listPage(spec, params) {
         const query = parseListParams(params);
@@ -291,7 +333,7 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
         const rows = query.offset < total
             ? listSearch.run().getRange({ start: query.offset, end: query.offset + query.limit })
             : [];
-        const items = spec.buildItems(rows);
+        const items = spec.buildItems(rows, currencyCache());
         return {
             items,
             offset: query.offset,
@@ -308,7 +350,7 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
         if (rows.length === 0) {
             fail('NOT_FOUND', notFoundMessage);
         }
-        return spec.buildItems(rows)[0];
+        return spec.buildItems(rows, currencyCache())[0];
     }
 
     function getById(spec, rawId) {
@@ -318,7 +360,8 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
 
     /**
      * The GET entry point of the simple scripts: `id` -> one record, otherwise a list page.
-     * spec: {type, label, baseFilters(), columns(), buildItems(rows), listFilters?(params)}.
+     * spec: {type, label, baseFilters(), columns(), buildItems(rows, currencies), listFilters?(params)};
+     * buildItems gets a fresh currencyCache() for the call.
      */
     function handleGet(spec, params) {
         const p = params || {};
@@ -345,6 +388,8 @@ define(['N/search', 'N/runtime', 'N/error', 'N/format'], (search, runtime, error
         recordRef,
         lineRef,
         rowRef,
+        currencyCache,
+        currencyRef,
         featureOn,
         usageLeft,
         buildWithinBudget,

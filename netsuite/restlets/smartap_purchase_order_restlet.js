@@ -30,8 +30,8 @@ define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib'], (search, 
         return statuses.length === 0 ? [] : [['status', search.Operator.ANYOF, txn.poStatusCodes(statuses)]];
     }
 
-    function toPurchaseOrder(rec) {
-        const head = txn.header(rec);
+    function toPurchaseOrder(rec, currencies) {
+        const head = txn.header(rec, currencies);
         return {
             id: head.id,
             tranId: head.tranId,
@@ -55,8 +55,9 @@ define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib'], (search, 
         baseFilters: () => [['mainline', search.Operator.IS, 'T']],
         columns: () => [],
         listFilters,
-        // 10 units per purchase order (record.load of a transaction).
-        buildItems: (rows) => txn.loadRows(record.Type.PURCHASE_ORDER, rows, 0).map(toPurchaseOrder),
+        // 10 units per purchase order (record.load of a transaction), 5 per distinct currency.
+        buildItems: (rows, currencies) => txn.loadRows(record.Type.PURCHASE_ORDER, rows, 0, currencies)
+            .map((rec) => toPurchaseOrder(rec, currencies)),
     };
 
     return {

@@ -108,15 +108,18 @@ define(['N/search', 'N/record', './smartap_lib'], (search, record, lib) => {
         return lines;
     }
 
-    /** Header fields shared by purchase orders and bills (camelCase as in facts §4.7). */
-    function header(rec) {
+    /**
+     * Header fields shared by purchase orders and bills (camelCase as in facts §4.7). `currency`
+     * carries the ISO code as `symbol`; loadRows has already read it, so no units are spent here.
+     */
+    function header(rec, currencies) {
         return {
             id: String(rec.id),
             tranId: lib.text(rec.getValue({ fieldId: 'tranid' })),
             entity: lib.recordRef(rec, 'entity'),
             tranDate: lib.isoDate(rec.getValue({ fieldId: 'trandate' })),
             status: statusText(rec),
-            currency: lib.recordRef(rec, 'currency'),
+            currency: lib.currencyRef(lib.recordRef(rec, 'currency'), currencies),
             subsidiary: lib.recordRef(rec, 'subsidiary'),
             memo: lib.text(rec.getValue({ fieldId: 'memo' })),
             total: lib.num(rec.getValue({ fieldId: 'total' })),
@@ -124,10 +127,19 @@ define(['N/search', 'N/record', './smartap_lib'], (search, record, lib) => {
         };
     }
 
-    /** record.load for each search row (10 units each) while the budget lasts. */
-    function loadRows(type, rows, trailingUnits) {
-        return lib.buildWithinBudget(rows, lib.UNITS.LOAD_TRANSACTION, trailingUnits,
-            (row) => record.load({ type, id: row.id, isDynamic: false }));
+    /**
+     * record.load for each search row (10 units) while the budget lasts, and the ISO code of its
+     * currency (record.load of the currency, 5 units, the first time this call meets it). The currency
+     * is only known once the transaction is loaded, so each row is budgeted at 15 units; most rows
+     * then spend 10.
+     */
+    function loadRows(type, rows, trailingUnits, currencies) {
+        const unitCost = lib.UNITS.LOAD_TRANSACTION + lib.UNITS.LOAD_OTHER;
+        return lib.buildWithinBudget(rows, unitCost, trailingUnits, (row) => {
+            const rec = record.load({ type, id: row.id, isDynamic: false });
+            currencies.symbolOf(rec.getValue({ fieldId: 'currency' }));
+            return rec;
+        });
     }
 
     function paymentColumns() {

@@ -24,12 +24,23 @@ define(['N/search', './smartap_lib'], (search, lib) => {
         return cols;
     }
 
-    function optionalRef(row, column) {
-        return row.columns.some((c) => c.name === column) ? lib.rowRef(row, column) : null;
+    function hasColumn(row, column) {
+        return row.columns.some((c) => c.name === column);
     }
 
-    /** One vendor search row in the contract's shape (no extra units: the row carries every field). */
-    function toVendor(row) {
+    function optionalRef(row, column) {
+        return hasColumn(row, column) ? lib.rowRef(row, column) : null;
+    }
+
+    function currencyId(row) {
+        return hasColumn(row, 'currency') ? row.getValue('currency') : null;
+    }
+
+    /**
+     * One vendor search row in the contract's shape. The row carries every field; only the currency's
+     * ISO code needs a read (5 units per distinct currency per call, lib.currencyCache).
+     */
+    function toVendor(row, currencies) {
         const value = (column) => row.getValue(column);
         return {
             id: String(row.id),
@@ -42,7 +53,7 @@ define(['N/search', './smartap_lib'], (search, lib) => {
             isInactive: lib.bool(value('isinactive')),
             taxIdNum: lib.text(value('taxidnum')),
             terms: lib.rowRef(row, 'terms'),
-            currency: optionalRef(row, 'currency'),
+            currency: lib.currencyRef(optionalRef(row, 'currency'), currencies),
             subsidiary: optionalRef(row, 'subsidiary'),
             // `address` is the default billing address as one text block (facts §4.7 defaultAddress).
             defaultAddress: lib.text(value('address')),
@@ -63,7 +74,8 @@ define(['N/search', './smartap_lib'], (search, lib) => {
         label: 'vendor',
         baseFilters: () => [],
         columns,
-        buildItems: (rows) => rows.map(toVendor),
+        buildItems: (rows, currencies) => lib.buildWithinBudget(rows,
+            (row) => currencies.cost(currencyId(row)), 0, (row) => toVendor(row, currencies)),
     };
 
     return {

@@ -24,7 +24,8 @@ test('accounts: shape with number, name, NetSuite type id, currency and lastModi
         acctName: 'Freight In',
         acctType: 'COGS',
         isInactive: true,
-        currency: { id: fx.IDS.EUR, refName: 'EUR' },
+        // refName is the currency's display name; the ISO code comes from its `symbol` field.
+        currency: { id: fx.IDS.EUR, refName: 'Euro', symbol: 'EUR' },
         lastModifiedDate: '2024-07-04T18:30:00.000Z',
     });
 });

@@ -65,3 +65,14 @@ test('governance: going past the limit throws SSS_USAGE_LIMIT_EXCEEDED', () => {
     s.run().getRange({ start: 0, end: 1 });
     assert.throws(() => s.run().getRange({ start: 0, end: 1 }), { name: 'SSS_USAGE_LIMIT_EXCEEDED' });
 });
+
+test('record: a currency loads for 5 units; its name is a display name, symbol the ISO code', () => {
+    const a = account();
+    const record = a.modules['N/record'];
+    const before = a.governance.used;
+    const rec = record.load({ type: record.Type.CURRENCY, id: fx.IDS.EUR });
+    assert.equal(a.governance.used - before, 5);
+    assert.deepEqual([rec.getValue({ fieldId: 'name' }), rec.getValue({ fieldId: 'symbol' })], ['Euro', 'EUR']);
+    assert.equal(a.store.ref('currency', fx.IDS.USD).text, 'US Dollar');
+    assert.throws(() => record.load({ type: record.Type.CURRENCY, id: '999' }), { name: 'RCRD_DNE' });
+});

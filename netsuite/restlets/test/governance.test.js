@@ -52,11 +52,13 @@ test('a 500-order page does not fit in 5,000 units: it stops early with hasMore'
 
 test('low remaining usage cuts the page to what fits and paging still covers everything once', () => {
     const { r, ids } = withOrders(12);
-    // 170 units: 15 go to the two searches and 50 stay in reserve, so ten loads of 10 units fit.
+    // 170 units: 15 go to the two searches and 50 stay in reserve. Each row is budgeted at 15 (its
+    // load and possibly its currency's); the first spends 15, the others 10, so nine fit.
     const page = r.get({ limit: '12' }, { usageLimit: 170 }).body;
-    assert.deepEqual([page.count, page.hasMore, page.totalResults], [10, true, 12]);
+    assert.deepEqual([page.count, page.hasMore, page.totalResults], [9, true, 12]);
+    assert.ok(page.items.every((po) => po.currency.symbol === 'USD'));
     const all = drain(r, { limit: '12' }, 120);
-    assert.deepEqual(all.counts, [5, 5, 2]);
+    assert.deepEqual(all.counts, [4, 4, 4]);
     assert.deepEqual(all.ids, ids);
 });
 
@@ -71,11 +73,12 @@ test('bills keep units for the payment search after the loads', () => {
     }
     const page = r.get({ limit: '8' }, { usageLimit: 200 }).body;
     // 200 units: 200 - 15 (searches) - 30 (payment search) - 50 (reserve) = 105 leaves room for all
-    // eight loads; 150 units leave 55, room for five.
+    // eight loads (15 budgeted per row: the load and possibly a currency read; the first row spends
+    // 15, the others 10); 150 units leave 55, room for four.
     assert.deepEqual([page.count, page.hasMore], [8, false]);
     assert.ok(page.items.every((bill) => bill.payments.length === 1 && bill.amountRemaining === 6));
     const small = r.get({ limit: '8' }, { usageLimit: 150 }).body;
-    assert.deepEqual([small.count, small.hasMore], [5, true]);
+    assert.deepEqual([small.count, small.hasMore], [4, true]);
     assert.ok(small.items.every((bill) => bill.payments.length === 1));
 });
 
@@ -84,4 +87,30 @@ test('too few units for even one record is an error, never an empty page with ha
     const res = r.get({}, { usageLimit: 70 });
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'SSS_USAGE_LIMIT_EXCEEDED');
+});
+
+test('a page in many currencies reads each currency once and still stays within budget', () => {
+    const r = restlet('smartap_purchase_order_restlet.js');
+    fx.seedReference(r.account);
+    const { store } = r.account;
+    const codes = ['CAD', 'JPY', 'CHF', 'AUD', 'SEK', 'NOK', 'DKK', 'NZD'];
+    const currencyIds = codes.map((code) => store.add('currency', { name: `Currency ${code}`, symbol: code }));
+    const vendor = fx.addVendor(r.account);
+    const ids = [];
+    for (let i = 0; i < 40; i += 1) {
+        r.account.clock.advance(61);
+        ids.push(fx.addPurchaseOrder(r.account, {
+            vendor, currency: currencyIds[i % codes.length], items: [{ quantity: 1, rate: 1 }],
+        }));
+    }
+    const page = r.get({ limit: '40' }, { usageLimit: 300 }).body;
+    // 300 - 15 (searches) - 50 (reserve): rows budgeted at 15, the first eight spend 15 (a new
+    // currency each), later ones 10; whatever fits, every item carries its own currency's code.
+    assert.ok(page.count > 0 && page.hasMore);
+    assert.ok(r.account.governance.remaining() >= 50, `left ${r.account.governance.remaining()}`);
+    page.items.forEach((po, i) => assert.equal(po.currency.symbol, codes[i % codes.length]));
+    const currencyLoads = r.account.governance.calls.filter(([what]) => what === 'record.load currency');
+    assert.equal(currencyLoads.length, Math.min(page.count, codes.length));
+    const all = drain(r, { limit: '40' }, 300);
+    assert.deepEqual(all.ids, ids);
 });

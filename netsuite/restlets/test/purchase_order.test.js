@@ -40,7 +40,7 @@ test('a purchase order with item and expense lines in the contract shape', () =>
         tranDate: '2024-05-02',
         status: 'Partially Received',
         statusRef: 'open',
-        currency: { id: fx.IDS.EUR, refName: 'EUR' },
+        currency: { id: fx.IDS.EUR, refName: 'Euro', symbol: 'EUR' },
         subsidiary: { id: fx.IDS.SUBSIDIARY, refName: 'Honeycomb Mfg.' },
         memo: 'Q2 restock',
         total: 138.99,

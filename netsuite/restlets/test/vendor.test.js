@@ -28,7 +28,7 @@ function assertError(res, code, pattern) {
     assert.match(res.body.error.message, pattern);
 }
 
-test('a vendor comes back in the contract shape, references with refName', () => {
+test('a vendor comes back in the contract shape, references with refName, currency with its ISO code', () => {
     const r = setup();
     r.account.clock.set('2024-05-01T14:05:42Z');
     const id = fx.addVendor(r.account, {
@@ -53,7 +53,7 @@ test('a vendor comes back in the contract shape, references with refName', () =>
         isInactive: true,
         taxIdNum: '94-1234567',
         terms: { id: fx.IDS.NET30, refName: 'Net 30' },
-        currency: { id: fx.IDS.EUR, refName: 'EUR' },
+        currency: { id: fx.IDS.EUR, refName: 'Euro', symbol: 'EUR' },
         subsidiary: { id: fx.IDS.SUBSIDIARY, refName: 'Honeycomb Mfg.' },
         defaultAddress: 'Acme Supplies Ltd\n1 Market St\nSan Francisco CA 94105',
         address: { addr1: '1 Market St', addr2: 'Suite 5', city: 'San Francisco', state: 'CA', zip: '94105', country: 'US' },
@@ -159,9 +159,32 @@ test('without OneWorld and Multiple Currencies the search skips those columns', 
     assert.deepEqual(vendor.terms, { id: fx.IDS.NET30, refName: 'Net 30' });
 });
 
-test('listing stays within a few units: two searches, whatever the page size', () => {
+test('listing stays within a few units: two searches and one read per distinct currency', () => {
     const r = setup();
     addVendors(r, 40);
-    r.get({ limit: '1000' });
-    assert.equal(r.account.governance.used, 15);
+    const page = r.get({ limit: '1000' }).body;
+    // 15 for the searches, 5 for the one currency record (USD), read once for the 40 vendors.
+    assert.equal(r.account.governance.used, 20);
+    assert.ok(page.items.every((v) => v.currency.symbol === 'USD' && v.currency.refName === 'US Dollar'));
+    const loads = r.account.governance.calls.filter(([what]) => what === 'record.load currency');
+    assert.equal(loads.length, 1);
+});
+
+test('each distinct currency is read once per call, and again in the next call', () => {
+    const r = setup();
+    const { store } = r.account;
+    const byCurrency = [fx.IDS.EUR, fx.IDS.GBP, fx.IDS.EUR, fx.IDS.USD, fx.IDS.GBP].map((cur) => {
+        r.account.clock.advance(90);
+        return [fx.addVendor(r.account, { fields: { currency: store.ref('currency', cur) } }), cur];
+    });
+    const page = r.get({}).body;
+    assert.deepEqual(page.items.map((v) => [v.id, v.currency.id, v.currency.symbol]),
+        byCurrency.map(([id, cur]) => [id, cur, { 1: 'USD', 2: 'EUR', 3: 'GBP' }[cur]]));
+    assert.deepEqual(page.items.map((v) => v.currency.refName), ['Euro', 'British pound', 'Euro', 'US Dollar', 'British pound']);
+    assert.equal(r.account.governance.used, 15 + 3 * 5);
+    // A new call starts with an empty cache: an ISO code changed in between is picked up.
+    store.get('currency', fx.IDS.GBP).fields.symbol = 'GBX';
+    const again = r.get({ id: byCurrency[1][0] }).body;
+    assert.deepEqual(again.currency, { id: fx.IDS.GBP, refName: 'British pound', symbol: 'GBX' });
+    assert.equal(r.account.governance.used, 10 + 5);
 });

@@ -38,7 +38,7 @@ test('a partly paid bill: payments, amountPaid, amountRemaining and status', () 
         dueDate: '2024-06-09',
         status: 'Open',
         statusRef: 'open',
-        currency: { id: fx.IDS.USD, refName: 'USD' },
+        currency: { id: fx.IDS.USD, refName: 'US Dollar', symbol: 'USD' },
         subsidiary: { id: fx.IDS.SUBSIDIARY, refName: 'Honeycomb Mfg.' },
         memo: 'May delivery',
         total: 120.25,

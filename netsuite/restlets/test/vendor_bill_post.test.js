@@ -72,7 +72,7 @@ test('header references and an explicit item amount are written as given', () =>
         expense: [], item: [{ item: { id: Number(fx.IDS.GADGET) }, quantity: 2, rate: 10, amount: 19.99 }],
     }));
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.deepEqual(res.body.bill.currency, { id: fx.IDS.EUR, refName: 'EUR' });
+    assert.deepEqual(res.body.bill.currency, { id: fx.IDS.EUR, refName: 'Euro', symbol: 'EUR' });
     assert.equal(res.body.bill.lines[0].amount, 19.99);
     assert.equal(res.body.bill.total, 19.99);
 });

@@ -2,7 +2,8 @@
 
 Record API under `/services/rest/record/v1`: collection GET (ids and links only, `limit` up to 1000,
 `offset`, `links` next/prev/first/last, ordered by internal id), GET one record by internal id or
-`eid:<externalId>` (`expandSubResources=true` inlines the sublists), vendor bill create
+`eid:<externalId>` (`expandSubResources=true` inlines the sublists; `currency/<id>` gives a
+currency's `name`, ISO code `symbol` and `isBaseCurrency`), vendor bill create
 (`POST .../vendorBill` -> 204 with the new record's URL in `Location`), upsert by external id
 (`PUT .../vendorBill/eid:<id>` -> 204 + Location, creating or replacing) and `PATCH` of bill header
 fields. SuiteQL: `POST /services/rest/query/v1/suiteql` with `Prefer: transient` (see `suiteql.py`).
@@ -30,7 +31,8 @@ RECORD_ROOT = "/services/rest/record/v1"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 # REST record type names (case-insensitive on the wire) -> the store's record types.
 REST_TYPES = {
-    name.lower(): name for name in ("vendor", "purchaseOrder", "vendorBill", "vendorPayment", "account")
+    name.lower(): name
+    for name in ("vendor", "purchaseOrder", "vendorBill", "vendorPayment", "account", "currency")
 }
 MAX_LIMIT = 1000
 

@@ -87,10 +87,10 @@ class RestletHandlers:
         self.sim = sim
         # Read `sim.store` at call time: /_sim/reset replaces the store.
         self.render: dict[str, Callable[[Record], Record]] = {
-            "vendor": shapes.restlet_vendor,
+            "vendor": lambda r: shapes.restlet_vendor(self.sim.store, r),
             "purchaseOrder": lambda r: shapes.restlet_purchase_order(self.sim.store, r),
             "vendorBill": lambda r: shapes.restlet_bill(self.sim.store, r),
-            "account": shapes.restlet_account,
+            "account": lambda r: shapes.restlet_account(self.sim.store, r),
             "taxCode": shapes.restlet_tax_code,
         }
 

@@ -15,11 +15,15 @@ from decimal import Decimal
 from erpsim.core.seeding import SeededData, unique_name
 from erpsim.netsuite.store import PO_STATUS_TEXT, NetSuiteStore, Record, ref
 
+# (internal id, ISO 4217 code, display name, display symbol). A currency's `name` is what references
+# show as `refName` ("US Dollar"), never the ISO code, which is the record's `symbol` field (the UI's
+# "ISO Code", a derived pairing marked UNCERTAIN in docs/netsuite.md 10.3; Oracle help "Currency",
+# section_N3201267, reads it with getValue('symbol')).
 CURRENCIES = (
-    ("1", "USD", "US Dollar"),
-    ("2", "EUR", "Euro"),
-    ("3", "GBP", "British pound"),
-    ("4", "CAD", "Canadian Dollar"),
+    ("1", "USD", "US Dollar", "$"),
+    ("2", "EUR", "Euro", "€"),
+    ("3", "GBP", "British pound", "£"),
+    ("4", "CAD", "Canadian Dollar", "CA$"),
 )
 SUBSIDIARIES = (("1", "Parent Company", "1"), ("2", "SmartAP Europe B.V.", "2"))
 TERMS = (("1", "Net 15"), ("2", "Net 30"), ("3", "Net 60"), ("4", "Due on receipt"))
@@ -85,8 +89,13 @@ def seed_account(
 
 
 def _reference_data(store: NetSuiteStore) -> None:
-    for cid, symbol, name in CURRENCIES:
-        store.add("currency", {"id": cid, "name": symbol, "symbol": symbol, "description": name})
+    base_currencies = {currency for _, _, currency in SUBSIDIARIES}
+    for cid, code, name, display in CURRENCIES:
+        # isBaseCurrency: the base currency of some subsidiary (read-only in REST, Oracle help
+        # "Currency" REST record, section_0818023012; that it flags every subsidiary's base currency
+        # in OneWorld, not just the root's, is UNCERTAIN).
+        store.add("currency", {"id": cid, "name": name, "symbol": code, "displaySymbol": display,
+                               "isBaseCurrency": cid in base_currencies, "isInactive": False})
     for sid, name, currency in SUBSIDIARIES:
         store.add("subsidiary", {"id": sid, "name": name, "currency": currency})
     for tid, name in TERMS:

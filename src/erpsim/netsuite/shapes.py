@@ -1,11 +1,14 @@
 """Rendering stored records in the wire shapes: the RESTlet contract and the REST record API.
 
 RESTlet shapes are the ones the shipped scripts return (docs/netsuite.md, "The contract"): camelCase
-keys, references `{"id", "refName"}`, ISO dates, amounts as numbers, item and expense lines merged
-into `lines` with a `sublist` tag, and for bills the applied vendor payments. REST record shapes
-follow facts §4.5/§4.7: the same field ids, a `links` array with the record's self URL, status as a
-`{"id", "refName"}` reference, and sublists (`item`, `expense`, `apply`) either as a link or, with
-`expandSubResources=true`, as a collection `{"items": [...], ...}`.
+keys, references `{"id", "refName"}` (currency references also carry the currency's ISO 4217 code
+as `symbol`, read by the scripts from the currency record), ISO dates, amounts as numbers, item and
+expense lines merged into `lines` with a `sublist` tag, and for bills the applied vendor payments.
+REST record shapes follow facts §4.5/§4.7: the same field ids, a `links` array with the record's
+self URL, references `{"id", "refName"}` only (a currency's `refName` is its display name, "US
+Dollar"; its code needs `GET .../currency/<id>`), status as a `{"id", "refName"}` reference, and
+sublists (`item`, `expense`, `apply`) either as a link or, with `expandSubResources=true`, as a
+collection `{"items": [...], ...}`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ def _line(line: Record) -> Record:
     return {key: line.get(key) for key in keys}
 
 
+def restlet_currency(store: NetSuiteStore, currency: Record | None) -> Record | None:
+    """A currency reference as the RESTlets return it: `{"id", "refName", "symbol"}` or null."""
+    if currency is None:
+        return None
+    record = store.get("currency", currency["id"])
+    return {**currency, "symbol": record["symbol"] if record else None}
+
+
 def _txn_header(txn: Record, status: str) -> Record:
     return {
         "id": txn["id"],
@@ -52,7 +63,7 @@ def _txn_header(txn: Record, status: str) -> Record:
     }
 
 
-def restlet_vendor(vendor: Record) -> Record:
+def restlet_vendor(store: NetSuiteStore, vendor: Record) -> Record:
     address = vendor["address"]
     return {
         "id": vendor["id"],
@@ -65,7 +76,7 @@ def restlet_vendor(vendor: Record) -> Record:
         "isInactive": vendor["isInactive"],
         "taxIdNum": vendor["taxIdNum"],
         "terms": vendor["terms"],
-        "currency": vendor["currency"],
+        "currency": restlet_currency(store, vendor["currency"]),
         "subsidiary": vendor["subsidiary"],
         "defaultAddress": default_address(vendor),
         "address": dict(address),
@@ -84,6 +95,7 @@ def default_address(vendor: Record) -> str:
 def restlet_purchase_order(store: NetSuiteStore, po: Record) -> Record:
     return {
         **_txn_header(po, po["status"]),
+        "currency": restlet_currency(store, po["currency"]),
         "statusRef": PO_STATUS_TEXT[po["status"]],
         "total": store.total(po),
         "lines": [_line(line) for line in po["lines"]],
@@ -97,6 +109,7 @@ def restlet_bill(store: NetSuiteStore, bill: Record) -> Record:
     ]
     return {
         **_txn_header(bill, BILL_STATUS_TEXT[bill["statusRef"]]),
+        "currency": restlet_currency(store, bill["currency"]),
         "externalId": bill.get("externalId"),
         "dueDate": _iso_date(bill.get("dueDate")),
         "statusRef": bill["statusRef"],
@@ -109,14 +122,14 @@ def restlet_bill(store: NetSuiteStore, bill: Record) -> Record:
     }
 
 
-def restlet_account(account: Record) -> Record:
+def restlet_account(store: NetSuiteStore, account: Record) -> Record:
     return {
         "id": account["id"],
         "acctNumber": account["acctNumber"],
         "acctName": account["acctName"],
         "acctType": account["acctType"],
         "isInactive": account["isInactive"],
-        "currency": account["currency"],
+        "currency": restlet_currency(store, account["currency"]),
         "lastModifiedDate": isoformat_z(account["lastModifiedDate"]),
     }
 
@@ -195,7 +208,7 @@ def rest_record(
     rid = record["id"]
     links = self_link(base_url, record_type, rid)
     if record_type == "vendor":
-        body = {**restlet_vendor(record), "address": None}
+        body = {**restlet_vendor(store, record), "address": None}
         body["addressBook"] = _sublist(
             base_url, record_type, rid, "addressBook", [{"addressBookAddress": record["address"]}], expand
         )
@@ -215,9 +228,13 @@ def rest_record(
         ]
         body["apply"] = _sublist(base_url, record_type, rid, "apply", apply_items, expand)
     elif record_type == "account":
-        body = restlet_account(record)
+        body = restlet_account(store, record)
+    elif record_type == "currency":
+        body = rest_currency(record)
     else:
         body = restlet_tax_code(record)
+    if "currency" in body and record_type != "currency":
+        body["currency"] = record.get("currency")  # REST references carry no ISO code
     if record_type in ("purchaseOrder", "vendorBill"):
         body.pop("lines")
         for sublist in ("item", "expense"):
@@ -225,3 +242,18 @@ def rest_record(
                 base_url, record_type, rid, sublist, _rest_lines(record, sublist), expand
             )
     return {"links": links, **{k: v for k, v in body.items() if v is not None}}
+
+
+def rest_currency(currency: Record) -> Record:
+    """`GET .../currency/<id>`: `name` is the display name, `symbol` the ISO 4217 code (UI label "ISO
+    Code"), `displaySymbol` what amounts are printed with (SOAP schema `Currency`; REST field ids per
+    Oracle help section_0818023012, isBaseCurrency read-only there)."""
+    return {
+        "id": currency["id"],
+        "name": currency["name"],
+        "symbol": currency["symbol"],
+        "displaySymbol": currency.get("displaySymbol"),
+        "isBaseCurrency": currency["isBaseCurrency"],
+        "isInactive": currency.get("isInactive", False),
+        "lastModifiedDate": isoformat_z(currency["lastModifiedDate"]),
+    }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
@@ -103,6 +103,11 @@ class ERPConnector(abc.ABC):
     required_credentials: ClassVar[tuple[str, ...]] = ()
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     max_pages: ClassVar[int] = DEFAULT_MAX_PAGES
+    # How far back a `since` read can reach (a change feed's retention, e.g. QBO CDC's 30 days, facts
+    # §1.10); None: any `since` works. The sync engine falls back to a full read past it.
+    change_window: ClassVar[dt.timedelta | None] = None
+    # Which `ERPAccount` field a bill line's `account_code` must carry: the ERP id by default.
+    account_reference: ClassVar[str] = "external_id"
 
     def __init__(
         self,
@@ -199,6 +204,15 @@ class ERPConnector(abc.ABC):
 
     @abc.abstractmethod
     async def get_tax_codes(self) -> list[ERPTaxCode]: ...
+
+    def iter_payment_changes(
+        self, since: dt.datetime, bill_ids: Collection[str] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPaymentStatus]] | None:
+        """Payment status of every bill changed since `since`, a page at a time, through the ERP's
+        change feed; None (the default) means the ERP has no cheap feed and callers must ask per bill
+        (`sync_payment_status`). `bill_ids`, if given, are the only bills the caller needs: a
+        connector may skip reading others (it may also return them; callers filter)."""
+        return None
 
     # ---- implemented once --------------------------------------------------------------------
     async def import_vendors(self, since: dt.datetime | None = None, limit: int | None = None) -> SyncResult:

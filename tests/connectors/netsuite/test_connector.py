@@ -14,7 +14,7 @@ from erpsim.core.testing import LiveServer
 from smartap_erp.connectors.netsuite import NetSuiteConnector
 from smartap_erp.domain.enums import PaymentStatus, PurchaseOrderStatus
 from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine
-from smartap_erp.errors import ERPAuthError, ERPValidationError
+from smartap_erp.errors import ERPAuthError, ERPConfigurationError, ERPValidationError
 from smartap_erp.http.oauth1 import OAuth1TBAAuth
 
 Connect = Callable[..., NetSuiteConnector]
@@ -152,3 +152,80 @@ async def test_accounts_tax_codes_and_connection(connect: Connect, server: LiveS
     assert next(c for c in codes if c.code == "CA-SF").rate == Decimal("8.625")
 
 
+
+
+CURRENCY_PATH = "/services/rest/record/v1/currency/"
+
+
+async def test_currency_display_names_become_iso_codes(connect: Connect, server: LiveServer,
+                                                       mode: str) -> None:
+    # The simulator names currencies as a real account does: a reference's refName is "US Dollar",
+    # the ISO code is the currency record's `symbol` (RESTlets send it; REST mode reads the record).
+    store = server.sim.store
+    currencies = store.records["currency"]
+    assert currencies["1"]["name"] == "US Dollar" and currencies["1"]["symbol"] == "USD"
+    eur_bill = await _exported_bill(connect, server, "SUP-EUR", currency_id="2")
+    async with connect() as connector:
+        vendor_pages = [page async for page in connector.iter_vendors()]
+        po_pages = [page async for page in connector.iter_purchase_orders()]
+        status = await connector.sync_payment_status(eur_bill)
+    assert all(not page.errors for page in vendor_pages + po_pages)
+    vendors = {v.external_id: v.currency for page in vendor_pages for v in page}
+    expected = {v["id"]: currencies[v["currency"]["id"]]["symbol"] for v in store.records["vendor"].values()}
+    assert vendors == expected and "USD" in set(vendors.values()) and len(set(vendors.values())) > 1
+    in_dollars = next(v for v in store.records["vendor"].values() if v["currency"]["refName"] == "US Dollar")
+    assert vendors[in_dollars["id"]] == "USD"
+    orders = {po.external_id: po.currency for page in po_pages for po in page}
+    assert orders == {p["id"]: currencies[p["currency"]["id"]]["symbol"]
+                      for p in store.records["purchaseOrder"].values()}
+    assert status.currency == "EUR"
+    if mode == "rest":
+        reads = [r.path for r in server.sim.stats.log if r.path.startswith(CURRENCY_PATH)]
+        used = {v["currency"]["id"] for v in store.records["vendor"].values()}
+        used |= {p["currency"]["id"] for p in store.records["purchaseOrder"].values()} | {"2"}
+        # One read per distinct currency for the whole connector, however many records use it.
+        assert sorted(reads) == sorted(f"{CURRENCY_PATH}{cid}" for cid in used)
+
+
+async def _exported_bill(connect: Connect, server: LiveServer, number: str, *, currency_id: str) -> str:
+    """A bill in currency `currency_id`: exported by SmartAP, then switched as a user might do it."""
+    async with connect() as connector:
+        bill_id = (await connector.export_invoice(_invoice(server, number))).external_id
+    bill = server.sim.store.get("vendorBill", bill_id)
+    currency = server.sim.store.get("currency", currency_id)
+    bill["currency"] = {"id": currency["id"], "refName": currency["name"]}
+    return bill_id
+
+
+async def test_each_currency_is_read_once_under_concurrency(connect: Connect, server: LiveServer,
+                                                             mode: str) -> None:
+    bills = [b["id"] for b in server.sim.store.ordered("vendorBill")]
+    async with connect(concurrency_limit="5") as connector:
+        statuses = await asyncio.gather(*(connector.sync_payment_status(b) for b in bills))
+        again = await connector.sync_payment_status(bills[0])
+    store = server.sim.store
+    assert [s.currency for s in statuses] == [
+        store.get("currency", store.get("vendorBill", b)["currency"]["id"])["symbol"] for b in bills]
+    assert again.currency == statuses[0].currency
+    reads = [r.path for r in server.sim.stats.log if r.path.startswith(CURRENCY_PATH)]
+    if mode == "restlet":  # the RESTlets send the code: no currency record is read
+        assert reads == []
+    else:
+        used = {store.get("vendorBill", b)["currency"]["id"] for b in bills}
+        assert len(reads) == len(set(reads)) == len(used)
+
+
+async def test_a_currency_without_iso_code_is_an_error(connect: Connect, server: LiveServer) -> None:
+    store = server.sim.store
+    store.get("currency", "4")["symbol"] = None  # "Canadian Dollar" with its ISO Code field emptied
+    vendor = store.ordered("vendor")[0]
+    vendor["currency"] = {"id": "4", "refName": "Canadian Dollar"}
+    bill_id = await _exported_bill(connect, server, "SUP-CAD", currency_id="4")
+    async with connect() as connector:
+        pages = [page async for page in connector.iter_vendors()]
+        with pytest.raises(ERPConfigurationError, match="Canadian Dollar"):
+            await connector.sync_payment_status(bill_id)
+    errors = [e for page in pages for e in page.errors]
+    assert [e.record_id for e in errors] == [vendor["id"]]
+    assert "no three-letter ISO 4217 code" in errors[0].message
+    assert sum(len(page) for page in pages) == store.count("vendor") - 1

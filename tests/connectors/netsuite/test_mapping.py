@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
+
 from smartap_erp.connectors.netsuite import mapping
 from smartap_erp.domain.enums import PaymentStatus, PurchaseOrderStatus
 from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine
@@ -22,7 +24,8 @@ def test_dumps_writes_decimals_exactly() -> None:
 def test_purchase_order_rest_shape_and_restlet_shape_agree() -> None:
     restlet = {"id": "7", "tranId": "PO7", "entity": {"id": "101", "refName": "Acme"},
                "tranDate": "2024-05-01",
-               "status": "Pending Receipt", "statusRef": "open", "currency": {"id": "1", "refName": "USD"},
+               "status": "Pending Receipt", "statusRef": "open",
+               "currency": {"id": "1", "refName": "US Dollar", "symbol": "USD"},
                "total": Decimal("30.00"), "lastModifiedDate": "2024-05-02T10:00:00Z",
                "lines": [{"line": "1", "sublist": "expense", "item": None, "account": {"id": "58"},
                           "description": "rent", "quantity": None, "rate": None, "amount": Decimal("30.00")}]}
@@ -33,15 +36,17 @@ def test_purchase_order_rest_shape_and_restlet_shape_agree() -> None:
     a, b = mapping.purchase_order_from_netsuite(restlet), mapping.purchase_order_from_netsuite(rest)
     assert a == b
     assert a.status is PurchaseOrderStatus.OPEN and a.line_items[0].account_code == "58"
+    assert a.currency == "USD"
     assert a.updated_at == dt.datetime(2024, 5, 2, 10, tzinfo=dt.UTC)
 
 
 def test_payment_status_from_amount_remaining() -> None:
     bill = {"id": "9", "total": Decimal("100"), "amountRemaining": Decimal("40"), "statusRef": "open",
-            "currency": {"id": "1", "refName": "USD"}}
+            "currency": {"id": "2", "refName": "Euro", "symbol": "EUR"}}
     payments = [{"id": "12", "amount": Decimal("60"), "tranDate": "2024-05-20", "tranId": "PAY12"}]
     status = mapping.payment_status_from_netsuite(bill, payments, checked_at=NOW)
     assert status.status is PaymentStatus.PARTIAL and status.amount_paid == Decimal("60")
+    assert status.currency == "EUR" and status.payments[0].currency == "EUR"
     assert status.last_payment_date == dt.date(2024, 5, 20)
     cancelled = mapping.payment_status_from_netsuite({**bill, "statusRef": "cancelled",
                                                       "amountRemaining": Decimal(0)}, [], checked_at=NOW)
@@ -67,3 +72,46 @@ def test_suiteql_rows_for_accounts_and_tax_codes() -> None:
     assert (account.code, account.is_active) == ("6000", False)
     code = mapping.tax_code_from_netsuite({"id": "2", "itemid": "CA-SF", "rate": "8.625", "isinactive": "F"})
     assert code.rate == Decimal("8.625") and code.is_active
+
+
+VENDOR = {"id": "101", "companyName": "Acme", "lastModifiedDate": "2024-05-02T10:00:00Z"}
+
+
+def test_currency_code_comes_from_symbol_never_from_refname() -> None:
+    # refName is the currency record's display name; "symbol" is its ISO code (UI label "ISO Code").
+    assert mapping.currency_code({"id": "1", "refName": "US Dollar", "symbol": "USD"}) == "USD"
+    assert mapping.currency_code({"id": "3", "refName": "British pound", "symbol": " gbp "}) == "GBP"
+    assert mapping.currency_code(None) is None and mapping.currency_code({"id": ""}) is None
+    for ref in ({"id": "1", "refName": "USD"}, {"id": "1", "refName": "USD", "symbol": None},
+                {"id": "1", "refName": "US Dollar", "symbol": "$"},
+                {"id": "1", "refName": "x", "symbol": "USDX"}):
+        with pytest.raises(ValueError, match=r"NetSuite currency 1 .* no three-letter ISO 4217 code"):
+            mapping.currency_code(ref)
+
+
+def test_records_map_the_symbol_and_refuse_a_refname_only_currency() -> None:
+    euro = {"id": "2", "refName": "Euro", "symbol": "EUR"}
+    assert mapping.vendor_from_netsuite({**VENDOR, "currency": euro}).currency == "EUR"
+    assert mapping.vendor_from_netsuite(VENDOR).currency is None
+    account = mapping.account_from_netsuite({"id": "5", "acctNumber": "6000", "acctName": "Office",
+                                             "acctType": "Expense", "currency": euro})
+    assert account.currency == "EUR"
+    # A RESTlet deployed before the symbol was added sends {"id", "refName"} only: an error for the
+    # record (the connector turns it into a RecordError), never "USD" by default nor refName as code.
+    with pytest.raises(ValueError, match="Euro"):
+        mapping.vendor_from_netsuite({**VENDOR, "currency": {"id": "2", "refName": "Euro"}})
+    po = {"id": "7", "tranId": "PO7", "entity": {"id": "101"}, "statusRef": "open",
+          "status": "Pending Receipt", "currency": {"id": "2", "refName": "EUR"}, "total": Decimal(1),
+          "lines": []}
+    with pytest.raises(ValueError, match="NetSuite currency 2 \\('EUR'\\)"):
+        mapping.purchase_order_from_netsuite(po)
+    assert mapping.purchase_order_from_netsuite({**po, "currency": None}).currency == "USD"
+
+
+def test_with_currency_code_adds_the_symbol_to_a_rest_reference() -> None:
+    rest = {**VENDOR, "currency": {"links": [], "id": "1", "refName": "US Dollar"}}
+    enriched = mapping.with_currency_code(rest, {"1": "USD"})
+    assert enriched["currency"] == {"links": [], "id": "1", "refName": "US Dollar", "symbol": "USD"}
+    assert rest["currency"] == {"links": [], "id": "1", "refName": "US Dollar"}  # input untouched
+    assert mapping.vendor_from_netsuite(enriched).currency == "USD"
+    assert mapping.with_currency_code(VENDOR, {"1": "USD"}) == VENDOR

@@ -121,3 +121,30 @@ async def test_suiteql_refuses_what_it_does_not_know(client: httpx.AsyncClient) 
         response = await client.post(SUITEQL, json={"q": query}, headers=TRANSIENT)
         assert response.status_code == 400, query
         assert response.json()["o:errorDetails"][0]["detail"].startswith("Invalid search query")
+
+
+async def test_currency_record_gives_the_iso_code(client: httpx.AsyncClient, sim: Any) -> None:
+    # REST references are {"id", "refName"} only and refName is the display name; the ISO code is the
+    # currency record's `symbol`.
+    vendor = next(v for v in sim.store.ordered("vendor") if v["currency"]["id"] == "1")
+    rest_vendor = (await client.get(f"{RECORD}/vendor/{vendor['id']}")).json()
+    assert rest_vendor["currency"] == {"id": "1", "refName": "US Dollar"}
+    usd = (await client.get(f"{RECORD}/currency/1")).json()
+    assert (usd["id"], usd["name"], usd["symbol"], usd["isBaseCurrency"]) == ("1", "US Dollar", "USD", True)
+    assert usd["links"][0]["href"].endswith(f"{RECORD}/currency/1")
+    gbp = (await client.get(f"{RECORD}/Currency/3")).json()
+    assert (gbp["name"], gbp["symbol"], gbp["isBaseCurrency"]) == ("British pound", "GBP", False)
+    listed = (await client.get(f"{RECORD}/currency")).json()
+    assert [item["id"] for item in listed["items"]] == sorted(sim.store.records["currency"], key=int)
+    missing = await client.get(f"{RECORD}/currency/99")
+    assert missing.status_code == 404
+    assert missing.json()["o:errorDetails"][0]["o:errorCode"] == "NONEXISTENT_ID"
+    refused = await client.patch(f"{RECORD}/currency/1", json={"symbol": "XXX"})
+    assert refused.status_code == 405 and sim.store.get("currency", "1")["symbol"] == "USD"
+
+
+async def test_rest_references_carry_no_currency_code(client: httpx.AsyncClient, sim: Any) -> None:
+    bill = next(iter(sim.store.records["vendorBill"].values()))
+    body = (await client.get(f"{RECORD}/vendorBill/{bill['id']}")).json()
+    assert set(body["currency"]) == {"id", "refName"}
+    assert body["currency"]["refName"] == sim.store.get("currency", bill["currency"]["id"])["name"]

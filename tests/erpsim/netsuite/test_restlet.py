@@ -153,3 +153,30 @@ async def test_accounts_and_tax_codes(client: httpx.AsyncClient) -> None:
     assert {"Expense", "AcctPay", "Bank"} <= {a["acctType"] for a in accounts}
     codes = _json(await _get(client, "taxcode"))["items"]
     assert all(isinstance(c["rate"], Decimal | int) for c in codes) and codes[0]["itemId"]
+
+
+async def test_currency_references_carry_the_iso_code(client: httpx.AsyncClient, sim: Any) -> None:
+    # A currency's refName is its display name ("US Dollar"), as in a real account; the RESTlets add
+    # the ISO code they read from the currency record's `symbol` field (docs/netsuite.md).
+    codes = {c["id"]: c["symbol"] for c in sim.store.records["currency"].values()}
+    names = {c["id"]: c["name"] for c in sim.store.records["currency"].values()}
+    assert names["1"] == "US Dollar" and codes["1"] == "USD"
+    seen: list[dict[str, Any]] = []
+    for script in ("vendor", "po", "bill", "account"):
+        items = _json(await _get(client, script, limit="1000"))["items"]
+        assert items, script
+        seen += [item["currency"] for item in items if item["currency"] is not None]
+    assert {c["id"] for c in seen} >= {"1", "2"}
+    for currency in seen:
+        assert set(currency) == {"id", "refName", "symbol"}
+        assert currency["symbol"] == codes[currency["id"]]
+        assert currency["refName"] == names[currency["id"]] != currency["symbol"]
+    vendor = sim.store.ordered("vendor")[0]
+    one = _json(await _get(client, "vendor", id=vendor["id"]))
+    assert one["currency"]["symbol"] == codes[vendor["currency"]["id"]]
+
+
+async def test_a_posted_bill_answers_with_its_currency_code(client: httpx.AsyncClient, sim: Any) -> None:
+    body = {**_bill_body(sim, "smartap-eur-1"), "currency": {"id": "2"}}
+    created = _json(await client.post(RESTLET, params=restlet_params("bill"), json=body))
+    assert created["bill"]["currency"] == {"id": "2", "refName": "Euro", "symbol": "EUR"}

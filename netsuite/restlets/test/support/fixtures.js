@@ -8,7 +8,7 @@ const { Ref } = require('./store');
 const { round2 } = require('./n_record');
 
 const IDS = Object.freeze({
-    USD: '1', EUR: '2', SUBSIDIARY: '1', NET30: '2',
+    USD: '1', EUR: '2', GBP: '3', SUBSIDIARY: '1', NET30: '2',
     AP: '111', OFFICE: '58', TRAVEL: '59', BANK: '1',
     WIDGET: '201', GADGET: '202', TAX_CA: '7',
 });
@@ -21,8 +21,11 @@ function day(iso) {
 
 function seedReference(account) {
     const { store } = account;
-    store.add('currency', { name: 'USD' }, {}, IDS.USD);
-    store.add('currency', { name: 'EUR' }, {}, IDS.EUR);
+    // A currency's name (what references show as their text) is a display name; the ISO 4217 code is
+    // the record's `symbol` field (UI label "ISO Code"), as in a real account.
+    store.add('currency', { name: 'US Dollar', symbol: 'USD', isbasecurrency: true }, {}, IDS.USD);
+    store.add('currency', { name: 'Euro', symbol: 'EUR', isbasecurrency: false }, {}, IDS.EUR);
+    store.add('currency', { name: 'British pound', symbol: 'GBP', isbasecurrency: false }, {}, IDS.GBP);
     store.add('subsidiary', { name: 'Honeycomb Mfg.' }, {}, IDS.SUBSIDIARY);
     store.add('term', { name: 'Net 30', daysuntilnetdue: 30 }, {}, IDS.NET30);
     store.add('account', { acctnumber: '2000', acctname: 'Accounts Payable', accttype: 'AcctPay' }, {}, IDS.AP);

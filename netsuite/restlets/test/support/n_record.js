@@ -16,6 +16,7 @@ const Type = {
     VENDOR_PAYMENT: 'vendorpayment',
     ACCOUNT: 'account',
     SALES_TAX_ITEM: 'salestaxitem',
+    CURRENCY: 'currency',
 };
 const TRANSACTIONS = new Set([Type.PURCHASE_ORDER, Type.VENDOR_BILL, Type.VENDOR_PAYMENT]);
 const BODY_REFS = {

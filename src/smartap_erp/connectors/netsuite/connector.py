@@ -9,14 +9,17 @@ default 2 so other integrations keep their share). RESTlet mode reads pages of f
 `since`/`offset`/`limit`; REST mode pages ids out of SuiteQL (`Prefer: transient`, up to 1,000 rows,
 ordered by lastmodifieddate then id, facts §4.6) and reads each record with `expandSubResources`.
 Bills are exported idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks
-it up by `eid:` and upserts with `PUT .../vendorBill/eid:<id>`, facts §4.5).
+it up by `eid:` and upserts with `PUT .../vendorBill/eid:<id>`, facts §4.5). Currency codes: a
+currency reference's `refName` is a display name ("US Dollar"); the RESTlets add the ISO code as
+`symbol`, and REST mode reads it once per currency from `GET /record/v1/currency/<id>` (field
+`symbol`), cached for the connector's lifetime.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -27,7 +30,7 @@ from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPa
 from smartap_erp.connectors.netsuite import mapping
 from smartap_erp.connectors.policies import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICIES, netsuite_limits
 from smartap_erp.connectors.registry import register_connector
-from smartap_erp.connectors.responses import ErrorDetails
+from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain.enums import ERPSystem, PurchaseOrderStatus
 from smartap_erp.domain.models import (
     ERPAccount,
@@ -37,7 +40,15 @@ from smartap_erp.domain.models import (
     ERPTaxCode,
     ERPVendor,
 )
-from smartap_erp.errors import ConfigurationError, ERPDuplicateError, ERPNotFoundError, ERPValidationError
+from smartap_erp.domain.results import RecordError
+from smartap_erp.errors import (
+    ConfigurationError,
+    ERPConfigurationError,
+    ERPDuplicateError,
+    ERPNotFoundError,
+    ERPRecordError,
+    ERPValidationError,
+)
 from smartap_erp.http.call import Call, read_json
 from smartap_erp.http.oauth1 import OAuth1TBAAuth
 from smartap_erp.http.paginate import OffsetLimit
@@ -76,6 +87,13 @@ class NetSuiteConnector(ERPConnector):
         "account_id", "consumer_key", "consumer_secret", "token_id", "token_secret")
     retry_policy = RETRY_POLICIES[ERPSystem.NETSUITE]
     page_size: ClassVar[int] = PAGE_SIZE
+
+    def __init__(self, http: httpx.AsyncClient, credentials: Mapping[str, Any],
+                 options: ConnectorOptions | None = None) -> None:
+        super().__init__(http, credentials, options)
+        # currency internal id -> ISO code ("" when the record has none); REST mode only.
+        self._currency_codes: dict[str, str] = {}
+        self._currency_lock = asyncio.Lock()
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -165,6 +183,29 @@ class NetSuiteConnector(ERPConnector):
     async def _record(self, record_type: str, key: str) -> Any:
         return await self._json(Call.get(f"{RECORD}/{record_type}/{key}", {"expandSubResources": "true"}))
 
+    async def currency_codes(self, ids: set[str]) -> dict[str, str]:
+        """ISO codes of currencies by internal id, each read once per connector (REST record API)."""
+        async with self._currency_lock:  # concurrent pages wait for one read instead of repeating it
+            missing = sorted(ids - self._currency_codes.keys())
+            found = await asyncio.gather(*(self._read_currency_code(cid) for cid in missing))
+            self._currency_codes.update(zip(missing, found, strict=True))
+        return {cid: self._currency_codes[cid] for cid in ids}
+
+    async def _read_currency_code(self, currency_id: str) -> str:
+        try:
+            record = await self._json(Call.get(f"{RECORD}/currency/{currency_id}"))
+        except ERPNotFoundError:
+            return ""  # the mapping then reports the record's currency as unusable
+        return str(record.get("symbol") or "")
+
+    async def _with_currency_codes(self, records: Sequence[Any]) -> list[Any]:
+        """REST records with the ISO code added to their currency reference as `symbol`."""
+        ids = {cid for r in records if isinstance(r, Mapping) and (cid := mapping.currency_id(r))}
+        if not ids:
+            return list(records)
+        codes = await self.currency_codes(ids)
+        return [mapping.with_currency_code(r, codes) if isinstance(r, Mapping) else r for r in records]
+
     async def _records_since(self, record_type: str, table: str, since: dt.datetime | None,
                              extra: str = "") -> AsyncIterator[list[Any]]:
         conditions = [extra] if extra else []
@@ -174,7 +215,8 @@ class NetSuiteConnector(ERPConnector):
         query = f"SELECT id FROM {table}{where} ORDER BY lastmodifieddate, id"  # noqa: S608 (no user input)
         async for rows in self.suiteql_rows(query):
             # The account semaphore (rate_limits) bounds these concurrent reads.
-            yield list(await asyncio.gather(*(self._record(record_type, row["id"]) for row in rows)))
+            records = await asyncio.gather(*(self._record(record_type, row["id"]) for row in rows))
+            yield await self._with_currency_codes(records)
 
     # ---- the interface -----------------------------------------------------------------------
     async def test_connection(self) -> ConnectionInfo:
@@ -247,12 +289,38 @@ class NetSuiteConnector(ERPConnector):
         return ExportResult(external_id=new_id, external_number=invoice.invoice_number, created=True,
                             exported_at=self.now())
 
+    def iter_payment_changes(self, since: dt.datetime, bill_ids: Collection[str] | None = None
+                             ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        return self._payment_changes(since, None if bill_ids is None else set(bill_ids))
+
+    async def _payment_changes(self, since: dt.datetime, wanted: set[str] | None
+                               ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        """Bills changed since `since` (lastModifiedDate): RESTlet mode lists whole bills with their
+        payments; REST mode pages changed bill ids out of SuiteQL (facts §4.6) and reads only the
+        wanted ones in full."""
+        now = self.now()
+        if self.mode == "restlet":
+            async for records in self._restlet_pages("bill", self._since(since)):
+                yield self.to_page(records, lambda bill: mapping.payment_status_from_netsuite(
+                    bill, bill.get("payments") or [], checked_at=now), "id")
+            return
+        query = ("SELECT id FROM transaction WHERE type = 'VendBill' AND "  # noqa: S608 (no user input)
+                 f"lastmodifieddate >= {suiteql_timestamp(since)} ORDER BY lastmodifieddate, id")
+        async for rows in self.suiteql_rows(query):
+            ids = [str(row["id"]) for row in rows if wanted is None or str(row["id"]) in wanted]
+            yield RecordPage(await asyncio.gather(*(self._status_or_error(i) for i in ids)))
+
+    async def _status_or_error(self, bill_id: str) -> ERPPaymentStatus | RecordError:
+        try:
+            return await self.sync_payment_status(bill_id)
+        except (ERPRecordError, ValueError) as exc:
+            return record_error_from(exc, bill_id)
+
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         if self.mode == "restlet":
             bill = await self._json(self._restlet("bill", {"id": external_invoice_id}))
-            applied = bill.get("payments") or []
-            return mapping.payment_status_from_netsuite(bill, applied, checked_at=self.now())
-        bill = await self._record("vendorBill", external_invoice_id)
+            return self._payment_status(bill, bill.get("payments") or [])
+        [bill] = await self._with_currency_codes([await self._record("vendorBill", external_invoice_id)])
         query = ("SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608 (digits only)
                  f"WHERE previousdoc = '{int(external_invoice_id)}' AND linktype = 'Payment' "
                  "ORDER BY nextdoc")
@@ -262,7 +330,14 @@ class NetSuiteConnector(ERPConnector):
                 payment = await self._json(Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"))
                 payments.append({"id": row["nextdoc"], "amount": row["foreignamount"],
                                  "tranDate": payment["tranDate"], "tranId": payment.get("tranId")})
-        return mapping.payment_status_from_netsuite(bill, payments, checked_at=self.now())
+        return self._payment_status(bill, payments)
+
+    def _payment_status(self, bill: Any, payments: Sequence[Any]) -> ERPPaymentStatus:
+        try:
+            return mapping.payment_status_from_netsuite(bill, payments, checked_at=self.now())
+        except mapping.CurrencyCodeError as exc:
+            # Not this bill's fault: outdated RESTlets, or a currency record without an ISO code.
+            raise ERPConfigurationError(str(exc), erp=self.system) from None
 
     async def get_accounts(self) -> list[ERPAccount]:
         query = ("SELECT id, acctnumber, accountsearchdisplayname, accttype, isinactive FROM account "

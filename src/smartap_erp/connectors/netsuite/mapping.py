@@ -3,7 +3,8 @@
 Reads the RESTlet contract shapes (docs/netsuite.md: lines merged into `lines`, `statusRef`, bill
 `payments`) and the REST record API shapes (facts §4.5/§4.7: sublists as `{"items": [...]}` with
 `expandSubResources=true`, status as `{"id", "refName"}`, vendor address in `addressBook`) into
-`ERPVendor`, `ERPPurchaseOrder`, `ERPPaymentStatus`, `ERPAccount` and `ERPTaxCode`; SuiteQL rows
+`ERPVendor`, `ERPPurchaseOrder`, `ERPPaymentStatus`, `ERPAccount` and `ERPTaxCode` (currency codes
+from the `symbol` of a currency reference, never from its display-name `refName`); SuiteQL rows
 (lower-case keys, string values, `T`/`F` booleans, facts §4.6) into accounts and tax codes; and an
 `ERPInvoice` into the vendor bill body of either mode. Amounts arrive as Decimal (bodies are parsed
 with `parse_float=Decimal`) and are written back as exact JSON numbers by `dumps`. No I/O here.
@@ -42,6 +43,11 @@ PO_STATUS_TEXT = {
     "closed": PurchaseOrderStatus.CLOSED,
 }
 _DECIMAL_MARK = re.compile(r'"__smartap_decimal__:([-0-9.Ee+]+)"')
+_ISO_CODE = re.compile(r"[A-Z]{3}")
+
+
+class CurrencyCodeError(ValueError):
+    """A currency reference without a usable ISO 4217 code (`symbol`)."""
 
 
 def dumps(body: Any) -> bytes:
@@ -73,9 +79,43 @@ def _ref_name(value: Any) -> str | None:
     return str(value["refName"]) if isinstance(value, Mapping) and value.get("refName") else None
 
 
+def currency_id(record: Json) -> str | None:
+    """The internal id of a record's currency reference, or None."""
+    return _ref_id(record.get("currency"))
+
+
+def currency_code(ref: Any) -> str | None:
+    """The ISO 4217 code of a currency reference `{"id", "refName", "symbol"}`; None without one.
+
+    A reference's `refName` is the currency record's display name ("US Dollar", "Euro"), not a code;
+    the code is the currency record's `symbol` field (the UI's "ISO Code"; that pairing is derived and
+    UNCERTAIN, docs/netsuite.md 10.3, hence the three-letter check below). The RESTlets add it to
+    every currency reference (docs/netsuite.md); in REST mode the connector adds it from
+    `GET /record/v1/currency/<id>`. A reference without a usable `symbol` raises `CurrencyCodeError`
+    (a ValueError), so the record becomes a `RecordError` instead of carrying a wrong or missing
+    currency.
+    """
+    if _ref_id(ref) is None:
+        return None
+    raw = ref.get("symbol")
+    symbol = str(raw or "").strip().upper()
+    if not _ISO_CODE.fullmatch(symbol):
+        hint = " (older SmartAP RESTlets do not send it: redeploy netsuite/restlets)" if raw is None else ""
+        raise CurrencyCodeError(f"NetSuite currency {ref['id']} ({ref.get('refName')!r}) has no three-letter "
+                                f"ISO 4217 code: symbol is {raw!r}{hint}")
+    return symbol
+
+
+def with_currency_code(record: Json, codes: Mapping[str, str | None]) -> dict[str, Any]:
+    """`record` with `codes[id]` as its currency reference's `symbol` (REST reads carry none)."""
+    cid = currency_id(record)
+    if cid is None:
+        return dict(record)
+    return {**record, "currency": {**record["currency"], "symbol": codes.get(cid)}}
+
+
 def _currency(record: Json) -> str | None:
-    name = _ref_name(record.get("currency"))
-    return name.upper() if name and len(name) == 3 else None
+    return currency_code(record.get("currency"))
 
 
 def _items(sublist: Any) -> list[Json]:

@@ -9,7 +9,7 @@ pins `minorversion=75` (facts §1.4, §1.15.2).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -61,6 +61,7 @@ _CURRENCY_BY_COUNTRY = {
     "ZA": "ZAR",
 }
 _PO_STATUS_VALUES = {PurchaseOrderStatus.OPEN: "Open", PurchaseOrderStatus.CLOSED: "Closed"}
+_IDS_PER_QUERY = 100  # ids in one `Id IN (...)` condition of a query
 
 
 @register_connector
@@ -176,6 +177,39 @@ class QuickBooksConnector(ERPConnector):
             async for rows in self._stream("TaxCode", [queries.ACTIVE_AND_INACTIVE])
             for raw in rows
         ]
+
+    def iter_payment_changes(
+        self, since: dt.datetime, bill_ids: Collection[str] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        return self._payment_changes(since)
+
+    async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        """Bills changed since `since`, then the bills of BillPayments changed since: whether a payment
+        always bumps the Bill's LastUpdatedTime is UNCERTAIN, so both are read (facts §1.6). Status
+        comes from Balance alone (the source of truth); `payments` stay empty here."""
+        currency, now = await self.home_currency(), self.now()
+
+        def status(raw: dict[str, Any]) -> ERPPaymentStatus:
+            return mapping.payment_status_from_qbo(raw, [], home_currency=currency, checked_at=now)
+
+        seen: set[str] = set()
+        async for rows in self._stream("Bill", queries.changed_since(since)):
+            seen.update(str(row["Id"]) for row in rows)
+            yield self.to_page(rows, status, "Id")
+        linked: set[str] = set()
+        async for rows in self._stream("BillPayment", queries.changed_since(since)):
+            linked.update(
+                str(txn["TxnId"])
+                for payment in rows
+                for line in payment.get("Line", [])
+                for txn in line.get("LinkedTxn", [])
+                if txn.get("TxnType") == "Bill"
+            )
+        missing = sorted(linked - seen)
+        for start in range(0, len(missing), _IDS_PER_QUERY):
+            in_list = ", ".join(queries.quote(i) for i in missing[start : start + _IDS_PER_QUERY])
+            async for rows in self._stream("Bill", [f"Id IN ({in_list})"]):
+                yield self.to_page(rows, status, "Id")
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         bill = (await self._get(f"bill/{external_invoice_id}"))["Bill"]

@@ -16,7 +16,7 @@ before creating anything, existing bills are looked up by `InvoiceNumbers` and `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -67,6 +67,7 @@ class XeroConnector(ERPConnector):
     )
     retry_policy: ClassVar[RetryPolicy] = RETRY_POLICIES[ERPSystem.XERO]
     page_size: int = MAX_PAGE_SIZE
+    account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (facts §2.7)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -171,6 +172,19 @@ class XeroConnector(ERPConnector):
             paginator = PageNumber(size=self.page_size)
             async for page in self.pages(call, paginator, lambda body: body["PurchaseOrders"]):
                 yield self.to_page(page.records, mapping.purchase_order_from_xero, "PurchaseOrderID")
+
+    def iter_payment_changes(
+        self, since: dt.datetime, bill_ids: Collection[str] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        return self._payment_changes(since)
+
+    async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+        # Bills (ACCPAY invoices) changed since, paged, via If-Modified-Since (facts §2.5, §2.8); no
+        # Statuses filter, so voided and deleted bills come through as VOIDED.
+        call = self._paged("Invoices", {"where": 'Type=="ACCPAY"'}, since)
+        now = self.now()
+        async for page in self.pages(call, PageNumber(size=self.page_size), lambda body: body["Invoices"]):
+            yield self.to_page(page.records, lambda raw: mapping.payment_status_from(raw, now), "InvoiceID")
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         body = await self._json(Call.get(f"Invoices/{external_invoice_id}"))
