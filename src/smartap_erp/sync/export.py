@@ -1,0 +1,261 @@
+"""Invoice export (issue 8, item 4): approved SmartAP invoices become bills in the ERP, exactly once.
+
+`export_invoices(ctx, connection_id, invoice_ids=None)` works a batch at a time
+(`ERP_SYNC_BATCH_SIZE` invoices): it builds each invoice's `ERPInvoice` (`export_build`: only
+approved invoices, vendor through its mapping, accounts and tax codes resolved, field mappings
+applied; every problem is a record error and the rest go on), upserts and COMMITS the batch's
+outbox rows (`pending`, one deterministic idempotency key per connection and invoice) before the
+ERP is called, sends the batch through the connector's `export_invoices` (its batch endpoint where
+the ERP has one), and then writes, in ONE transaction, the `erp_invoice_mappings` rows, the outbox
+rows `confirmed` and the invoices `exported`. A crash anywhere leaves either nothing at the ERP
+(retry sends again under the same outbox row) or a bill without a mapping (retry sends again and the
+connector's idempotency, keyed on `smartap_invoice_id`, returns the same bill): never two bills.
+A call that ends without an answer marks the batch `sent` and stops the run (its error propagates,
+so the job layer retries); an `ERPAuthError` also puts the connection in `error`. Every run writes
+one `erp_sync_logs` row (entity invoice, direction export).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.connectors.models import InvoiceExportOutcome
+from smartap_erp.db.models import ERPConnection, Invoice
+from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, SyncDirection, SyncStatus
+from smartap_erp.domain.models import ERPInvoice
+from smartap_erp.domain.results import RecordError
+from smartap_erp.errors import ERPError
+from smartap_erp.mappings.apply import CompiledRule
+from smartap_erp.sync import export_store as store
+from smartap_erp.sync.context import SyncContext
+from smartap_erp.sync.export_build import InvoiceRefused, ReferenceResolver, build_invoice
+from smartap_erp.sync.export_common import close_log, usable_connection
+from smartap_erp.sync.logs import outcome_status, start_log
+
+DEFAULT_BATCH_SIZE = 100
+Hook = Callable[[Sequence[uuid.UUID]], Awaitable[None]]
+
+
+@dataclass
+class ExportHooks:
+    """Test hooks at the two points where a crash matters: after the outbox commit, before the ERP
+    call; and after the ERP answered, before the mappings are written. Each gets the batch's ids."""
+
+    before_erp_call: Hook | None = None
+    after_erp_call: Hook | None = None
+
+
+@dataclass
+class ExportReport:
+    """What one export run did. `success_count` counts bills now linked (created, found again, or
+    already exported before this run); `created_count` counts bills this run created in the ERP."""
+
+    connection_id: uuid.UUID
+    log_id: uuid.UUID
+    status: SyncStatus = SyncStatus.COMPLETED
+    total_count: int = 0
+    success_count: int = 0
+    created_count: int = 0
+    already_exported_count: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    bills: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> ERP bill id
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
+
+async def export_invoices(
+    ctx: SyncContext,
+    connection_id: uuid.UUID,
+    invoice_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    triggered_by: str = "system",
+    hooks: ExportHooks | None = None,
+) -> ExportReport:
+    """Export `invoice_ids` (None: every approved, not yet exported invoice of the connection's
+    mapped vendors) to the connection's ERP. See the module docstring for the guarantees."""
+    started = ctx.now()
+    async with ctx.session_factory() as session, session.begin():
+        connection = await usable_connection(session, connection_id)
+        ids = (
+            list(dict.fromkeys(invoice_ids))
+            if invoice_ids is not None
+            else (await store.pending_invoice_ids(session, connection_id))
+        )
+        log = await start_log(
+            session,
+            connection,
+            entity=ERPEntity.INVOICE,
+            direction=SyncDirection.EXPORT,
+            params={"invoice_ids": None if invoice_ids is None else [str(i) for i in ids]},
+            triggered_by=triggered_by,
+            now=started,
+        )
+        rules = await store.export_rules(session, connection_id)
+    report = ExportReport(connection_id=connection_id, log_id=log.id)
+    run = _ExportRun(ctx, connection, report, triggered_by, hooks or ExportHooks())
+    size = ctx.settings.erp_sync_batch_size if ctx.settings is not None else DEFAULT_BATCH_SIZE
+    try:
+        if ids:
+            async with ctx.connector(connection) as erp:
+                resolver = ReferenceResolver(erp)
+                for start in range(0, len(ids), size):
+                    await run.batch(erp, resolver, ids[start : start + size], rules)
+    except ERPError as exc:
+        await _close(ctx, report, failure=exc)
+        raise
+    await _close(ctx, report)
+    return report
+
+
+async def _close(ctx: SyncContext, report: ExportReport, failure: BaseException | None = None) -> None:
+    await close_log(
+        ctx.session_factory,
+        report.log_id,
+        total=report.total_count,
+        succeeded=report.success_count,
+        errors=report.errors,
+        now=ctx.now(),
+        failure=failure,
+    )
+    if failure is not None:
+        report.status = SyncStatus.PARTIAL if report.success_count else SyncStatus.FAILED
+    else:
+        report.status = outcome_status(report.total_count, report.error_count)
+
+
+@dataclass
+class _ExportRun:
+    ctx: SyncContext
+    connection: ERPConnection
+    report: ExportReport
+    by: str
+    hooks: ExportHooks
+
+    async def batch(
+        self,
+        erp: ERPConnector,
+        resolver: ReferenceResolver,
+        ids: Sequence[uuid.UUID],
+        rules: Sequence[CompiledRule],
+    ) -> None:
+        cid = self.connection.id
+        async with self.ctx.session_factory() as session:
+            loaded = await store.load_batch(session, cid, ids, rules)
+        self.report.total_count += len(ids)
+        for missing in loaded.missing:
+            self._error(RecordError(record_id=str(missing), message=f"invoice {missing} does not exist"))
+        ready = await self._prepare(loaded, resolver)
+        if not ready:
+            return
+        batch_ids = [invoice.id for invoice, _ in ready]
+        async with self.ctx.session_factory() as session, session.begin():
+            sent_at = await store.write_pending(session, cid, batch_ids, self.ctx.now())
+        if self.hooks.before_erp_call:
+            await self.hooks.before_erp_call(batch_ids)
+        try:
+            outcomes = await erp.export_invoices([standard for _, standard in ready])
+        except ERPError as exc:
+            async with self.ctx.session_factory() as session, session.begin():
+                await store.mark_unanswered(
+                    session, cid, batch_ids, f"{type(exc).__name__}: {exc}", self.ctx.now()
+                )
+            raise
+        if self.hooks.after_erp_call:
+            await self.hooks.after_erp_call(batch_ids)
+        await self._record(ready, outcomes, sent_at)
+
+    async def _prepare(
+        self, loaded: store.Batch, resolver: ReferenceResolver
+    ) -> list[tuple[Invoice, ERPInvoice]]:
+        ready: list[tuple[Invoice, ERPInvoice]] = []
+        for invoice in loaded.invoices:
+            if invoice.id in loaded.mapped:  # exported before: nothing to do, and not an error
+                self.report.success_count += 1
+                self.report.already_exported_count += 1
+                self.report.bills[invoice.id] = loaded.mapped[invoice.id]
+                continue
+            if invoice.status != InvoiceStatus.APPROVED:
+                self._error(
+                    RecordError(
+                        record_id=str(invoice.id),
+                        field="status",
+                        code="not_approved",
+                        message=f"invoice {invoice.invoice_number} is {invoice.status.value}; "
+                        "only approved invoices are exported",
+                    )
+                )
+                continue
+            try:
+                ready.append((invoice, await build_invoice(invoice, loaded.refs, resolver)))
+            except InvoiceRefused as refused:
+                for error in refused.errors:
+                    self._error(error)
+        return ready
+
+    async def _record(
+        self,
+        ready: Sequence[tuple[Invoice, ERPInvoice]],
+        outcomes: Sequence[InvoiceExportOutcome],
+        sent_at: dict[uuid.UUID, dt.datetime],
+    ) -> None:
+        cid, now = self.connection.id, self.ctx.now()
+        by_key = {o.smartap_invoice_id: o for o in outcomes}
+        confirmed: list[store.Confirmed] = []
+        failed: list[tuple[uuid.UUID, str]] = []
+        async with self.ctx.session_factory() as session, session.begin():
+            results = [by_key.get(str(invoice.id)) for invoice, _ in ready]
+            taken = await store.taken_bills(
+                session, cid, [o.result.external_id for o in results if o and o.result]
+            )
+            for (invoice, _), outcome in zip(ready, results, strict=True):
+                reason = self._refusal(invoice, outcome, taken)
+                if reason is not None:
+                    failed.append((invoice.id, reason.message))
+                    self._error(reason)
+                    continue
+                assert outcome is not None and outcome.result is not None
+                confirmed.append(store.Confirmed(invoice, outcome.result, sent_at[invoice.id]))
+            await store.confirm(session, cid, confirmed, by=self.by, now=now)
+            await store.mark_failed(session, cid, failed, now)
+        for c in confirmed:
+            self.report.success_count += 1
+            self.report.created_count += int(c.result.created)
+            self.report.bills[c.invoice.id] = c.result.external_id
+
+    @staticmethod
+    def _refusal(
+        invoice: Invoice, outcome: InvoiceExportOutcome | None, taken: dict[str, uuid.UUID]
+    ) -> RecordError | None:
+        record_id = str(invoice.id)
+        if outcome is None:
+            return RecordError(
+                record_id=record_id,
+                message=f"invoice {invoice.invoice_number}: the ERP connector returned no outcome for it",
+            )
+        if outcome.error is not None:
+            error = outcome.error
+            return RecordError(
+                record_id=record_id,
+                field=error.field,
+                code=error.code,
+                message=f"invoice {invoice.invoice_number}: {error.message}",
+            )
+        assert outcome.result is not None
+        owner = taken.get(outcome.result.external_id)
+        if owner is not None and owner != invoice.id:
+            return RecordError(
+                record_id=record_id,
+                code="bill_already_linked",
+                message=f"invoice {invoice.invoice_number}: ERP bill {outcome.result.external_id} "
+                f"is already linked to SmartAP invoice {owner}",
+            )
+        return None
+
+    def _error(self, error: RecordError) -> None:
+        self.report.errors.append(error)
