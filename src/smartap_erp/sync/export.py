@@ -33,8 +33,8 @@ from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync import export_store as store
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.export_build import InvoiceRefused, ReferenceResolver, build_invoice
-from smartap_erp.sync.export_common import close_log, usable_connection
-from smartap_erp.sync.logs import outcome_status, start_log
+from smartap_erp.sync.export_common import close_log
+from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
 
 DEFAULT_BATCH_SIZE = 100
 Hook = Callable[[Sequence[uuid.UUID]], Awaitable[None]]

@@ -15,30 +15,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
-from smartap_erp.domain.enums import ConnectionStatus
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, ERPAuthError
 from smartap_erp.sync.logs import finish_log, mark_auth_failure
 
 T = TypeVar("T")
 IN_CHUNK = 500  # ids per `IN (...)` list: well below SQLite's and asyncpg's parameter limits
-
-
-class ConnectionUnavailableError(ConfigurationError):
-    """The connection does not exist, or is in `error` and waits for a person (reconnect, permissions)."""
-
-
-async def usable_connection(session: AsyncSession, connection_id: uuid.UUID) -> ERPConnection:
-    """The connection, or `ConnectionUnavailableError` if it is missing or in error (issue 8, item 9)."""
-    connection = await session.get(ERPConnection, connection_id)
-    if connection is None:
-        raise ConnectionUnavailableError(f"connection {connection_id} does not exist")
-    if connection.status == ConnectionStatus.ERROR:
-        raise ConnectionUnavailableError(
-            f"connection {connection.name!r} is in error and its syncs are stopped until it is fixed: "
-            f"{connection.connection_error or 'no reason recorded'}"
-        )
-    return connection
 
 
 async def close_log(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
 from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
 from smartap_erp.domain.results import RecordError
-from smartap_erp.errors import ERPAuthError, ERPPermissionError
+from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPPermissionError
 
 MAX_LOGGED_ERRORS = 1000  # per log row; the count is always exact
 _ERP_NAMES = {
@@ -99,3 +99,20 @@ def mark_auth_failure(connection: ERPConnection, exc: ERPAuthError) -> None:
     """Stop the connection's syncs until a person fixes it."""
     connection.status = ConnectionStatus.ERROR
     connection.connection_error = auth_failure_message(ERPSystem(connection.system_type), exc)
+
+
+class ConnectionUnavailableError(ConfigurationError):
+    """The connection does not exist, or is in `error` and waits for a person (reconnect, permissions)."""
+
+
+async def usable_connection(session: AsyncSession, connection_id: uuid.UUID) -> ERPConnection:
+    """The connection, or `ConnectionUnavailableError` if it is missing or in error (issue 8, item 9)."""
+    connection = await session.get(ERPConnection, connection_id)
+    if connection is None:
+        raise ConnectionUnavailableError(f"no ERP connection with id {connection_id}")
+    if connection.status == ConnectionStatus.ERROR:
+        raise ConnectionUnavailableError(
+            f"connection {connection.name!r} is in error and its syncs are stopped until it is fixed: "
+            f"{connection.connection_error or 'no reason recorded'}"
+        )
+    return connection

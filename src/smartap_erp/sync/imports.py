@@ -1,0 +1,237 @@
+"""The import loop written once for every entity and every ERP: refuse a connection in error, open
+the sync log, pick the read window (cursor or full), stream the connector's pages, apply the field
+mappings, commit each page in its own transaction, move the cursor after the last page, and close
+the log with counts, per-record errors and the connection's health.
+
+A page the database refuses as a whole (a constraint one record breaks) is retried record by
+record, so the bad record is reported with the database's reason and the others are kept; nothing
+of a failed record is left half-written. An `ERPAuthError` puts the connection in `error` with a
+message a person can act on (`logs.mark_auth_failure`), closes the log and propagates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.db.models import ERPConnection, ERPSyncLog
+from smartap_erp.domain.enums import ERPEntity, SyncDirection
+from smartap_erp.domain.results import RecordError
+from smartap_erp.errors import ERPAuthError
+from smartap_erp.mappings.apply import CompiledRule
+from smartap_erp.sync.context import SyncContext
+from smartap_erp.sync.cursors import ReadWindow, read_window, save_cursor
+from smartap_erp.sync.logs import (
+    auth_failure_message,
+    finish_log,
+    mark_auth_failure,
+    start_log,
+    usable_connection,
+)
+from smartap_erp.sync.planning import Policy, policy_for
+from smartap_erp.sync.records import load_rules, map_record
+from smartap_erp.sync.report import ImportReport, PageCounts
+
+
+class EntityImport(Protocol):
+    """What differs between entities: how to read pages, and how to write one."""
+
+    entity: ERPEntity
+
+    def pages(self, erp: ERPConnector, since: dt.datetime | None) -> AsyncIterator[Any]: ...
+
+    async def prepare(self, records: Sequence[Any]) -> None:
+        """Work needed before a page's transaction (e.g. importing vendors that POs name)."""
+
+    async def write(
+        self,
+        session: AsyncSession,
+        connection_id: uuid.UUID,
+        records: Sequence[Any],
+        *,
+        policy: Policy,
+        now: dt.datetime,
+    ) -> PageCounts: ...
+
+
+def _record_id(record: Any) -> str | None:
+    return str(getattr(record, "external_id", "") or "") or None
+
+
+async def commit_page(
+    ctx: SyncContext, spec: EntityImport, connection_id: uuid.UUID, records: Sequence[Any], policy: Policy
+) -> PageCounts:
+    """One transaction for the page; if the database refuses it, one per record to isolate the bad one."""
+    try:
+        async with ctx.session_factory() as session, session.begin():
+            return await spec.write(session, connection_id, records, policy=policy, now=ctx.now())
+    except (IntegrityError, DataError) as exc:
+        if len(records) == 1:
+            reason = str(exc.orig).strip().splitlines()[0][:300] if exc.orig else type(exc).__name__
+            return PageCounts(
+                errors=[
+                    RecordError(
+                        record_id=_record_id(records[0]), message=f"the database refused it: {reason}"
+                    )
+                ]
+            )
+    counts = PageCounts()
+    for record in records:
+        one = await commit_page(ctx, spec, connection_id, [record], policy)
+        for name in ("created", "updated", "unchanged", "review", "conflicts", "deactivated"):
+            setattr(counts, name, getattr(counts, name) + getattr(one, name))
+        counts.errors.extend(one.errors)
+    return counts
+
+
+class ImportRun:
+    """One import of one entity for one connection, logged; `erp` reuses an open connector."""
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        connection_id: uuid.UUID,
+        spec: EntityImport,
+        *,
+        since: dt.datetime | None,
+        limit: int | None,
+        full: bool,
+        triggered_by: str,
+    ) -> None:
+        self.ctx, self.connection_id, self.spec = ctx, connection_id, spec
+        self.since, self.limit, self.full, self.triggered_by = since, limit, full, triggered_by
+        self.report = ImportReport(spec.entity)
+
+    async def run(self, erp: ERPConnector | None = None) -> ImportReport:
+        async with self.ctx.session_factory() as session:
+            connection = await usable_connection(session, self.connection_id)
+            params = {
+                "since": self.since.isoformat() if self.since else None,
+                "limit": self.limit,
+                "full": self.full,
+            }
+            log = await start_log(
+                session,
+                connection,
+                entity=self.spec.entity,
+                direction=SyncDirection.IMPORT,
+                params=params,
+                triggered_by=self.triggered_by,
+                now=self.ctx.now(),
+            )
+            policy, rules = (
+                policy_for(connection, self.spec.entity),
+                await load_rules(session, connection.id, self.spec.entity),
+            )
+            await session.commit()
+        self.report.log_id = log.id
+        try:
+            if erp is not None:
+                await self._read(erp, policy, rules)
+            else:
+                async with self.ctx.connector(connection) as opened:
+                    await self._read(opened, policy, rules)
+        except ERPAuthError as exc:
+            await self._finish(log.id, auth_failure_message(connection.system_type, exc), exc)
+            raise
+        except Exception as exc:
+            await self._finish(log.id, f"{type(exc).__name__}: {exc}"[:1000], None)
+            raise
+        await self._finish(log.id, None, None)
+        return self.report
+
+    async def _window(self, erp: ERPConnector) -> ReadWindow:
+        if self.since is not None:
+            return ReadWindow(self.since, False, "since given by the caller", advances_cursor=False)
+        if self.full:
+            return ReadWindow(None, True, "full read requested")
+        async with self.ctx.session_factory() as fresh:
+            return await read_window(
+                fresh,
+                self.connection_id,
+                self.spec.entity,
+                erp_now=erp.now(),
+                change_window=type(erp).change_window,
+            )
+
+    async def _read(self, erp: ERPConnector, policy: Policy, rules: Sequence[CompiledRule]) -> None:
+        window = await self._window(erp)
+        self.report.full_read, self.report.since = window.full, window.since
+        signpost = erp.now()  # taken before reading: changes made during the read are read next time
+        seen, complete = 0, True
+        pages = self.spec.pages(erp, window.since)
+        try:
+            async for page in pages:
+                outcomes = list(getattr(page, "outcomes", page))
+                if self.limit is not None and seen + len(outcomes) >= self.limit:
+                    outcomes, complete = outcomes[: self.limit - seen], False
+                seen += len(outcomes)
+                await self._page(outcomes, policy, rules)
+                if not complete:
+                    break
+        finally:
+            close = getattr(pages, "aclose", None)
+            if close is not None:
+                await close()  # stop the connector's paging when a limit cut the read short
+        if complete and window.advances_cursor:
+            async with self.ctx.session_factory() as cursor_session, cursor_session.begin():
+                await save_cursor(
+                    cursor_session,
+                    self.connection_id,
+                    self.spec.entity,
+                    signpost=signpost,
+                    full=window.full,
+                    now=self.ctx.now(),
+                )
+
+    async def _page(self, outcomes: Sequence[Any], policy: Policy, rules: Sequence[CompiledRule]) -> None:
+        records: list[BaseModel] = []
+        errors: list[RecordError] = []
+        for item in outcomes:
+            mapped = item if isinstance(item, RecordError) else map_record(item, rules)
+            (errors if isinstance(mapped, RecordError) else records).append(mapped)
+        self.report.errors.extend(errors)
+        if records:
+            await self.spec.prepare(records)
+            self.report.add(await commit_page(self.ctx, self.spec, self.connection_id, records, policy))
+
+    async def _finish(self, log_id: uuid.UUID, error_message: str | None, auth: ERPAuthError | None) -> None:
+        report = self.report
+        report.error_message = error_message
+        async with self.ctx.session_factory() as session, session.begin():
+            connection = await session.get(ERPConnection, self.connection_id)
+            log = await session.get(ERPSyncLog, log_id)
+            assert connection is not None and log is not None
+            finish_log(
+                log,
+                connection,
+                total=report.total_count,
+                succeeded=report.success_count,
+                errors=report.errors,
+                now=self.ctx.now(),
+                error_message=error_message,
+            )
+            log.sync_params = {**log.sync_params, "result": _summary(report)}
+            if auth is not None:
+                mark_auth_failure(connection, auth)
+            report.status = log.status
+
+
+def _summary(report: ImportReport) -> dict[str, Any]:
+    return {
+        "read": "full" if report.full_read else "incremental",
+        "read_since": report.since.isoformat() if report.since else None,
+        "created": report.created_count,
+        "updated": report.updated_count,
+        "unchanged": report.unchanged_count,
+        "review": report.review_count,
+        "conflicts": report.conflict_count,
+        "deactivated": report.deactivated_count,
+    }

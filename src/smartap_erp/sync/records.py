@@ -1,0 +1,136 @@
+"""Helpers every import shares: the canonical hash of a record (what `synced_hash` stores), the
+dialect-aware set-based upsert, column-length checks, and the connection's field mappings for an
+entity applied to a standard record on import.
+
+The hash is over a *projection*: the fields both sides hold (a vendor's name, e-mail, address...),
+rendered as canonical JSON (sorted keys, Decimals normalised), so the ERP's record and SmartAP's row
+hash alike when they agree. SmartAP-side field paths in `erp_field_mappings` name the standard
+model's fields (`name`, `email`, `address.city`, `po_number`...): import maps the ERP's standard
+record onto a copy of itself, then re-validates it as the standard model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smartap_erp.db.models import ERPFieldMapping
+from smartap_erp.domain.enums import ERPEntity, SyncDirection
+from smartap_erp.domain.results import RecordError
+from smartap_erp.mappings.apply import CompiledRule, MappingRule, MappingRuleError, apply_rules, compile_rule
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def plain(value: Any) -> Any:
+    """JSON-able, canonical: Decimals without trailing zeros, nested dicts without None values."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def canonical_hash(projection: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a projection: 64 hex characters (fits `synced_hash`)."""
+    text = json.dumps(plain(projection), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def upsert_statement(
+    session: AsyncSession,
+    table: Table,
+    keys: Sequence[str],
+    update: Sequence[str],
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update` for the session's
+    dialect (plus `extra` expressions); execute it with a list of rows (executemany: SQLAlchemy
+    batches the rows into few statements)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    values: dict[str, Any] = {name: getattr(stmt.excluded, name) for name in update}
+    values.update(extra or {})
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=values)
+
+
+def too_long(table: Table, row: Mapping[str, Any]) -> RecordError | None:
+    """The first string value longer than its column allows (checked before writing, so one long
+    value fails its record instead of the whole page)."""
+    for column in table.columns:
+        value = row.get(column.name)
+        length = getattr(column.type, "length", None)
+        if isinstance(column.type, String) and length and isinstance(value, str) and len(value) > length:
+            return RecordError(
+                field=column.name, message=f"{column.name} is {len(value)} characters; at most {length} fit"
+            )
+    return None
+
+
+async def load_rules(
+    session: AsyncSession, connection_id: uuid.UUID, entity: ERPEntity
+) -> list[CompiledRule]:
+    """The connection's field mappings for `entity`, compiled (they were validated when saved)."""
+    rows = await session.scalars(
+        select(ERPFieldMapping)
+        .where(ERPFieldMapping.connection_id == connection_id, ERPFieldMapping.entity_type == entity)
+        .order_by(ERPFieldMapping.created_at, ERPFieldMapping.id)
+    )
+    rules = []
+    for row in rows:
+        rule = MappingRule(
+            smartap_field=row.smartap_field,
+            erp_field=row.erp_field,
+            transformation_rule=row.transformation_rule,
+            default_value=row.default_value,
+            is_required=row.is_required,
+            validation_regex=row.validation_regex,
+        )
+        try:
+            rules.append(compile_rule(rule))
+        except MappingRuleError as exc:  # stored before validation existed: refuse it loudly
+            raise MappingRuleError(row.smartap_field, f"stored field mapping is invalid: {exc}") from None
+    return rules
+
+
+def map_record(record: M, rules: Sequence[CompiledRule]) -> M | RecordError:
+    """Apply import field mappings to `record`; a failed rule or an invalid result is a record error."""
+    if not rules:
+        return record
+    record_id = str(getattr(record, "external_id", "") or "") or None
+    source = record.model_dump(mode="json")
+    outcome = apply_rules(
+        source,
+        rules,
+        direction=SyncDirection.IMPORT,
+        target=json.loads(json.dumps(source)),
+        record_id=record_id,
+    )
+    if outcome.errors:
+        first = outcome.errors[0]
+        more = f" (and {len(outcome.errors) - 1} more)" if len(outcome.errors) > 1 else ""
+        return RecordError(record_id=record_id, field=first.field, message=first.message + more)
+    try:
+        return type(record).model_validate(outcome.values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or None
+        return RecordError(record_id=record_id, field=field, message=f"after field mappings: {error['msg']}")

@@ -1,0 +1,130 @@
+"""`ERPSyncService`: the seed's facade over the sync engine, one method per operation, by connection id.
+
+Imports (`import_vendors`, `import_purchase_orders`, `sync_connection`) and conflicts live in this
+package's import modules; `export_invoices` and `sync_payment_statuses` delegate to
+`smartap_erp.sync.export` and `smartap_erp.sync.payments`, imported when first called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.db.models import ERPConflict
+from smartap_erp.domain.enums import ERPEntity
+from smartap_erp.errors import ConfigurationError
+from smartap_erp.sync import conflicts
+from smartap_erp.sync.context import SyncContext
+from smartap_erp.sync.imports import ImportRun
+from smartap_erp.sync.purchase_orders import PurchaseOrderImport
+from smartap_erp.sync.report import ImportReport
+from smartap_erp.sync.vendors import VendorImport
+
+# Dependency order: vendors before the purchase orders that name them (reliability-performance A5.7).
+ENTITY_ORDER = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)
+
+
+class ERPSyncService:
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
+
+    async def import_vendors(
+        self,
+        connection_id: uuid.UUID,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+        *,
+        full: bool = False,
+        triggered_by: str = "system",
+    ) -> ImportReport:
+        """Vendors changed since the cursor (or `since`, or all if `full`), into SmartAP."""
+        run = ImportRun(
+            self.ctx,
+            connection_id,
+            VendorImport(),
+            since=since,
+            limit=limit,
+            full=full,
+            triggered_by=triggered_by,
+        )
+        return await run.run()
+
+    async def import_purchase_orders(
+        self,
+        connection_id: uuid.UUID,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+        *,
+        full: bool = False,
+        triggered_by: str = "system",
+    ) -> ImportReport:
+        """Purchase orders changed since the cursor; vendors they name but SmartAP lacks come first."""
+
+        async def vendors(erp: ERPConnector) -> None:
+            run = ImportRun(
+                self.ctx,
+                connection_id,
+                VendorImport(),
+                since=None,
+                limit=None,
+                full=False,
+                triggered_by=f"{triggered_by} (vendors named by purchase orders)",
+            )
+            await run.run(erp)
+
+        spec = PurchaseOrderImport(connection_id, self.ctx.session_factory, vendors)
+        run = ImportRun(
+            self.ctx, connection_id, spec, since=since, limit=limit, full=full, triggered_by=triggered_by
+        )
+        return await run.run()
+
+    async def sync_connection(
+        self,
+        connection_id: uuid.UUID,
+        entities: Iterable[ERPEntity | str] = ENTITY_ORDER,
+        *,
+        full: bool = False,
+        triggered_by: str = "system",
+    ) -> dict[ERPEntity, ImportReport]:
+        """Incremental import of `entities` (in dependency order); stops at the first failure."""
+        wanted = {ERPEntity(e) for e in entities}
+        unknown = wanted - set(ENTITY_ORDER)
+        if unknown:
+            names = ", ".join(sorted(e.value for e in unknown))
+            raise ConfigurationError(f"cannot import {names}: only vendor and purchase_order are imported")
+        reports: dict[ERPEntity, ImportReport] = {}
+        for entity in ENTITY_ORDER:
+            if entity not in wanted:
+                continue
+            method = self.import_vendors if entity is ERPEntity.VENDOR else self.import_purchase_orders
+            reports[entity] = await method(connection_id, full=full, triggered_by=triggered_by)
+        return reports
+
+    async def handle_sync_conflicts(self, connection_id: uuid.UUID) -> list[ERPConflict]:
+        """The connection's open conflicts, oldest first, waiting for `resolve_conflict`."""
+        return await conflicts.open_conflicts(self.ctx, connection_id)
+
+    async def resolve_conflict(
+        self, conflict_id: uuid.UUID, choice: str, *, resolved_by: str = "system"
+    ) -> ERPConflict:
+        return await conflicts.resolve_conflict(self.ctx, conflict_id, choice, resolved_by)
+
+    async def export_invoices(
+        self,
+        connection_id: uuid.UUID,
+        invoice_ids: Sequence[uuid.UUID] | None = None,
+        *,
+        triggered_by: str = "system",
+    ) -> Any:
+        export = importlib.import_module("smartap_erp.sync.export")  # written alongside, loaded when used
+
+        return await export.export_invoices(self.ctx, connection_id, invoice_ids, triggered_by=triggered_by)
+
+    async def sync_payment_statuses(self, connection_id: uuid.UUID, *, triggered_by: str = "system") -> Any:
+        payments = importlib.import_module("smartap_erp.sync.payments")  # written alongside, loaded when used
+
+        return await payments.sync_payment_statuses(self.ctx, connection_id, triggered_by=triggered_by)
