@@ -26,9 +26,10 @@ $(VENV)/.dev-installed: requirements-dev.lock pyproject.toml | $(BIN)/python
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
+# The demo: four simulated ERPs, a whole sync cycle, then the worker until Ctrl-C.
 run: install
 	$(APP) db upgrade
-	$(APP) about
+	$(APP) demo
 
 test: install-dev
 	$(BIN)/ruff check src tests

@@ -15,6 +15,7 @@ from rich.logging import RichHandler
 from smartap_erp import __version__
 from smartap_erp.cli import conflicts, connections, db, invoices, keys, mappings, sync
 from smartap_erp.cli.about import about
+from smartap_erp.cli.demo import demo
 from smartap_erp.cli.logs import logs
 from smartap_erp.cli.output import error_console
 from smartap_erp.cli.worker import worker
@@ -39,6 +40,7 @@ app.add_typer(sync.payments_app, name="payments")
 app.add_typer(conflicts.app, name="conflicts")
 app.command()(sync.export)
 app.command()(worker)
+app.command()(demo)
 
 
 def _version(value: bool) -> None:

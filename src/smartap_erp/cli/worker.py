@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Annotated
 
@@ -14,7 +15,7 @@ import typer
 
 from smartap_erp.cli.output import console
 from smartap_erp.jobs.config import JobOptions, system_database_url
-from smartap_erp.settings import get_settings
+from smartap_erp.settings import Settings, get_settings
 
 
 def worker(
@@ -24,20 +25,10 @@ def worker(
     exit_when_idle: Annotated[bool, typer.Option(help="Stop once no job is queued or running.")] = False,
 ) -> None:
     """Run queued syncs, exports and payment syncs, and the schedules, until Ctrl-C."""
-    from smartap_erp.jobs import worker as jobs_worker
-
     settings = get_settings()
     options = JobOptions.from_env()
     if worker_id:
         options = JobOptions(**{**options.__dict__, "worker_id": worker_id})
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        console.print("stopping: finishing running jobs ...")
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
 
     def started() -> None:
         schedule = "on" if settings.erp_sync_enabled else "off (ERP_SYNC_ENABLED=false)"
@@ -48,5 +39,26 @@ def worker(
             soft_wrap=True,
         )
 
-    jobs_worker.run(settings, options, stop=stop, exit_when_idle=exit_when_idle, on_started=started)
+    run_until_stopped(settings, options, exit_when_idle=exit_when_idle, on_started=started)
     console.print("worker stopped")
+
+
+def run_until_stopped(
+    settings: Settings,
+    options: JobOptions,
+    *,
+    exit_when_idle: bool = False,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Run the worker in this process until Ctrl-C / SIGTERM (which let running jobs finish)."""
+    from smartap_erp.jobs import worker as jobs_worker
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        console.print("stopping: finishing running jobs ...")
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    jobs_worker.run(settings, options, stop=stop, exit_when_idle=exit_when_idle, on_started=on_started)

@@ -1,0 +1,128 @@
+"""`smartap-erp demo`: what `make run` runs. Four ERP simulators on loopback, one connection each, a
+whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
+ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from smartap_erp.cli.output import JsonOption, console, emit
+from smartap_erp.cli.runtime import Runtime, runtime
+from smartap_erp.db import migrate
+from smartap_erp.demo import scenario
+from smartap_erp.demo.simulators import NAMES, RunningSimulator, running_simulators
+from smartap_erp.settings import get_settings
+
+STEPS = (
+    "connect",
+    "import vendors",
+    "import purchase orders",
+    "load and approve invoices",
+    "export bills",
+    "pay bills in the ERP",
+    "sync payment status",
+)
+
+
+async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) -> list[dict[str, Any]]:
+    from smartap_erp.sync.service import ERPSyncService
+
+    ctx = rt.sync_context()
+    service = ERPSyncService(ctx)
+    tasks = {sim.system: progress.add_task(NAMES[sim.system], total=len(STEPS)) for sim in sims}
+    summaries = []
+    for sim in sims:
+        task = tasks[sim.system]
+
+        def step(name: str, task: Any = task, label: str = NAMES[sim.system]) -> None:
+            progress.update(task, advance=1, description=f"{label}: {name}")
+
+        connection = await scenario.connect(ctx, sim)
+        step("connected")
+        await service.import_vendors(connection.id, triggered_by="demo")
+        step("vendors imported")
+        await service.import_purchase_orders(connection.id, triggered_by="demo")
+        step("purchase orders imported")
+        account = await scenario.expense_account(ctx, connection)
+        invoice_ids = await scenario.sample_invoices(ctx, connection, account, dt.datetime.now(dt.UTC).date())
+        step(f"{len(invoice_ids)} invoices approved")
+        await service.export_invoices(connection.id, invoice_ids, triggered_by="demo")
+        step("bills exported")
+        await scenario.pay_some(ctx, connection, sim)
+        step("bills paid in the ERP")
+        await service.sync_payment_statuses(connection.id, triggered_by="demo")
+        step("payment status synced")
+        summaries.append((await scenario.summarise(ctx, connection, sim)).row())
+    return summaries
+
+
+def demo(
+    vendors: Annotated[int, typer.Option(min=1, max=50_000, help="Vendors per simulated ERP.")] = 200,
+    purchase_orders: Annotated[int, typer.Option(min=0, max=10_000)] = 40,
+    worker: Annotated[
+        bool, typer.Option(help="Keep the worker and its schedules running afterwards.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Run SmartAP against four simulated ERPs and show what happened."""
+    migrate.upgrade(get_settings().database_url)
+    with running_simulators(vendors=vendors, purchase_orders=purchase_orders) as sims:
+        if not as_json:
+            for sim in sims:
+                console.print(f"[dim]simulated {NAMES[sim.system]} at {sim.base_url}[/dim]")
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, disable=as_json) as progress:
+
+            async def run() -> list[dict[str, Any]]:
+                async with runtime() as rt:
+                    return await _cycle(rt, sims, progress)
+
+            summaries = asyncio.run(run())
+        emit(summaries, as_json=as_json, title="What happened, per ERP")
+        if not as_json:
+            console.print(
+                "Vendors and purchase orders were imported into SmartAP; approved invoices became "
+                "bills in each ERP; the ERP paid some of them, and SmartAP now knows which."
+            )
+            console.print(
+                "'in review': ERP vendors that matched an existing SmartAP vendor with different details "
+                "wait for a person to choose (`smartap-erp conflicts list`, `conflicts resolve`)."
+            )
+            console.print(
+                "Look closer: `smartap-erp logs`, `smartap-erp connections list`, "
+                "`smartap-erp invoices list`."
+            )
+        if worker:
+            _run_worker(sims)
+
+
+def _run_worker(sims: list[RunningSimulator]) -> None:
+    """The worker, in this process so that it reaches the simulators, until Ctrl-C."""
+    from smartap_erp.cli.worker import run_until_stopped
+    from smartap_erp.jobs.config import JobOptions
+
+    console.print(
+        "Worker running: each connection syncs on its schedule (every 15 minutes here), payment "
+        "status every 30. Press Ctrl-C to stop."
+    )
+    run_until_stopped(get_settings(), JobOptions.from_env())
+    console.print("stopped")
