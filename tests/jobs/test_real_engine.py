@@ -168,6 +168,7 @@ def test_cli_end_to_end_with_a_worker(real: Jobs, qbo: LiveServer) -> None:
     assert paid.returncode == 0, paid.stderr
     payments = json.loads(paid.stdout)
     assert (payments["status"], payments["total_count"], payments["updated_count"]) == ("SUCCESS", 4, 1)
+    assert payments["result_status"] == "completed"
     assert payments["error_count"] == 0
     assert (
         scalar_text(real, "SELECT payment_status FROM erp_invoice_mappings WHERE erp_invoice_id = ?", bill)

@@ -116,7 +116,8 @@ def _flatten(result: Any) -> dict[str, Any]:
             for inner, item in value.items():
                 flat[f"{key}.{inner}"] = item
         else:
-            flat[key] = value
+            # `status` of the output is the job's; a flat result keeps its own as `result_status`.
+            flat["result_status" if key == "status" else key] = value
     return flat
 
 
