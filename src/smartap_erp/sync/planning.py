@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.sync.records import canonical_hash
 
 
 class Policy(StrEnum):
@@ -109,6 +110,35 @@ class ConflictRecord:
     erp_version: dict[str, Any]
     action: Action
     policy: Policy
+
+
+def decide(
+    *,
+    key: str,
+    record: Any,
+    erp_hash: str,
+    synced_hash: str | None,
+    smartap: dict[str, Any] | None,
+    smartap_updated_at: dt.datetime | None,
+    smartap_id: uuid.UUID,
+    policy: Policy,
+) -> tuple[Action, ConflictRecord | None]:
+    """What to do with one ERP record given its SmartAP counterpart (if any), and the conflict to
+    record when both sides changed since they last agreed. Shared by every entity's page writer."""
+    result = classify(
+        erp_hash,
+        synced_hash,
+        canonical_hash(smartap) if smartap is not None else None,
+        policy=policy,
+        erp_updated_at=record.updated_at,
+        smartap_updated_at=smartap_updated_at,
+    )
+    if not result.conflict:
+        return result.action, None
+    conflict = ConflictRecord(
+        key, smartap_id, smartap or {}, record.model_dump(mode="json"), result.action, policy
+    )
+    return result.action, conflict
 
 
 async def write_conflicts(

@@ -26,7 +26,7 @@ from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.planning import Action, ConflictRecord, Policy, classify, write_conflicts
+from smartap_erp.sync.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
 from smartap_erp.sync.report import PageCounts
 
@@ -209,23 +209,21 @@ async def write_po_page(
         mapping, row = mapped.get(key, (None, None))
         row = row or free.pop((vendors[record.vendor_id], record.po_number), None)
         smartap = row_projection(row, lines.get(row.id, [])) if row is not None else None
-        result = classify(
-            erp_hash,
-            mapping.synced_hash if mapping else None,
-            canonical_hash(smartap) if smartap else None,
+        smartap_id = row.id if row is not None else uuid.uuid4()
+        action, conflict = decide(
+            key=key,
+            record=record,
+            erp_hash=erp_hash,
+            synced_hash=mapping.synced_hash if mapping is not None else None,
+            smartap=smartap,
+            smartap_updated_at=row.updated_at if row is not None else None,
+            smartap_id=smartap_id,
             policy=policy,
-            erp_updated_at=record.updated_at,
-            smartap_updated_at=row.updated_at if row else None,
         )
-        plan = _Plan(record, projection, erp_hash, row.id if row is not None else uuid.uuid4(), result.action)
-        plans.append(plan)
-        if result.conflict:
+        plans.append(_Plan(record, projection, erp_hash, smartap_id, action))
+        if conflict is not None:
             counts.conflicts += 1
-            conflicts.append(
-                ConflictRecord(
-                    key, plan.po_id, smartap or {}, record.model_dump(mode="json"), result.action, policy
-                )
-            )
+            conflicts.append(conflict)
     await _write(session, connection_id, plans, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.PURCHASE_ORDER, conflicts, now)
     return counts

@@ -23,7 +23,7 @@ from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.models import ERPVendorMapping, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
-from smartap_erp.sync.planning import Action, ConflictRecord, Policy, classify, write_conflicts
+from smartap_erp.sync.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
 from smartap_erp.sync.report import PageCounts
 
@@ -189,24 +189,23 @@ async def write_vendor_page(
         if row is not None:
             used.add(row.id)
         smartap = row_projection(row) if row is not None else None
-        result = classify(
-            erp_hash,
-            mapping.synced_hash if mapping is not None else None,
-            canonical_hash(smartap) if smartap is not None else None,
-            policy=policy,
-            erp_updated_at=record.updated_at,
+        smartap_id = row.id if row is not None else uuid.uuid4()
+        action, conflict = decide(
+            key=key,
+            record=record,
+            erp_hash=erp_hash,
+            synced_hash=mapping.synced_hash if mapping is not None else None,
+            smartap=smartap,
             smartap_updated_at=row.updated_at if row is not None else None,
+            smartap_id=smartap_id,
+            policy=policy,
         )
-        plan = _Plan(record, erp_hash, row.id if row is not None else uuid.uuid4(), result.action)
+        plan = _Plan(record, erp_hash, smartap_id, action)
         plan.was_active = row.is_active if row is not None else None
         plans.append(plan)
-        if result.conflict:
+        if conflict is not None:
             counts.conflicts += 1
-            conflicts.append(
-                ConflictRecord(
-                    key, plan.vendor_id, smartap or {}, record.model_dump(mode="json"), result.action, policy
-                )
-            )
+            conflicts.append(conflict)
     await _write(session, connection_id, plans, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.VENDOR, conflicts, now)
     return counts
