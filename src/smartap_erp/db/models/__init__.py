@@ -13,7 +13,7 @@ from smartap_erp.db.models.erp import (
     ERPVendorMapping,
     ExportState,
 )
-from smartap_erp.db.models.jobs import ERPSyncRequest
+from smartap_erp.db.models.jobs import ERPSyncRequest, WorkerHeartbeat
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "PurchaseOrder",
     "PurchaseOrderLine",
     "Vendor",
+    "WorkerHeartbeat",
 ]

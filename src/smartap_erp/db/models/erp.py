@@ -13,7 +13,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartap_erp.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
@@ -52,6 +52,10 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
     created_by: Mapped[str | None] = mapped_column(String(255))
     # Per entity ("vendor", "purchase_order", ...): smartap_wins | erp_wins | newest_wins | manual.
     conflict_policies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # Made by `smartap-erp demo`: its simulators live only as long as the demo's worker
+    # (`demo_worker_id`, judged by its heartbeat); schedules skip it once that worker is gone.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    demo_worker_id: Mapped[str | None] = mapped_column(String(255))
 
     sync_logs: Mapped[list[ERPSyncLog]] = relationship(
         back_populates="connection", cascade="all, delete-orphan", passive_deletes=True
@@ -85,6 +89,10 @@ class ERPSyncLog(UUIDPrimaryKey, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     sync_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     triggered_by: Mapped[str] = mapped_column(String(255), default="system")
+    # Who runs it, so a run that died is closed, not left in_progress (smartap_erp.sync.logs): the
+    # DBOS workflow of a job, else the process ("host/pid") of an in-process run.
+    workflow_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    runner: Mapped[str | None] = mapped_column(String(255))
 
     connection: Mapped[ERPConnection] = relationship(back_populates="sync_logs")
 

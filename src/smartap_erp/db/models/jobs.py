@@ -1,4 +1,5 @@
-"""Durable-job bookkeeping: `erp_sync_requests`, the sync requests that are queued but not yet running.
+"""Durable-job bookkeeping: `erp_sync_requests`, the sync requests that are queued but not yet running,
+and `erp_worker_heartbeats`, one row per worker saying when it was last seen alive.
 
 DBOS cannot deduplicate on a partitioned queue, yet a second request for a sync already queued must
 join it. One row per (connection, request key) holds the queued workflow's id; the unique constraint
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartap_erp.db.base import Base, UUIDPrimaryKey, utcnow
@@ -29,3 +30,19 @@ class ERPSyncRequest(UUIDPrimaryKey, Base):
 
     def __repr__(self) -> str:
         return f"ERPSyncRequest(connection_id={self.connection_id!s}, key={self.request_key!r})"
+
+
+class WorkerHeartbeat(Base):
+    """A worker's heartbeat: written every few seconds while it runs, removed when it stops. A worker
+    not seen within `smartap_erp.jobs.heartbeat.ALIVE_WITHIN` is dead (killed, or its machine gone)."""
+
+    __tablename__ = "erp_worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime]
+    seen_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"WorkerHeartbeat(worker_id={self.worker_id!r}, seen_at={self.seen_at.isoformat()})"
