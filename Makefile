@@ -19,7 +19,7 @@ $(VENV)/.runtime-installed: requirements.lock pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.lock pyproject.toml | $(BIN)/python
-	$(PIP) install --require-hashes -r requirements-dev.lock
+	$(PIP) install --require-hashes --no-deps -r requirements-dev.lock  # complete lock; see [tool.uv] in pyproject
 	$(PIP) install --no-build-isolation --no-deps -e .
 	touch $@ $(VENV)/.runtime-installed
 
