@@ -1,13 +1,17 @@
 """Settings read from the environment (and an optional `.env`), under the seed's variable names.
 
 `get_settings()` reads them on first call; nothing is read at import time. An invalid value raises
-`ConfigurationError` with one line naming the variable and what was expected. Documented in
-docs/configuration.md.
+`ConfigurationError` with one line naming the variable and what was expected. Files do not depend on
+the working directory: a relative SQLite path (the default `data/smartap.db` included) is resolved
+against `app_home()`, the project checkout the package runs from (found from the package itself),
+or the per-user data directory when the package is installed elsewhere; `.env` is read from that
+home and then from the working directory. Documented in docs/configuration.md.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from smartap_erp.errors import ConfigurationError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartap.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/smartap.db"  # relative: resolved against app_home()
+APP_NAME = "smartap-erp"
+
+
+def app_home() -> Path:
+    """Where relative files live: the checkout holding this package's `pyproject.toml` (an editable
+    install, as `make run` makes), else `$XDG_DATA_HOME/smartap-erp` (default `~/.local/share/...`)."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parents[1]
+    if (checkout / "pyproject.toml").is_file() and package.parent.name == "src":
+        return checkout
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_NAME
+
 
 # Plain driver names people paste from other tools, mapped to the async drivers we run on.
 _ASYNC_DRIVERS = {
@@ -32,10 +49,16 @@ class Settings(BaseSettings):
     """Everything the product can be configured with. Field names are the environment variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", case_sensitive=False, extra="ignore", frozen=True
+        env_file=(app_home() / ".env", ".env"),
+        env_file_encoding="utf-8",
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
     )
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database", validate_default=True
+    )
     smartap_encryption_keys: SecretStr | None = Field(
         None, description="Comma-separated Fernet keys, newest first"
     )
@@ -71,6 +94,8 @@ class Settings(BaseSettings):
         scheme = _ASYNC_DRIVERS.get(scheme, scheme)
         if scheme not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
             raise ValueError("expected a sqlite:// or postgresql:// URL")
+        if scheme == "sqlite+aiosqlite":
+            rest = _anchored_sqlite(rest)
         return f"{scheme}://{rest}"
 
     @property
@@ -87,9 +112,17 @@ class Settings(BaseSettings):
 
     @property
     def data_dir(self) -> Path:
-        """Where the embedded defaults keep files: beside the SQLite database, else ./data."""
+        """Where the embedded defaults keep files: beside the SQLite database, else `app_home()/data`."""
         sqlite_path = self.sqlite_path
-        return sqlite_path.parent if sqlite_path is not None else Path("data")
+        return sqlite_path.parent if sqlite_path is not None else app_home() / "data"
+
+
+def _anchored_sqlite(rest: str) -> str:
+    """`/relative/path.db?x` (after `sqlite://`) with a relative path made absolute under app_home()."""
+    path, sep, query = rest.removeprefix("/").partition("?")
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return rest
+    return f"/{app_home() / path}{sep}{query}"
 
 
 def load_settings(**overrides: Any) -> Settings:

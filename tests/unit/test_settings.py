@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr
 
 from smartap_erp.errors import ConfigurationError
-from smartap_erp.settings import DEFAULT_DATABASE_URL, load_settings
+from smartap_erp.settings import DEFAULT_DATABASE_URL, app_home, load_settings
 
 SEED_VARIABLES = {
     "QUICKBOOKS_CLIENT_ID": "qb-id",
@@ -30,8 +32,9 @@ SEED_VARIABLES = {
 
 def test_defaults_are_the_embedded_ones() -> None:
     settings = load_settings()
-    assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.is_sqlite and str(settings.data_dir) == "data"
+    assert DEFAULT_DATABASE_URL.endswith("///data/smartap.db")
+    assert settings.database_url == f"sqlite+aiosqlite:///{app_home() / 'data' / 'smartap.db'}"
+    assert settings.is_sqlite and settings.data_dir == app_home() / "data"
     assert (settings.erp_sync_enabled, settings.erp_sync_interval_minutes) == (True, 60)
     assert (settings.erp_max_sync_retries, settings.erp_sync_batch_size) == (3, 100)
     assert settings.smartap_encryption_keys is None and settings.sap_verify_ssl is True
@@ -93,7 +96,8 @@ def test_secret_values_are_not_echoed_in_errors(monkeypatch: pytest.MonkeyPatch)
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+        ("sqlite:////var/lib/x.db", "sqlite+aiosqlite:////var/lib/x.db"),
+        ("sqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
         ("postgresql://postgres@127.0.0.1/test", "postgresql+asyncpg://postgres@127.0.0.1/test"),
         ("postgres://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
         ("postgresql+asyncpg://h/db", "postgresql+asyncpg://h/db"),
@@ -111,3 +115,17 @@ def test_payment_sync_interval_defaults_to_30_and_is_bounded(monkeypatch: pytest
     monkeypatch.setenv("ERP_PAYMENT_SYNC_INTERVAL_MINUTES", "0")
     with pytest.raises(ConfigurationError, match="ERP_PAYMENT_SYNC_INTERVAL_MINUTES"):
         load_settings()
+
+
+def test_files_do_not_follow_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run from anywhere, the default database and a relative DATABASE_URL stay in one place: the
+    checkout the package runs from (issue 12: commands from another directory made ./data/smartap.db)."""
+    monkeypatch.chdir(tmp_path)
+    home = app_home()
+    assert (home / "pyproject.toml").is_file() and (home / "src" / "smartap_erp").is_dir()
+    assert load_settings().sqlite_path == home / "data" / "smartap.db"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///elsewhere/x.db?mode=rwc")
+    settings = load_settings()
+    assert settings.database_url == f"sqlite+aiosqlite:///{home / 'elsewhere' / 'x.db'}?mode=rwc"
+    assert settings.sqlite_path == home / "elsewhere" / "x.db"
+    assert not (tmp_path / "data").exists()

@@ -1,7 +1,8 @@
 """The `smartap-erp` command line (Typer + Rich): the app, its sub-commands and the error boundary.
 
 `main()` turns any deliberate `SmartAPError` into one line on stderr and its exit code (1 failure,
-2 bad usage or configuration); anything else is a bug and keeps its traceback.
+2 bad usage or configuration), and a database error into one line naming the operation and table
+(never the SQL or its parameters); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
+from sqlalchemy.exc import SQLAlchemyError
 
 from smartap_erp import __version__
 from smartap_erp.cli import conflicts, connections, db, invoices, keys, mappings, sync
 from smartap_erp.cli.about import about
 from smartap_erp.cli.demo import demo
 from smartap_erp.cli.logs import logs
-from smartap_erp.cli.output import error_console
+from smartap_erp.cli.output import EXIT_FAILURE, EXIT_USAGE, error_console
 from smartap_erp.cli.worker import worker
+from smartap_erp.db.errors import describe_db_error, is_missing_schema
 from smartap_erp.errors import SmartAPError
 from smartap_erp.http.redact import install_handler_redaction
 
@@ -72,3 +75,6 @@ def main() -> None:
     except SmartAPError as exc:
         error_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
+    except SQLAlchemyError as exc:  # one line naming what failed; never the SQL or its parameters
+        error_console.print(f"[red]error:[/red] {describe_db_error(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(EXIT_USAGE if is_missing_schema(exc) else EXIT_FAILURE) from None

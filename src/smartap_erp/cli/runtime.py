@@ -1,5 +1,6 @@
 """What commands that touch the database need: settings, an engine, sessions and the credential vault,
 opened for one command and closed after it. The vault (and so the key file) is created only on use.
+A SQLite database that does not exist is refused with a hint to run `db upgrade` (never created empty).
 """
 
 from __future__ import annotations
@@ -35,9 +36,19 @@ class Runtime:
         return SyncContext(self.sessions, self.vault, self.settings)
 
 
+def require_database(settings: Settings) -> None:
+    """Refuse (rather than create an empty SQLite file) when the database file does not exist."""
+    path = settings.sqlite_path
+    if path is not None and not path.exists():
+        raise ConfigurationError(
+            f"no database at {path}: run `smartap-erp db upgrade` first, or set DATABASE_URL"
+        )
+
+
 @asynccontextmanager
 async def runtime() -> AsyncIterator[Runtime]:
     settings = get_settings()
+    require_database(settings)
     engine = engine_from_settings(settings)
     try:
         yield Runtime(settings, engine, make_session_factory(engine))

@@ -18,6 +18,7 @@ from typing import Any
 from dbos import DBOS
 from sqlalchemy import select
 
+from smartap_erp.db.errors import describe_exception
 from smartap_erp.db.models import ERPConnection, ERPInvoiceMapping, ERPVendorMapping, Invoice
 from smartap_erp.domain.enums import ConnectionStatus, InvoiceStatus
 from smartap_erp.errors import ERPAuthError
@@ -53,7 +54,7 @@ async def _guarded(connection_id: str, run: Callable[[uuid.UUID], Awaitable[Summ
     except ERPAuthError as exc:
         return {"ok": False, "retry": False, "error": str(exc)}
     except Exception as exc:  # transient or unknown: retried, then reported with its message
-        return {"ok": False, "retry": True, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": False, "retry": True, "error": describe_exception(exc)}  # never SQL or parameters
 
 
 async def _with_retries(run: Callable[[], Awaitable[Summary]]) -> Summary:

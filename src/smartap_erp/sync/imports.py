@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.db.errors import describe_exception
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
 from smartap_erp.domain.results import RecordError
@@ -142,7 +143,7 @@ class ImportRun:
             await self._finish(log.id, auth_failure_message(connection.system_type, exc), exc)
             raise
         except Exception as exc:
-            await self._finish(log.id, f"{type(exc).__name__}: {exc}"[:1000], None)
+            await self._finish(log.id, describe_exception(exc)[:1000], None)  # never SQL or parameters
             raise
         await self._finish(log.id, None, None)
         return self.report

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -135,8 +136,14 @@ def decide(
     )
     if not result.conflict:
         return result.action, None
+    # Stored as JSON: Decimals (quantities, prices) become exact strings, never floats (issue 12 #9).
     conflict = ConflictRecord(
-        key, smartap_id, smartap or {}, record.model_dump(mode="json"), result.action, policy
+        key,
+        smartap_id,
+        to_jsonable_python(smartap or {}),
+        record.model_dump(mode="json"),
+        result.action,
+        policy,
     )
     return result.action, conflict
 
