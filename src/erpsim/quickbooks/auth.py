@@ -5,6 +5,8 @@ Endpoints, at the real paths under the simulator's base URL:
     POST /oauth2/v1/tokens/bearer        grant_type=authorization_code | refresh_token; client auth by
                                          HTTP Basic (client_secret_basic) or form (client_secret_post)
     POST /v2/oauth2/tokens/revoke        {"token": ...}; revokes the whole grant
+    GET  /.well-known/openid_configuration   the discovery document naming the three above (and the
+                                         sandbox / hyphenated names of it)
 Access tokens last 3600 s on the simulator clock; refresh tokens 100 days (`x_refresh_token_expires_in`
 8726400) and rotate on every refresh. An older refresh token of a grant is refused with
 `invalid_grant` once a newer one has been used (facts §1.2, §1.15 item 1). Errors follow RFC 6749
@@ -235,3 +237,35 @@ async def revoke_endpoint(server: TokenServer, request: Request) -> Response:
         return _oauth_error("invalid_request", 'Body must be {"token": ...}')
     server.revoke(str(token))
     return Response(status_code=200)
+
+
+DISCOVERY_PATHS = (  # intuit-oauth reads the underscore forms; facts §1.2 [Q16] cites the hyphen form
+    "/.well-known/openid_configuration",
+    "/.well-known/openid_sandbox_configuration",
+    "/.well-known/openid-configuration",
+    "/.well-known/openid-sandbox-configuration",
+)
+
+
+async def discovery_endpoint(request: Request) -> Response:
+    """The OpenID discovery document (facts §1.2 [Q16]): Intuit's endpoints at the simulator's base URL.
+
+    Clients such as intuit-oauth read the token, authorize and revoke URLs from it; the real document
+    spreads them over several Intuit hosts, here every path is under the one simulator base URL.
+    The userinfo and jwks paths are listed as Intuit names them but not served (no OpenID scopes).
+    """
+    base = str(request.base_url).rstrip("/")
+    return SimJSONResponse(
+        {
+            "issuer": f"{base}/op/v1",
+            "authorization_endpoint": f"{base}/connect/oauth2",
+            "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+            "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+            "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "scopes_supported": [SCOPE],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        }
+    )

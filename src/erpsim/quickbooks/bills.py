@@ -31,6 +31,7 @@ from erpsim.quickbooks.validate import (
     ref_id,
 )
 
+EMPTY_DATE = "9999-12-31"  # what QBO stores for an empty date (python-quickbooks issue 124, PR 400)
 ACCOUNT_LINE = "AccountBasedExpenseLineDetail"
 ITEM_LINE = "ItemBasedExpenseLineDetail"
 BILL_FIELDS = frozenset(
@@ -55,6 +56,9 @@ BILL_FIELDS = frozenset(
 _LINE_FIELDS = frozenset(
     {"Id", "LineNum", "Description", "Amount", "DetailType", ACCOUNT_LINE, ITEM_LINE, "LinkedTxn"}
 )
+# Members of the XSD Line type (facts §1.5 [Q6]) a bill line may carry but the simulator does not
+# keep; python-quickbooks sends `"CustomField": []` on every line.
+_LINE_IGNORED = frozenset({"CustomField", "LineEx", "Received", "ProjectRef", "CostAmount", "HomeCostAmount"})
 
 
 def create_bill(store: QboStore, body: dict[str, Any], *, allow_duplicate: bool) -> dict[str, Any]:
@@ -141,20 +145,17 @@ def _validated(
         "VendorRef": named_ref(vendor, "DisplayName"),
         "CurrencyRef": currency_ref(currency),
     }
-    fields["ExchangeRate"] = (
-        as_decimal(body["ExchangeRate"], "ExchangeRate")
-        if "ExchangeRate" in body
-        else EXCHANGE_RATES[currency]
-    )
+    rate = as_decimal(body["ExchangeRate"], "ExchangeRate") if "ExchangeRate" in body else Decimal("0")
+    # 0 is no rate: python-quickbooks sends `"ExchangeRate": 0` on every create and QBO accepts it;
+    # the company's rate for the currency applies (1 for the home currency, facts §1.5 [Q6]).
+    fields["ExchangeRate"] = rate if rate != 0 else EXCHANGE_RATES[currency]
     fields["APAccountRef"] = _ap_account(store, body, currency)
-    fields["TxnDate"] = check_date(body["TxnDate"], "TxnDate") if "TxnDate" in body else store.today()
+    fields["TxnDate"] = _txn_date(store, body)
     term = _term(store, body, vendor)
     if term is not None and "SalesTermRef" in body:
         fields["SalesTermRef"] = named_ref(term)
     due_default = date.fromisoformat(fields["TxnDate"]) + timedelta(days=int(term["DueDays"]) if term else 0)
-    fields["DueDate"] = (
-        check_date(body["DueDate"], "DueDate") if "DueDate" in body else due_default.isoformat()
-    )
+    fields["DueDate"] = _due_date(body, due_default)
     if body.get("DocNumber") not in (None, ""):
         fields["DocNumber"] = check_length(body["DocNumber"], "DocNumber", 21)
         if not allow_duplicate:
@@ -170,6 +171,32 @@ def _validated(
     if po_links:
         fields["LinkedTxn"] = [{"TxnId": po, "TxnType": "PurchaseOrder"} for po in sorted(po_links, key=int)]
     return fields
+
+
+def _txn_date(store: QboStore, body: dict[str, Any]) -> str:
+    """TxnDate; an empty string counts as absent: today in the company's time zone.
+
+    python-quickbooks sends `"TxnDate": ""` on every create whose date is not set, and QBO accepts it;
+    reports of the empty-date sentinel concern DueDate and ServiceDate only (python-quickbooks issue
+    124, PR 400), none TxnDate, so an empty TxnDate is taken to get the absent-field default (the
+    stored date is UNCERTAIN: not confirmed in a primary source).
+    """
+    if body.get("TxnDate") == "" or "TxnDate" not in body:
+        return store.today()
+    return check_date(body["TxnDate"], "TxnDate")
+
+
+def _due_date(body: dict[str, Any], default: date) -> str:
+    """DueDate; absent -> from the terms (facts §1.5); empty string -> QBO's 9999-12-31 sentinel.
+
+    QBO stores a bill created with `"DueDate": ""` as due 12/31/9999 (python-quickbooks issue 124; the
+    same for ServiceDate, PR 400): it accepts empty dates, unlike empty enum values (issues 133/157).
+    """
+    if "DueDate" not in body:
+        return default.isoformat()
+    if body["DueDate"] == "":
+        return EMPTY_DATE
+    return check_date(body["DueDate"], "DueDate")
 
 
 def _currency(body: dict[str, Any], vendor: dict[str, Any]) -> str:
@@ -245,7 +272,7 @@ def _lines(store: QboStore, lines: Any, vendor_id: str) -> list[dict[str, Any]]:
 
 
 def _line(store: QboStore, line: dict[str, Any], number: int, vendor_id: str) -> dict[str, Any]:
-    check_properties(line, _LINE_FIELDS, "Line")
+    check_properties(line, _LINE_FIELDS | _LINE_IGNORED, "Line")
     kind = line.get("DetailType")
     if kind is None:
         raise f.required_param("Line.DetailType")

@@ -75,6 +75,7 @@ class QuickBooksSim(Simulator):
             Route("/oauth2/v1/tokens/bearer", token, methods=["POST"]),
             Route("/connect/oauth2", authorize, methods=["GET"]),
             Route("/v2/oauth2/tokens/revoke", revoke, methods=["POST"]),
+            *(Route(path, auth.discovery_endpoint, methods=["GET"]) for path in auth.DISCOVERY_PATHS),
             *api.routes(self),
         ]
 
