@@ -5,7 +5,8 @@ recomputes the signature from the request as received (facts §4.2): the base st
 method, the base URL (scheme and host lower-case, default port dropped, no query) and the sorted,
 RFC 3986-encoded `oauth_*` parameters (minus `oauth_signature` and `realm`) plus every query
 parameter; a JSON body is never signed, but an `oauth_body_hash` parameter, when a client sends one,
-is signed like any other and must match the body. `realm` must be the account id in its upper-case
+is signed like any other and must match the body (its SHA-1 digest, as authlib and oauthlib send it,
+or SHA-256; `body_hash_matches`). `realm` must be the account id in its upper-case
 form (`1234567_SB1`, facts §4.1, §4.9.3), HMAC-SHA1 is refused (§4.2, §4.9.4), the timestamp must be
 within 300 s of the server clock and a nonce is accepted once per token (§4.2, [N3]). Requests sent
 to the real account host names (`<account>.restlets.api.netsuite.com`) are verified against that
@@ -64,6 +65,22 @@ def base_string(method: str, base_url: str, params: list[tuple[str, str]]) -> st
 def sign(base: str, consumer_secret: str, token_secret: str) -> str:
     key = f"{encode(consumer_secret)}&{encode(token_secret)}".encode()
     return base64.b64encode(hmac.new(key, base.encode(), hashlib.sha256).digest()).decode()
+
+
+def body_hash_matches(sent: str, body: bytes) -> bool:
+    """`oauth_body_hash` = base64(digest of the raw body), SHA-1 or SHA-256.
+
+    The OAuth body-hash draft (draft-eaton-oauth-bodyhash) uses SHA-1, and so do the widely used
+    clients NetSuite accepts: the `netsuite` package signs every request with a body through authlib
+    with `force_include_body=True` (jacobsvante/netsuite PR 26, since NetSuite 2021.1), and oauthlib
+    (requests-oauthlib) adds the hash to any non-form body; both beside an HMAC-SHA256 signature.
+    A SHA-256 hash (the signature method's digest) is accepted too: whether NetSuite checks the
+    algorithm at all is not documented (UNCERTAIN), so neither form is refused.
+    """
+    return any(
+        hmac.compare_digest(sent.encode(), base64.b64encode(hashlib.new(name, body).digest()))
+        for name in ("sha1", "sha256")
+    )
 
 
 def parse_oauth_header(value: str) -> dict[str, str] | None:
@@ -133,10 +150,8 @@ class TbaVerifier:
         self._check_timestamp(params["oauth_timestamp"])
         if len(params["oauth_nonce"]) < 6:
             raise AuthFailure("invalid_nonce")
-        if "oauth_body_hash" in params:
-            expected_hash = base64.b64encode(hashlib.sha256(body).digest()).decode()
-            if not hmac.compare_digest(params["oauth_body_hash"], expected_hash):
-                raise AuthFailure("body_hash_mismatch")
+        if "oauth_body_hash" in params and not body_hash_matches(params["oauth_body_hash"], body):
+            raise AuthFailure("body_hash_mismatch")
         signed = [(k, v) for k, v in params.items() if k not in ("realm", "oauth_signature")]
         signed += list(request.query_params.multi_items())
         base = base_string(request.method, self._base_url(request), signed)
