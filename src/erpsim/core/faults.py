@@ -13,6 +13,9 @@ items separated by `;` (whitespace ignored); an item is `key=value` or a bare fl
     drop=0.01           probability that the connection is closed with no response at all
     next429=N, next5xx=N, nexttimeout=N, nextdrop=N
                         the next N ERP requests get that fault for sure (deterministic tests)
+    nextmalformed=N     the next N ERP requests get a broken HTTP 200 instead of the ERP's answer
+    malformed=empty     what that 200 carries: `empty` (no body, default), `html` (an HTML page, as a
+                        proxy or maintenance page sends) or `shape` (valid JSON of the wrong shape)
     commit_then_fail=N  the next N successful writes are stored by the ERP but their response is lost
     lost_response=drop  how a commit_then_fail response is lost: `drop` (default: connection closed
                         with no response), or an HTTP status such as `504` / `500`
@@ -22,7 +25,9 @@ items separated by `;` (whitespace ignored); an item is `key=value` or a bare fl
 Probabilities are floats in [0, 1] or percentages (`10%`). The random faults are exclusive per
 request (one uniform draw from a `random.Random` seeded with the simulator seed), so a run with the
 same seed and the same request order sees the same faults. Control endpoints (`/_sim/...`) never get
-faults. "Dropped connection" needs a real server (see `erpsim.core.server`); in-process under
+faults. A malformed 200 is not any ERP's envelope: it models what a proxy, a load balancer or a
+broken deployment in front of the ERP can send, the same for every simulator. "Dropped connection"
+needs a real server (see `erpsim.core.server`); in-process under
 `httpx.ASGITransport` it surfaces as `httpx.RemoteProtocolError` raised by the transport.
 """
 
@@ -32,6 +37,8 @@ import random
 import re
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+
+from starlette.responses import Response
 
 
 class FaultSpecError(ValueError):
@@ -46,6 +53,24 @@ class FaultKind(StrEnum):
     TIMEOUT = "timeout"
     DROP = "drop"
     LOST_RESPONSE = "lost_response"
+    MALFORMED = "malformed"  # a broken 200, rendered by `malformed_response`, not by the simulator
+
+
+MALFORMED_BODIES: dict[str, tuple[bytes, str]] = {
+    "empty": (b"", "application/json"),
+    "html": (
+        b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head>"
+        b"<body><h1>Please try again later</h1></body></html>",
+        "text/html; charset=utf-8",
+    ),
+    "shape": (b'{"status": "ok", "result": "accepted"}', "application/json"),
+}
+
+
+def malformed_response(style: str) -> Response:
+    """HTTP 200 with the `malformed=` body: empty, an HTML page or JSON of an unexpected shape."""
+    body, media_type = MALFORMED_BODIES[style]
+    return Response(body, status_code=200, media_type=media_type)
 
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m)?$")
@@ -55,6 +80,7 @@ _NEXT_KEYS = {
     "next5xx": "next5xx",
     "nexttimeout": "next_timeout",
     "nextdrop": "next_drop",
+    "nextmalformed": "next_malformed",
 }
 _FLAG_KEYS = {"expire_tokens", "expire_sessions"}
 
@@ -105,6 +131,8 @@ class FaultPlan:
     next5xx: int = 0
     next_timeout: int = 0
     next_drop: int = 0
+    next_malformed: int = 0
+    malformed: str = "empty"
     commit_then_fail: int = 0
     lost_response: str = "drop"
     expire_tokens: bool = False
@@ -148,13 +176,18 @@ class FaultPlan:
             if value != "drop" and not (value.isdigit() and 400 <= int(value) <= 599):
                 raise FaultSpecError("lost_response is `drop` or an HTTP status 400-599")
             return {key: value}
+        if key == "malformed":
+            if value not in MALFORMED_BODIES:
+                raise FaultSpecError(f"malformed is one of {', '.join(MALFORMED_BODIES)}, not {value!r}")
+            return {key: value}
         if key == "path":
             if not value.startswith("/"):
                 raise FaultSpecError("path must start with /")
             return {key: value}
         known = (
             "latency, jitter, rate429, rate5xx, timeout, timeout_after, drop, next429, next5xx, "
-            "nexttimeout, nextdrop, commit_then_fail, lost_response, expire_tokens, path"
+            "nexttimeout, nextdrop, nextmalformed, malformed, commit_then_fail, lost_response, "
+            "expire_tokens, path"
         )
         raise FaultSpecError(f"unknown fault {key!r}; known: {known}")
 
@@ -214,6 +247,7 @@ class FaultInjector:
             "next5xx": plan.next5xx,
             "next_timeout": plan.next_timeout,
             "next_drop": plan.next_drop,
+            "next_malformed": plan.next_malformed,
             "commit_then_fail": plan.commit_then_fail,
         }
 
@@ -246,6 +280,7 @@ class FaultInjector:
             ("next_timeout", FaultKind.TIMEOUT),
             ("next429", FaultKind.THROTTLE),
             ("next5xx", FaultKind.SERVER_ERROR),
+            ("next_malformed", FaultKind.MALFORMED),
         ):
             if self._take(counter):
                 return kind

@@ -4,8 +4,8 @@ For each ERP request (anything outside `/_sim/`) it, in order: records the reque
 asks the `Limiter` for a permit (a refusal is rendered by `sim.limit_response` in the ERP's own
 envelope); applies the fault plan inside the permit, so injected latency occupies a concurrency
 slot exactly like a slow ERP would (latency, then at most one of drop / timeout / throttle /
-server error, rendered by `sim.fault_response`); runs the ERP route; and, for a write while a
-`commit_then_fail` is pending, lets the write commit but loses its 2xx response. Pure ASGI (no
+server error, rendered by `sim.fault_response`, or a malformed 200); runs the ERP route; and, for
+a write while a `commit_then_fail` is pending, lets the write commit but loses its 2xx response. Pure ASGI (no
 BaseHTTPMiddleware), so responses stream and the cost per request stays small.
 """
 
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from erpsim.core.faults import FaultKind
+from erpsim.core.faults import FaultKind, malformed_response
 from erpsim.core.limits import Permit, Rejection
 from erpsim.core.server import drop_connection
 from erpsim.core.simulator import Simulator
@@ -77,6 +77,9 @@ class SimMiddleware:
                 return
             if decision.kind is FaultKind.TIMEOUT:
                 await sim.sleep(decision.timeout_after)
+            if decision.kind is FaultKind.MALFORMED:  # a broken 200, the same whichever ERP
+                await malformed_response(sim.faults.plan.malformed)(scope, receive, out)
+                return
             await sim.fault_response(request, decision.kind)(scope, receive, out)
             return
         if sim.is_write(request) and sim.faults.commit_pending(request.url.path):

@@ -291,9 +291,10 @@ class ERPConnector(abc.ABC):
         return generic_error_details(response)
 
     def pages(
-        self, call: Call, paginator: Paginator, records: Callable[[Any], list[Any]]
+        self, call: Call, paginator: Paginator, records: Callable[[Any], list[Any]] | str
     ) -> AsyncIterator[Page]:
-        """The guarded paging loop over `call`, errors mapped by `send`."""
+        """The guarded paging loop over `call`, errors mapped by `send`; `records` pulls a page's
+        list out of the body, or names the body's key holding it (checked to be a list)."""
         return iter_pages(self.send, call, paginator, records, erp=self.system, max_pages=self.max_pages)
 
     def to_page(self, rows: Iterable[Any], mapper: Callable[[Any], M], id_key: str) -> RecordPage[M]:

@@ -5,18 +5,24 @@ Extensions are how the layers talk without knowing each other: `idempotent` (thi
 twice, so the retry loop may replay it), resend hooks (run by the retry loop before every replay, e.g.
 to re-sign an OAuth 1.0a request with a fresh nonce, or to take another rate-limit slot) and
 `skip_rate_limit` (token endpoints are not metered by the ERP's API limits). `read_json` parses a
-body with decimals as `Decimal`.
+body with decimals as `Decimal` (for error envelopes, best effort); `json_body` is how every connector
+reads a success body: parsed, and checked against the shape it expects (a JSON object or list,
+required keys and their types), so an empty 200, a non-JSON page or a 200 of another shape is an
+`ERPProtocolError` naming the ERP and the redacted URL, never an `AttributeError` or an empty import.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.errors import ERPProtocolError
 
 IDEMPOTENT = "idempotent"
 RESEND_HOOKS = "smartap.resend_hooks"
@@ -101,6 +107,79 @@ def read_json(response: httpx.Response) -> Any:
     if not response.content:
         return None
     return jsonlib.loads(response.content, parse_float=Decimal)
+
+
+ERP_NAMES = {
+    ERPSystem.QUICKBOOKS: "QuickBooks Online",
+    ERPSystem.XERO: "Xero",
+    ERPSystem.SAP: "SAP Business One",
+    ERPSystem.NETSUITE: "NetSuite",
+}
+Shape = type | tuple[type, ...]
+
+
+def erp_name(erp: ERPSystem) -> str:
+    """The ERP's display name ("QuickBooks Online", "SAP Business One")."""
+    return ERP_NAMES.get(erp, erp.value)
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return next((name for cls, name in names.items() if isinstance(value, cls)), "a number")
+
+
+def _shape_name(shape: Shape) -> str:
+    kinds = shape if isinstance(shape, tuple) else (shape,)
+    names = {dict: "an object", list: "a list", str: "a string", int: "a number", bool: "a boolean"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def json_body(
+    response: httpx.Response,
+    erp: ERPSystem,
+    *,
+    shape: Shape = dict,
+    keys: Mapping[str, Shape] | None = None,
+    non_empty: Collection[str] = (),
+) -> Any:
+    """The success body as JSON (decimals as `Decimal`), checked: it must not be empty, must parse,
+    must be of `shape` (`dict`, `list`, a tuple of types, or `object` for anything), and, when it is
+    an object, hold every key of `keys` with a value of that key's shape (lists named in `non_empty`
+    must have at least one element). Anything else raises `ERPProtocolError` naming the ERP, the
+    method, status and redacted URL."""
+    if not response.content.strip():
+        raise unexpected_answer(response, erp, "an empty body where JSON was expected")
+    try:
+        body = jsonlib.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        media = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise unexpected_answer(response, erp, f"a body that is not JSON ({media})") from None
+    if not isinstance(body, shape):
+        raise unexpected_answer(response, erp, f"{_kind(body)} where {_shape_name(shape)} was expected")
+    for key, key_shape in (keys or {}).items():
+        value = body.get(key) if isinstance(body, dict) else None
+        if value is None or not isinstance(value, key_shape):
+            found = "no" if value is None else _kind(value) + " as"
+            raise unexpected_answer(
+                response, erp, f"{found} {key!r} where {_shape_name(key_shape)} was expected"
+            )
+        if key in non_empty and not value:
+            raise unexpected_answer(response, erp, f"an empty {key!r}")
+    return body
+
+
+def unexpected_answer(response: httpx.Response, erp: ERPSystem, what: str) -> ERPProtocolError:
+    try:
+        request: httpx.Request | None = response.request
+    except RuntimeError:  # a response built without a request (tests)
+        request = None
+    return ERPProtocolError(
+        f"{erp_name(erp)} sent an unexpected answer: {what}",
+        erp=erp,
+        url=str(request.url) if request is not None else None,
+        method=request.method if request is not None else None,
+        status=response.status_code,
+    )
 
 
 def is_idempotent(request: httpx.Request) -> bool:

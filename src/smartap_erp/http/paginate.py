@@ -6,9 +6,11 @@ body and its records), what is the next call, or None? `PageNumber` (Xero `page`
 1-based, facts §1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6),
 `NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4) and `LinkRel` (NetSuite
 `links[rel=next]`). `iter_pages` is an async iterator holding one page in memory at a time; bodies
-are parsed with decimals as `Decimal`. It stops on an empty page and raises `PaginationError` on a
-repeated request, a page identical to the one before (an ERP ignoring the paging parameter) or more
-than `max_pages` pages.
+are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
+(`records` is a function of the body, or the name of the body's key holding the list): an empty,
+non-JSON or differently shaped page is an `ERPProtocolError` naming the ERP and the URL, never an
+empty import. It stops on an empty page and raises `PaginationError` on a repeated request, a page
+identical to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from urllib.parse import urljoin
 import httpx
 
 from smartap_erp.domain.enums import ERPSystem
-from smartap_erp.errors import ERPProtocolError, PaginationError
-from smartap_erp.http.call import Call, read_json
+from smartap_erp.errors import PaginationError
+from smartap_erp.http.call import Call, json_body, unexpected_answer
 from smartap_erp.http.redact import redact_url
 
 DEFAULT_MAX_PAGES = 10_000
@@ -187,7 +189,7 @@ class LinkRel:
 
 
 Send = Callable[[Call], Awaitable[httpx.Response]]
-Records = Callable[[Any], list[Any]]
+Records = Callable[[Any], list[Any]] | str
 
 
 async def iter_pages(
@@ -201,7 +203,7 @@ async def iter_pages(
     stop_on_empty: bool = True,
 ) -> AsyncIterator[Page]:
     """The one paging loop. `send` sends a call and raises on an error status; `records` pulls the
-    list of records out of a parsed body."""
+    list of records out of a parsed body (or names the body's key that holds it)."""
     current = paginator.first(call)
     seen: set[str] = set()
     previous: str | None = None
@@ -214,8 +216,8 @@ async def iter_pages(
         if _sent_key(response.request) in seen:  # same URL reached by another route (relative vs absolute)
             raise _loop_error("the paginator asked for a page it already read", current, erp, url)
         seen.add(_sent_key(response.request))
-        body = _parse(response, erp)
-        rows = _records(records, body, url, erp)
+        body = json_body(response, erp, shape=(dict, list))
+        rows = _records(records, body, response, erp)
         digest = _digest(rows)
         if digest is not None and digest == previous:
             raise _loop_error(f"page {number} repeats page {number - 1}", current, erp, url)
@@ -233,23 +235,22 @@ def _sent_key(request: httpx.Request) -> str:
     return f"{request.method} {request.url} {hashlib.sha256(request.content).hexdigest()}"
 
 
-def _parse(response: httpx.Response, erp: ERPSystem) -> Any:
-    try:
-        return read_json(response)
-    except ValueError:
-        raise ERPProtocolError(
-            "a page was not JSON", erp=erp, url=str(response.request.url), status=response.status_code
-        ) from None
-
-
-def _records(records: Records, body: Any, url: str, erp: ERPSystem) -> list[Any]:
-    try:
-        rows = records(body)
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise ERPProtocolError(
-            f"unexpected page shape ({type(exc).__name__}: {exc})", erp=erp, url=url
-        ) from None
-    return list(rows or [])
+def _records(records: Records, body: Any, response: httpx.Response, erp: ERPSystem) -> list[Any]:
+    """The page's records, which must be a JSON list."""
+    if isinstance(records, str):
+        rows = body.get(records) if isinstance(body, dict) else None
+        problem = f"no {records!r} list in the page"
+    else:
+        try:
+            rows = records(body)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            rows = None
+            problem = f"no {exc.args[0]!r} in the page" if isinstance(exc, KeyError) else type(exc).__name__
+        else:
+            problem = f"records that are {type(rows).__name__}, not a list"
+    if not isinstance(rows, list):
+        raise unexpected_answer(response, erp, problem)
+    return rows
 
 
 def _digest(rows: list[Any]) -> str | None:

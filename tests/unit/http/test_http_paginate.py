@@ -245,20 +245,39 @@ async def test_loop_stops_on_an_empty_page_even_with_a_next_link() -> None:
     assert len(pages) == 1
 
 
-async def test_loop_reports_unreadable_pages_as_protocol_errors() -> None:
-    async with build_client(
-        "https://a.test/", transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>"))
-    ) as client:
-        with pytest.raises(ERPProtocolError, match="a page was not JSON"):
+@pytest.mark.parametrize(
+    ("answer", "extract", "expected"),
+    [
+        (httpx.Response(200, text="<html>"), records, "a body that is not JSON (text/plain)"),
+        (httpx.Response(200, content=b""), records, "an empty body where JSON was expected"),
+        (httpx.Response(200, json={"Other": []}), records, "no 'Items' in the page"),
+        (httpx.Response(200, json={"Items": {}}), lambda b: b["Items"], "records that are dict, not a list"),
+        (httpx.Response(200, json="ok"), records, "a string where an object or a list was expected"),
+        (httpx.Response(200, json={"Items": None}), "Items", "no 'Items' list in the page"),
+        (httpx.Response(200, json={"Items": "x"}), "Items", "no 'Items' list in the page"),
+    ],
+)
+async def test_loop_reports_unreadable_pages_as_protocol_errors(
+    answer: httpx.Response, extract: Any, expected: str
+) -> None:
+    """An empty, non-JSON or differently shaped 200 is a protocol error naming the ERP and the URL,
+    never a crash inside the records function or an empty page (issue 12 item 10)."""
+    async with build_client("https://a.test/", transport=httpx.MockTransport(lambda r: answer)) as client:
+        with pytest.raises(ERPProtocolError) as caught:
             async for _ in iter_pages(
-                sender(client), Call.get("x"), SinglePage(), records, erp=ERPSystem.XERO
+                sender(client), Call.get("x"), SinglePage(), extract, erp=ERPSystem.XERO
             ):
                 pass
-    async with build_client(
-        "https://a.test/", transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"Other": []}))
-    ) as client:
-        with pytest.raises(ERPProtocolError, match="unexpected page shape"):
-            async for _ in iter_pages(
-                sender(client), Call.get("x"), SinglePage(), records, erp=ERPSystem.XERO
-            ):
-                pass
+    text = str(caught.value)
+    assert f"Xero sent an unexpected answer: {expected}" in text
+    assert "HTTP 200 for GET https://a.test/x" in text
+
+
+async def test_a_records_key_reads_the_list_under_it() -> None:
+    answer = httpx.Response(200, json={"Items": [{"id": 1}], "next": None})
+    async with build_client("https://a.test/", transport=httpx.MockTransport(lambda r: answer)) as client:
+        pages = [
+            p
+            async for p in iter_pages(sender(client), Call.get("x"), SinglePage(), "Items", erp=ERPSystem.SAP)
+        ]
+    assert [p.records for p in pages] == [[{"id": 1}]]

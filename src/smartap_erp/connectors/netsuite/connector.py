@@ -49,7 +49,7 @@ from smartap_erp.errors import (
     ERPRecordError,
     ERPValidationError,
 )
-from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.call import Call, json_body, read_json
 from smartap_erp.http.oauth1 import OAuth1TBAAuth
 from smartap_erp.http.paginate import OffsetLimit
 from smartap_erp.http.ratelimit import RateLimitPolicy
@@ -162,12 +162,13 @@ class NetSuiteConnector(ERPConnector):
         deploy = self.credentials.text(f"{family}_deploy_id", deploy) or deploy
         return Call.get(RESTLET_PATH, {"script": script, "deploy": deploy, **(params or {})})
 
-    async def _json(self, call: Call) -> Any:
-        return read_json(await self.send(call))
+    async def _json(self, call: Call, keys: Mapping[str, type] | None = None) -> Any:
+        """The answer's JSON object, checked (`json_body`): never an empty or non-JSON 200."""
+        return json_body(await self.send(call), self.system, keys=keys)
 
     async def _restlet_pages(self, family: str, params: Mapping[str, object]) -> AsyncIterator[list[Any]]:
         call = self._restlet(family, params)
-        async for page in self.pages(call, OffsetLimit(limit=self.page_size), lambda body: body["items"]):
+        async for page in self.pages(call, OffsetLimit(limit=self.page_size), "items"):
             yield page.records
 
     def _suiteql(self, query: str) -> Call:
@@ -176,8 +177,7 @@ class NetSuiteConnector(ERPConnector):
                     idempotent=True)
 
     async def suiteql_rows(self, query: str) -> AsyncIterator[list[Any]]:
-        async for page in self.pages(self._suiteql(query), OffsetLimit(limit=self.page_size),
-                                     lambda body: body["items"]):
+        async for page in self.pages(self._suiteql(query), OffsetLimit(limit=self.page_size), "items"):
             yield page.records
 
     async def _record(self, record_type: str, key: str) -> Any:
@@ -221,9 +221,10 @@ class NetSuiteConnector(ERPConnector):
     # ---- the interface -----------------------------------------------------------------------
     async def test_connection(self) -> ConnectionInfo:
         if self.mode == "restlet":
-            await self._json(self._restlet("account", {"limit": 1}))
+            await self._json(self._restlet("account", {"limit": 1}), {"items": list})
         else:
-            await self._json(self._suiteql("SELECT id FROM account ORDER BY id").with_params({"limit": 1}))
+            query = self._suiteql("SELECT id FROM account ORDER BY id").with_params({"limit": 1})
+            await self._json(query, {"items": list})
         account = str(self.credentials["account_id"])
         return ConnectionInfo(system=self.system, company_name=f"NetSuite account {account}",
                               company_id=account, details={"mode": self.mode}, checked_at=self.now())
@@ -327,7 +328,8 @@ class NetSuiteConnector(ERPConnector):
         payments: list[dict[str, Any]] = []
         async for rows in self.suiteql_rows(query):
             for row in rows:
-                payment = await self._json(Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"))
+                payment = await self._json(Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"),
+                                           {"tranDate": str})
                 payments.append({"id": row["nextdoc"], "amount": row["foreignamount"],
                                  "tranDate": payment["tranDate"], "tranId": payment.get("tranId")})
         return self._payment_status(bill, payments)

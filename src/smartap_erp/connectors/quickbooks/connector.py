@@ -42,6 +42,7 @@ from smartap_erp.errors import (
     ERPValidationError,
 )
 from smartap_erp.http import Call, RateLimitPolicy, read_json
+from smartap_erp.http.call import json_body
 
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
@@ -101,25 +102,29 @@ class QuickBooksConnector(ERPConnector):
         return response_error_details(response)
 
     # ---- reads -------------------------------------------------------------------------------
-    async def _get(self, path: str, **params: str) -> Any:
+    async def _get(self, path: str, keys: Mapping[str, type], **params: str) -> Any:
+        """GET a body that must be a JSON object holding `keys` (an ERPProtocolError otherwise)."""
         response = await self.send(Call.get(path, {**params, "minorversion": MINOR_VERSION}))
-        return read_json(response)
+        return json_body(response, self.system, keys=keys)
 
-    async def _query(self, statement: str) -> dict[str, Any]:
-        body = await self._get("query", query=statement)
-        return dict(body.get("QueryResponse") or {})
+    async def _query(self, statement: str, keys: Mapping[str, type] | None = None) -> dict[str, Any]:
+        """The `QueryResponse` object; an empty result has no entity key (facts §1.3), which is fine,
+        but a body without `QueryResponse` is not."""
+        response = await self.send(Call.get("query", {"query": statement, "minorversion": MINOR_VERSION}))
+        return queries.query_response(response, keys)
 
     async def _rows(self, entity: str, statement: str) -> list[dict[str, Any]]:
         return list((await self._query(statement)).get(entity, []))
 
     async def _stream(self, entity: str, conditions: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
-        total = int((await self._query(queries.select(entity, conditions, count=True))).get("totalCount", 0))
+        counted = await self._query(queries.select(entity, conditions, count=True), {"totalCount": int})
+        total = int(counted["totalCount"])
         statement = queries.select(entity, conditions)
         async for rows in queries.read_pages(lambda s: self._rows(entity, s), statement, total):
             yield rows
 
     async def test_connection(self) -> ConnectionInfo:
-        info = (await self._get(f"companyinfo/{self.realm_id}"))["CompanyInfo"]
+        info = (await self._get(f"companyinfo/{self.realm_id}", {"CompanyInfo": dict}))["CompanyInfo"]
         country = info.get("Country") or None
         self._home_currency = self._home_currency or _CURRENCY_BY_COUNTRY.get(country or "", "USD")
         return ConnectionInfo(
@@ -212,7 +217,7 @@ class QuickBooksConnector(ERPConnector):
                 yield self.to_page(rows, status, "Id")
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
-        bill = (await self._get(f"bill/{external_invoice_id}"))["Bill"]
+        bill = (await self._get(f"bill/{external_invoice_id}", {"Bill": dict}))["Bill"]
         payment_ids = [
             str(t["TxnId"])
             for t in bill.get("LinkedTxn", [])

@@ -5,19 +5,23 @@ Statements only use what the query language has: `=`, `>=`, `IN`, `AND` (no OR),
 is edited, so an edit during the walk never shifts a record past the page boundary (ordering by
 LastUpdatedTime would). When the total is known from `SELECT COUNT(*)`, pages are fetched several at a
 time, up to the realm's concurrency limit, and still yielded in order, so a large import approaches
-the rate-limit bound while memory holds only the pages in flight.
+the rate-limit bound while memory holds only the pages in flight. `query_response` reads an answer:
+a `QueryResponse` object whose entity keys hold lists; anything else is an `ERPProtocolError`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from typing import Any
+
+import httpx
 
 from smartap_erp.connectors.quickbooks.mapping import format_qbo_datetime
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import PaginationError
+from smartap_erp.http.call import json_body, unexpected_answer
 
 PAGE_SIZE = 1000  # MAXRESULTS cap (facts §1.3)
 PARALLEL_PAGES = 8  # below the 10 concurrent requests per realm+app (facts §1.12)
@@ -43,6 +47,22 @@ ACTIVE_AND_INACTIVE = "Active IN (true, false)"
 
 def changed_since(since: dt.datetime | None) -> list[str]:
     return [] if since is None else [f"MetaData.LastUpdatedTime >= {quote(format_qbo_datetime(since))}"]
+
+
+def query_response(response: httpx.Response, keys: Mapping[str, type] | None = None) -> dict[str, Any]:
+    """The `QueryResponse` object of a query answer (facts §1.3), with `keys` required in it (e.g.
+    `totalCount` of a COUNT). An empty result has no entity key; an entity key that is present
+    (capitalised: `Vendor`, `Bill`) must hold a list."""
+    inner: dict[str, Any] = json_body(response, ERPSystem.QUICKBOOKS, keys={"QueryResponse": dict})[
+        "QueryResponse"
+    ]
+    for key, shape in (keys or {}).items():
+        if not isinstance(inner.get(key), shape):
+            raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"no {key!r} in QueryResponse")
+    for key, value in inner.items():
+        if key[:1].isupper() and not isinstance(value, list):
+            raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"QueryResponse.{key} is not a list")
+    return inner
 
 
 def paged(statement: str, start: int, size: int = PAGE_SIZE) -> str:

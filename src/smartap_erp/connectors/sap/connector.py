@@ -54,7 +54,7 @@ from smartap_erp.errors import (
     ERPTransientError,
     ERPValidationError,
 )
-from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.call import Call, json_body
 from smartap_erp.http.paginate import NextLink
 from smartap_erp.http.ratelimit import RateLimitPolicy
 from smartap_erp.http.redact import get_logger
@@ -180,14 +180,9 @@ class SAPConnector(ERPConnector):
             raise
 
     # ---- helpers -------------------------------------------------------------------------------
-    async def _json(self, call: Call) -> Any:
-        response = await self.send(call)
-        try:
-            return read_json(response)
-        except ValueError:
-            raise ERPProtocolError(
-                "SAP sent a body that is not JSON", erp=self.system, url=call.url, status=response.status_code
-            ) from None
+    async def _json(self, call: Call, keys: Mapping[str, type] | None = None) -> Any:
+        """The answer's JSON object, checked (`json_body`): never an empty or non-JSON 200."""
+        return json_body(await self.send(call), self.system, keys=keys)
 
     def _query(
         self,
@@ -212,12 +207,12 @@ class SAPConnector(ERPConnector):
     async def _walk(
         self, call: Call, mapper: Callable[[Any], Any], id_key: str
     ) -> AsyncIterator[RecordPage[Any]]:
-        async for page in self.pages(call, NextLink(), lambda body: body["value"]):
+        async for page in self.pages(call, NextLink(), "value"):
             yield self.to_page(page.records, mapper, id_key)
 
     async def _rows(self, call: Call) -> list[Any]:
         rows: list[Any] = []
-        async for page in self.pages(call, NextLink(), lambda body: body["value"]):
+        async for page in self.pages(call, NextLink(), "value"):
             rows.extend(page.records)
         return rows
 
@@ -241,8 +236,12 @@ class SAPConnector(ERPConnector):
 
     # ---- reads -----------------------------------------------------------------------------------
     async def test_connection(self) -> ConnectionInfo:
-        info = await self._json(Call("POST", "CompanyService_GetCompanyInfo", idempotent=True))
-        admin = await self._json(Call("POST", "CompanyService_GetAdminInfo", idempotent=True))
+        info = await self._json(
+            Call("POST", "CompanyService_GetCompanyInfo", idempotent=True), {"CompanyName": str}
+        )
+        admin = await self._json(
+            Call("POST", "CompanyService_GetAdminInfo", idempotent=True), {"LocalCurrency": str}
+        )
         return ConnectionInfo(
             system=self.system,
             company_name=str(info.get("CompanyName") or self.company_db),
@@ -312,7 +311,8 @@ class SAPConnector(ERPConnector):
             Call.get(
                 f"PurchaseInvoices({doc_entry})",
                 params={"$select": _INVOICE_STATUS_FIELDS},
-            )
+            ),
+            {"CardCode": str},
         )
         # VendorPayments (OVPM, object 46), never IncomingPayments (facts §5); the PaymentInvoices
         # collection cannot be filtered server-side in v3, so filter by supplier and match here.

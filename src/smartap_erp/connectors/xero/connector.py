@@ -16,7 +16,7 @@ before creating anything, existing bills are looked up by `InvoiceNumbers` and `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -41,7 +41,7 @@ from smartap_erp.domain import (
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPAuthError, ERPProtocolError, ERPValidationError
-from smartap_erp.http.call import Call, read_json
+from smartap_erp.http.call import Call, json_body
 from smartap_erp.http.paginate import PageNumber, SinglePage
 from smartap_erp.http.ratelimit import RateLimitPolicy
 from smartap_erp.http.retry import RetryPolicy
@@ -113,22 +113,22 @@ class XeroConnector(ERPConnector):
         return generic_error_details(response)
 
     # ---- reads -----------------------------------------------------------------------------------
-    async def _json(self, call: Call) -> Any:
-        response = await self.send(call)
-        try:
-            return read_json(response)
-        except ValueError:
-            raise ERPProtocolError(
-                "Xero sent a body that is not JSON",
-                erp=self.system,
-                url=call.url,
-                method=call.method,
-                status=response.status_code,
-            ) from None
+    async def _json(
+        self,
+        call: Call,
+        *,
+        shape: type = dict,
+        keys: Mapping[str, type] | None = None,
+        non_empty: Collection[str] = (),
+    ) -> Any:
+        """The answer's JSON, checked against the expected shape (`json_body`)."""
+        return json_body(await self.send(call), self.system, shape=shape, keys=keys, non_empty=non_empty)
 
     async def test_connection(self) -> ConnectionInfo:
-        connections = await self._json(Call.get(rebase_url(CONNECTIONS_URL, self.options.base_url)))
-        tenants = {str(c.get("tenantId")): c for c in connections or [] if isinstance(c, dict)}
+        connections = await self._json(
+            Call.get(rebase_url(CONNECTIONS_URL, self.options.base_url)), shape=list
+        )
+        tenants = {str(c.get("tenantId")): c for c in connections if isinstance(c, dict)}
         if self.tenant_id not in tenants:
             raise ERPAuthError(
                 "this Xero login is not connected to the chosen tenant; reconnect and pick it",
@@ -137,7 +137,11 @@ class XeroConnector(ERPConnector):
                 method="GET",
                 status=200,
             )
-        org = (await self._json(Call.get("Organisation")))["Organisations"][0]
+        org = (
+            await self._json(
+                Call.get("Organisation"), keys={"Organisations": list}, non_empty=("Organisations",)
+            )
+        )["Organisations"][0]
         return ConnectionInfo(
             system=self.system,
             company_name=str(org.get("Name")),
@@ -159,7 +163,7 @@ class XeroConnector(ERPConnector):
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
         # includeArchived: archived suppliers must come through, as deactivations (facts §2.7).
         call = self._paged("Contacts", {"where": "IsSupplier==true", "includeArchived": "true"}, since)
-        async for page in self.pages(call, PageNumber(size=self.page_size), lambda body: body["Contacts"]):
+        async for page in self.pages(call, PageNumber(size=self.page_size), "Contacts"):
             yield self.to_page(page.records, mapping.vendor_from_contact, "ContactID")
 
     async def iter_purchase_orders(
@@ -170,7 +174,7 @@ class XeroConnector(ERPConnector):
             params: dict[str, object] = {"Status": status} if status else {}
             call = self._paged("PurchaseOrders", params, since)
             paginator = PageNumber(size=self.page_size)
-            async for page in self.pages(call, paginator, lambda body: body["PurchaseOrders"]):
+            async for page in self.pages(call, paginator, "PurchaseOrders"):
                 yield self.to_page(page.records, mapping.purchase_order_from_xero, "PurchaseOrderID")
 
     def iter_payment_changes(
@@ -183,11 +187,13 @@ class XeroConnector(ERPConnector):
         # Statuses filter, so voided and deleted bills come through as VOIDED.
         call = self._paged("Invoices", {"where": 'Type=="ACCPAY"'}, since)
         now = self.now()
-        async for page in self.pages(call, PageNumber(size=self.page_size), lambda body: body["Invoices"]):
+        async for page in self.pages(call, PageNumber(size=self.page_size), "Invoices"):
             yield self.to_page(page.records, lambda raw: mapping.payment_status_from(raw, now), "InvoiceID")
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
-        body = await self._json(Call.get(f"Invoices/{external_invoice_id}"))
+        body = await self._json(
+            Call.get(f"Invoices/{external_invoice_id}"), keys={"Invoices": list}, non_empty=("Invoices",)
+        )
         return mapping.payment_status_from(body["Invoices"][0], self.now())
 
     async def get_accounts(self) -> list[ERPAccount]:
@@ -198,7 +204,7 @@ class XeroConnector(ERPConnector):
 
     async def _whole(self, resource: str, mapper: Any) -> list[Any]:
         out: list[Any] = []
-        async for page in self.pages(Call.get(resource), SinglePage(), lambda body: body[resource]):
+        async for page in self.pages(Call.get(resource), SinglePage(), resource):
             out.extend(self.to_page(page.records, mapper, resource))
         return out
 
