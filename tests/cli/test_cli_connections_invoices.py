@@ -159,9 +159,12 @@ def test_invoice_import_validates_row_by_row_then_approve(workdir: Path) -> None
     again = run_cli(workdir, "invoices", "import", "invoices.csv", "--json")
     assert "already has invoice SUP-1" in "\n".join(json.loads(again.stdout)["problems"])
 
-    approved = run_cli(workdir, "invoices", "approve", "--all", "--by", "controller@example.com", "--json")
+    approved = run_cli(
+        workdir, "invoices", "approve", "--all", "--by", "controller@example.com", "--details", "--json"
+    )
     assert approved.returncode == 0, approved.stderr
-    rows = json.loads(approved.stdout)
+    assert json.loads(approved.stdout)["approved"] == 1
+    rows = json.loads(approved.stdout)["invoices"]
     assert [(r["invoice_number"], r["total"], r["status"]) for r in rows] == [("SUP-1", "160.50", "approved")]
 
 
@@ -178,7 +181,9 @@ def test_invoice_import_json_and_bad_files(workdir: Path) -> None:
     ]
     (workdir / "inv.json").write_text(json.dumps(invoices))
     ok = run_cli(workdir, "invoices", "import", "inv.json", "--json")
-    assert ok.returncode == 0 and json.loads(ok.stdout) == {"imported": 1, "problems": []}
+    assert ok.returncode == 0
+    summary = {"imported": 1, "imported_rows": 1, "refused": 0, "reasons": {}, "problems": []}
+    assert json.loads(ok.stdout) == summary
     listed = json.loads(run_cli(workdir, "invoices", "list", "--status", "pending_approval", "--json").stdout)
     assert [i["invoice_number"] for i in listed] == ["J-1"]
 

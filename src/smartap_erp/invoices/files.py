@@ -1,186 +1,150 @@
-"""Reading supplier invoices from a CSV or JSON file, validated row by row.
+"""Reading supplier invoices from a CSV or JSON file, validated row by row (CSV) or invoice by invoice.
 
-CSV: one row per invoice line; rows with the same `invoice_number` and `vendor` form one invoice.
-Columns: invoice_number, vendor (SmartAP vendor name or tax id), invoice_date, due_date, currency,
-tax_amount, memo, po_number, description, amount, account_code, item_code, quantity, unit_price,
-tax_code. JSON: a list of invoices, each with those header fields and a `lines` list.
-
-Every problem is reported with its row (CSV) or position (JSON), the field and what was expected;
-an invoice with any bad row is left out whole, the others are kept.
+A file that cannot be read as a whole (missing, too big, not UTF-8, not CSV/JSON, a bad header,
+nesting deeper than any invoice) raises `InvoiceFileError`, one line. Everything else is checked
+per row or per invoice against `schema`: each problem names its row (CSV, the header is row 1) or
+its position (JSON, from 1), the field and what was expected, and the good invoices are kept.
+The CSV grouping itself lives in `csvfile`.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
-from smartap_erp.domain.types import Amount, CurrencyCode, Quantity
+from smartap_erp.invoices.schema import ALL_FIELDS, InvoiceInput
 
-HEADER_FIELDS = (
-    "invoice_number",
-    "vendor",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "tax_amount",
-    "memo",
-    "po_number",
-)
-LINE_FIELDS = ("description", "amount", "account_code", "item_code", "quantity", "unit_price", "tax_code")
+MAX_FILE_BYTES = 100 * 1024 * 1024
+_UTF16_32_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
 
 
-class InvoiceLineInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    description: str | None = None
-    amount: Amount
-    account_code: str | None = None
-    item_code: str | None = None
-    quantity: Quantity = Decimal(1)
-    unit_price: Amount | None = None
-    tax_code: str | None = None
-
-    @model_validator(mode="after")
-    def _account_or_item(self) -> Self:
-        if not self.account_code and not self.item_code:
-            raise ValueError("a line needs an account_code or an item_code")
-        return self
-
-
-class InvoiceInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    invoice_number: str = Field(min_length=1, max_length=64)
-    vendor: str = Field(min_length=1, description="SmartAP vendor name or tax id")
-    invoice_date: dt.date
-    due_date: dt.date | None = None
-    currency: CurrencyCode
-    tax_amount: Amount = Decimal(0)
-    memo: str | None = None
-    po_number: str | None = None
-    lines: list[InvoiceLineInput] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _dates(self) -> Self:
-        if self.due_date is not None and self.due_date < self.invoice_date:
-            raise ValueError("due_date is before invoice_date")
-        return self
-
-    @property
-    def total(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal(0)) + self.tax_amount
-
-
-@dataclass
+@dataclass(frozen=True)
 class FileProblem:
+    """One refused row (CSV) or invoice (JSON): where, what was wrong, and a short reason to count."""
+
     where: str  # "row 4" or "invoice 2"
     message: str
+    reason: str = "invalid"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class SourcedInvoice:
+    """A valid invoice and where it came from: its CSV rows or its JSON position."""
+
+    invoice: InvoiceInput
+    places: tuple[str, ...]
+
+
 @dataclass
 class ParsedFile:
-    invoices: list[InvoiceInput] = field(default_factory=list)
+    invoices: list[SourcedInvoice] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
 
 
 class InvoiceFileError(ValueError):
-    """The file as a whole cannot be read (missing, wrong format, no header)."""
+    """The file as a whole cannot be read (missing, wrong format or encoding, bad header)."""
 
 
 def read_invoice_file(path: Path) -> ParsedFile:
+    from smartap_erp.invoices.csvfile import parse_csv
+
+    suffix = path.suffix.lower()
     if not path.is_file():
         raise InvoiceFileError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".json":
-        return parse_json(text)
-    if path.suffix.lower() == ".csv":
-        return parse_csv(text)
-    raise InvoiceFileError(f"{path}: expected a .csv or .json file")
+    if suffix not in (".csv", ".json"):
+        raise InvoiceFileError(f"{path}: expected a .csv or .json file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InvoiceFileError(
+            f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; split it into smaller files"
+        )
+    text = decode(path.read_bytes(), path.name)
+    return parse_json(text) if suffix == ".json" else parse_csv(text)
 
 
-def _describe(error: ValidationError) -> str:
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 text (a UTF-8 BOM is dropped); any other encoding is a one-line error saying where."""
+    for bom, encoding in _UTF16_32_BOMS.items():
+        if data.startswith(bom):
+            raise InvoiceFileError(f"{name}: the file is {encoding}; save it as UTF-8 (e.g. 'CSV UTF-8')")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvoiceFileError(
+            f"{name}: not UTF-8 (byte 0x{data[exc.start]:02X} on line {line}); save it as UTF-8"
+        ) from None
+
+
+def describe(error: ValidationError) -> tuple[str, str]:
+    """(message, reason) for a pydantic error: `field: what was expected`, joined with '; '."""
     parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "invoice"
-        parts.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
+    for item in error.errors(include_url=False, include_input=False):
+        where = _location(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    message = "; ".join(parts)
+    return message, _reason(message)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    words: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and words and words[-1] == "lines":
+            words[-1] = f"line {part + 1}"
+        else:
+            words.append(str(part))
+    return ": ".join(words)
+
+
+def _reason(message: str) -> str:
+    """The first field a message names (`amount`, `currency`, `total`...), to count problems by."""
+    found = [(message.find(name), name) for name in (*ALL_FIELDS, "total") if name in message]
+    return min(found)[1] if found else "invalid"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
 
 
 def parse_json(text: str) -> ParsedFile:
+    """A JSON list of invoices; numbers are read as exact decimals, NaN/Infinity refused."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvoiceFileError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InvoiceFileError(
+            "not an invoice file: the JSON is nested far deeper than invoices are"
+        ) from None
+    except ValueError as exc:
+        raise InvoiceFileError(f"not valid JSON: {exc}") from None
     if not isinstance(data, list):
         raise InvoiceFileError("expected a JSON list of invoices")
     parsed = ParsedFile()
     for position, item in enumerate(data, start=1):
+        where = f"invoice {position}"
         try:
-            parsed.invoices.append(InvoiceInput.model_validate(item))
+            invoice = InvoiceInput.model_validate(item)
         except ValidationError as exc:
-            parsed.problems.append(FileProblem(f"invoice {position}", _describe(exc)))
+            message, reason = describe(exc)
+            parsed.problems.append(FileProblem(where, message, reason))
+        except RecursionError:
+            parsed.problems.append(FileProblem(where, "nested far deeper than an invoice", "nesting"))
+        else:
+            parsed.invoices.append(SourcedInvoice(invoice, (where,)))
     return parsed
-
-
-def parse_csv(text: str) -> ParsedFile:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"invoice_number", "vendor", "invoice_date", "currency", "amount"} - set(
-        reader.fieldnames or []
-    )
-    if missing:
-        raise InvoiceFileError(f"CSV header lacks the column(s) {', '.join(sorted(missing))}")
-    groups: dict[tuple[str, str], list[tuple[int, Mapping[str, str]]]] = {}
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
-        key = ((row.get("invoice_number") or "").strip(), (row.get("vendor") or "").strip())
-        groups.setdefault(key, []).append((number, row))
-    parsed = ParsedFile()
-    for rows in groups.values():
-        _add_csv_invoice(parsed, rows)
-    return parsed
-
-
-def _blank_to_none(values: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
-    return {k: v for k, v in values if v is not None and v.strip() != ""}
-
-
-def _add_csv_invoice(parsed: ParsedFile, rows: list[tuple[int, Mapping[str, str]]]) -> None:
-    first_number, first = rows[0]
-    lines, bad = [], False
-    for number, row in rows:
-        extra = set(row) - set(HEADER_FIELDS) - set(LINE_FIELDS) - {None}
-        if extra:
-            parsed.problems.append(
-                FileProblem(f"row {number}", f"unknown column(s) {', '.join(sorted(extra))}")
-            )
-            bad = True
-        try:
-            lines.append(
-                InvoiceLineInput.model_validate(_blank_to_none((f, row.get(f)) for f in LINE_FIELDS))
-            )
-        except ValidationError as exc:
-            parsed.problems.append(FileProblem(f"row {number}", _describe(exc)))
-            bad = True
-    header = _blank_to_none((f, first.get(f)) for f in HEADER_FIELDS)
-    try:
-        invoice = InvoiceInput.model_validate(
-            {**header, "lines": [line.model_dump() for line in lines] or None}
-        )
-    except ValidationError as exc:
-        parsed.problems.append(FileProblem(f"row {first_number}", _describe(exc)))
-        return
-    if not bad:
-        parsed.invoices.append(invoice)
