@@ -110,6 +110,7 @@ define(['./smartap_lib'], (lib) => {
             amount: number(line, 'amount', `${path}.amount`, true),
             memo: optionalString(line, 'memo', `${path}.memo`),
             taxCode: ref(line, 'taxCode', `${path}.taxCode`, false),
+            tax1Amt: number(line, 'tax1Amt', `${path}.tax1Amt`, false),
         };
     }
 
@@ -122,6 +123,7 @@ define(['./smartap_lib'], (lib) => {
             amount: number(line, 'amount', `${path}.amount`, false),
             description: optionalString(line, 'description', `${path}.description`),
             taxCode: ref(line, 'taxCode', `${path}.taxCode`, false),
+            tax1Amt: number(line, 'tax1Amt', `${path}.tax1Amt`, false),
             orderLine: orderLine(line, path),
         };
     }

@@ -43,6 +43,10 @@ define(['N/record', './smartap_lib'], (record, lib) => {
         if (line.taxCode !== null) {
             values.push(['taxcode', line.taxCode.id, 'taxCode.id']);
         }
+        // The line's share of the invoice tax, set after the code (which sources its own figure).
+        if (line.tax1Amt !== null) {
+            values.push(['tax1amt', line.tax1Amt, 'tax1Amt']);
+        }
         return values;
     }
 
@@ -53,6 +57,10 @@ define(['N/record', './smartap_lib'], (record, lib) => {
         }
         if (line.taxCode !== null) {
             values.push(['taxcode', line.taxCode.id, 'taxCode.id']);
+        }
+        // The line's share of the invoice tax, set after the code (which sources its own figure).
+        if (line.tax1Amt !== null) {
+            values.push(['tax1amt', line.tax1Amt, 'tax1Amt']);
         }
         return values;
     }

@@ -5,7 +5,8 @@ Input arrives either in the RESTlet contract form (`expense` / `item` as arrays)
 validator checks required fields and references the way NetSuite would, naming the field path in
 its message (`expense[0].account.id is required`, 0-based as in the shipped RESTlet), and `create_bill`
 stores the bill, links it to its purchase order (`createdFrom`, `orderLine`), and marks billed PO
-quantities. Errors are `NetSuiteError`s with NetSuite's codes (MISSING_REQUIRED_FIELD,
+quantities. A line with a `taxCode` carries its tax (`_tax`), and the bill's `total` adds it. Errors
+are `NetSuiteError`s with NetSuite's codes (MISSING_REQUIRED_FIELD,
 INVALID_FIELD_VALUE, INVALID_KEY_OR_REF).
 """
 
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from erpsim.netsuite.errors import NetSuiteError
 from erpsim.netsuite.store import NetSuiteStore, Record, ref
 
 _DIGITS = re.compile(r"^\d+$")
+CENT = Decimal("0.01")
 
 
 def normalize_sublists(body: dict[str, Any]) -> dict[str, Any]:
@@ -137,8 +139,25 @@ def _expense_line(store: NetSuiteStore, line: dict[str, Any], path: str) -> Reco
         "rate": None,
         "quantityBilled": None,
         "isClosed": False,
-        "taxCode": _ref(store, line, "taxCode", f"{path}.taxCode", "taxCode", required=False),
+        **_tax(store, line, path, amount),
     }
+
+
+def _tax(store: NetSuiteStore, line: dict[str, Any], path: str, amount: Decimal | None) -> Record:
+    """A line's tax: `taxRate1` from its `taxCode`, `tax1Amt` as sent (the field is editable) or the
+    amount at that rate rounded half up to the cent, and `grossAmt` = amount + tax (SOAP schema
+    VendorBillExpense/VendorBillItem fields; REST ids UNCERTAIN, facts §4.7). No code, no tax."""
+    code = _ref(store, line, "taxCode", f"{path}.taxCode", "taxCode", required=False)
+    sent = _number(line, "tax1Amt", f"{path}.tax1Amt", required=False)
+    if code is None:
+        if sent:
+            raise _invalid(f"{path}.tax1Amt", "needs a taxCode on the line")
+        return {"taxCode": None}
+    record = store.get("taxCode", code["id"])
+    assert record is not None  # `_ref` checked that it exists
+    rate = Decimal(str(record["rate"]))
+    tax = sent if sent is not None else (Decimal(amount or 0) * rate / 100).quantize(CENT, ROUND_HALF_UP)
+    return {"taxCode": code, "taxRate1": rate, "tax1Amt": tax, "grossAmt": Decimal(amount or 0) + tax}
 
 
 def _item_line(store: NetSuiteStore, line: dict[str, Any], path: str, po: Record | None) -> Record:
@@ -154,18 +173,19 @@ def _item_line(store: NetSuiteStore, line: dict[str, Any], path: str, po: Record
             raise _invalid(f"{path}.orderLine", "needs createdFrom (the purchase order it bills)")
         if not any(po_line["line"] == order_line for po_line in po["lines"]):
             raise _invalid(f"{path}.orderLine", f"is not a line of purchase order {po['id']}")
+    amount = amount if amount is not None else (quantity * rate).quantize(CENT)
     return {
         "sublist": "item",
         "item": item,
         "account": None,
         "quantity": quantity,
         "rate": rate,
-        "amount": amount if amount is not None else (quantity * rate).quantize(Decimal("0.01")),
+        "amount": amount,
         "description": _string(line, "description", f"{path}.description", required=False),
         "quantityBilled": None,
         "isClosed": False,
         "orderLine": order_line,
-        "taxCode": _ref(store, line, "taxCode", f"{path}.taxCode", "taxCode", required=False),
+        **_tax(store, line, path, amount),
     }
 
 

@@ -13,6 +13,7 @@ collection `{"items": [...], ...}`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from erpsim.core.clock import isoformat_z
@@ -38,7 +39,10 @@ def _line(line: Record) -> Record:
         "quantityBilled",
         "isClosed",
     )
-    return {key: line.get(key) for key in keys}
+    shaped = {key: line.get(key) for key in keys}
+    if line.get("taxCode") is not None:  # bill lines with tax (bills.py `_tax`)
+        shaped.update({key: line.get(key) for key in ("taxCode", "taxRate1", "tax1Amt", "grossAmt")})
+    return shaped
 
 
 def restlet_currency(store: NetSuiteStore, currency: Record | None) -> Record | None:
@@ -114,6 +118,7 @@ def restlet_bill(store: NetSuiteStore, bill: Record) -> Record:
         "dueDate": _iso_date(bill.get("dueDate")),
         "statusRef": bill["statusRef"],
         "total": store.total(bill),
+        "taxTotal": sum((Decimal(ln.get("tax1Amt") or 0) for ln in bill["lines"]), Decimal(0)),
         "amountPaid": store.amount_paid(bill),
         "amountRemaining": store.amount_remaining(bill),
         "createdFrom": bill.get("createdFrom"),
@@ -184,6 +189,7 @@ def _rest_lines(txn: Record, sublist: str) -> list[Record]:
                     "quantityBilled": line.get("quantityBilled"),
                     "isClosed": line.get("isClosed"),
                     "taxCode": line.get("taxCode"),
+                    "tax1Amt": line.get("tax1Amt"),
                     "orderLine": line.get("orderLine"),
                 }
             )
@@ -195,6 +201,7 @@ def _rest_lines(txn: Record, sublist: str) -> list[Record]:
                     "amount": line["amount"],
                     "memo": line["description"],
                     "taxCode": line.get("taxCode"),
+                    "tax1Amt": line.get("tax1Amt"),
                     "isClosed": line.get("isClosed"),
                 }
             )

@@ -120,7 +120,11 @@ class NetSuiteStore:
     # ---- derived transaction amounts ----------------------------------------------------------
     @staticmethod
     def total(txn: Record) -> Decimal:
-        return sum((Decimal(line["amount"]) for line in txn.get("lines", ())), ZERO)
+        """Line amounts plus their tax (`tax1Amt`, vendor bill lines with a tax code)."""
+        return sum(
+            (Decimal(line["amount"]) + Decimal(line.get("tax1Amt") or 0) for line in txn.get("lines", ())),
+            ZERO,
+        )
 
     def payments_of(self, bill_id: str) -> list[tuple[Record, Decimal]]:
         """(vendor payment, amount applied to this bill), oldest payment first."""

@@ -3,8 +3,9 @@
 Rules (facts §1.5, §1.7, §1.11): VendorRef and at least one Line are required; each line has a
 DetailType of AccountBasedExpenseLineDetail (AccountRef required, must exist and be active) or
 ItemBasedExpenseLineDetail (ItemRef required); APAccountRef must be an Accounts Payable account in
-the bill's currency; CurrencyRef must be the vendor's currency; TotalAmt is computed and Balance
-follows it. DocNumber duplicates give 6140 unless `include=allowduplicatedocnum`.
+the bill's currency; CurrencyRef must be the vendor's currency; TotalAmt is computed (lines plus
+the purchase tax of their tax codes, `billtax`) and Balance follows it. DocNumber duplicates give
+6140 unless `include=allowduplicatedocnum`.
 UNCERTAIN choices (facts §1.5): the duplicate check is per vendor (another vendor may reuse a
 number); a bill line's LinkedTxn to a PurchaseOrder adds the bill to the PO's LinkedTxn and closes
 the PO once its lines are billed in full; a bill with payments applied cannot be deleted or voided.
@@ -17,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from erpsim.quickbooks import faults as f
+from erpsim.quickbooks.billtax import apply_tax
 from erpsim.quickbooks.refdata import CURRENCIES, EXCHANGE_RATES, HOME_CURRENCY, ap_account_for, currency_ref
 from erpsim.quickbooks.store import QboStore, ref
 from erpsim.quickbooks.validate import (
@@ -166,7 +168,7 @@ def _validated(
         if body.get(passthrough) is not None:
             fields[passthrough] = body[passthrough]
     fields["Line"] = _lines(store, body.get("Line"), vendor["Id"])
-    fields["TotalAmt"] = sum((line["Amount"] for line in fields["Line"]), Decimal("0"))
+    fields["TotalAmt"] = apply_tax(store, fields, body.get("GlobalTaxCalculation"))  # lines + purchase tax
     po_links = {line_link["TxnId"] for line in fields["Line"] for line_link in line.get("LinkedTxn", [])}
     if po_links:
         fields["LinkedTxn"] = [{"TxnId": po, "TxnType": "PurchaseOrder"} for po in sorted(po_links, key=int)]

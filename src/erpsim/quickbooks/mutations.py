@@ -9,6 +9,8 @@
     {"op": "void_bill", "bill_id": "40"}               amounts to zero, note "Voided"
     {"op": "delete_bill", "bill_id": "40"}
     {"op": "delete_bill_payment", "payment_id": "41"}
+    {"op": "add_purchase_tax_code", "name": "VAT 20", "rate": "20"}   a TaxRate and a TaxCode taxing
+                                                       purchases with it (as in a non-US company)
 
 Each bumps SyncToken and LastUpdatedTime of what it changes, so incremental sync and CDC see it.
 Invalid parameters raise `MutateError` (HTTP 400 from the control endpoint).
@@ -24,6 +26,7 @@ from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp
 from erpsim.quickbooks import faults as f
 from erpsim.quickbooks.bills import delete_bill, void_bill
+from erpsim.quickbooks.billtax import add_purchase_tax_code
 from erpsim.quickbooks.payments import create_payment, delete_payment
 from erpsim.quickbooks.refdata import account_by_name
 from erpsim.quickbooks.seed import add_purchase_order, add_vendors
@@ -138,7 +141,19 @@ def mutate_ops(store: QboStore, data: SeededData) -> Mapping[str, MutateOp]:
         payment = _record(store, "BillPayment", params, "payment_id")
         return delete_payment(store, {"Id": payment["Id"], "SyncToken": payment["SyncToken"]})
 
+    def add_purchase_tax_code_op(params: dict[str, Any]) -> dict[str, Any]:
+        name = str(params.get("name") or "")
+        try:
+            rate = Decimal(str(params.get("rate")))
+        except InvalidOperation:
+            rate = Decimal("NaN")
+        if not name or not rate.is_finite() or rate < 0:
+            raise MutateError("add_purchase_tax_code needs a name and a non-negative rate (percent)")
+        code = add_purchase_tax_code(store, name, rate)
+        return {"tax_code_id": code["Id"], "name": name, "rate": str(rate)}
+
     return {
+        "add_purchase_tax_code": add_purchase_tax_code_op,
         "edit_vendors": edit_vendors,
         "add_vendors": add_vendors_op,
         "deactivate_vendor": deactivate_vendor,

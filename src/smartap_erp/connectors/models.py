@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.domain.results import RecordError
-from smartap_erp.domain.types import CurrencyCode, UTCDateTime
+from smartap_erp.domain.types import Amount, CurrencyCode, UTCDateTime
 
 T = TypeVar("T")
 
@@ -45,6 +45,7 @@ class ExportResult(BaseModel):
     created: bool
     exported_at: UTCDateTime
     version: str | None = None
+    erp_total: Amount | None = Field(None, description="the bill total the ERP reports, tax included")
 
 
 class InvoiceExportOutcome(BaseModel):

@@ -67,6 +67,8 @@ class InvoiceStatus(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     APPROVED = "approved"
     EXPORTED = "exported"
+    # The ERP holds a bill for it whose total differs from the invoice's: a person must look.
+    NEEDS_REVIEW = "needs_review"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     REJECTED = "rejected"

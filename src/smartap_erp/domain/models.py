@@ -8,12 +8,13 @@ Unknown fields are refused, so a typo in a connector fails loudly instead of los
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from smartap_erp.domain.enums import PaymentStatus, PurchaseOrderStatus
+from smartap_erp.domain.money import from_minor_units, to_minor_units
 from smartap_erp.domain.types import Amount, CurrencyCode, Quantity, UTCDateTime
 
 
@@ -79,16 +80,24 @@ class ERPInvoiceLine(StandardModel):
     item_code: str | None = Field(None, description="item, for item-based lines")
     tax_code: str | None = None
     po_line_id: str | None = Field(None, description="ERP id of the purchase-order line it bills")
+    tax_amount: Amount | None = Field(
+        None, description="this line's share of the invoice tax (set on export when it carries a tax code)"
+    )
+    tax_rate: Amount | None = Field(None, description="the tax code's rate in percent, as the ERP reports it")
 
     @model_validator(mode="after")
     def _needs_account_or_item(self) -> Self:
         if not self.account_code and not self.item_code:
             raise ValueError("an invoice line needs an account_code (expense line) or an item_code")
+        if self.tax_amount is not None and not self.tax_code:
+            raise ValueError("a line with a tax_amount needs the tax_code it is charged under")
         return self
 
 
 class ERPInvoice(StandardModel):
-    """An approved AP invoice to export as a bill. Lines plus tax must add up to the total."""
+    """An approved AP invoice to export as a bill. Lines plus tax must add up to the total, the total
+    must be positive (a credit is not a bill) and the tax not negative; when any line carries a
+    `tax_amount`, the lines' tax amounts add up to the invoice's `tax_amount`."""
 
     invoice_number: str = Field(min_length=1)
     vendor_id: str = Field(min_length=1, description="the vendor's ERP id")
@@ -110,9 +119,53 @@ class ERPInvoice(StandardModel):
                 f"total_amount {self.total_amount} does not equal the line amounts {lines} "
                 f"plus tax_amount {self.tax_amount}"
             )
+        if self.total_amount <= 0:
+            raise ValueError(
+                f"total_amount {self.total_amount} is not positive: only a positive bill is exported"
+            )
+        if self.tax_amount < 0:
+            raise ValueError(f"tax_amount {self.tax_amount} is negative")
+        shares = [line.tax_amount for line in self.line_items if line.tax_amount is not None]
+        if shares and (line_tax := sum(shares, Decimal(0))) != self.tax_amount:
+            raise ValueError(f"the lines' tax amounts add up to {line_tax}, not tax_amount {self.tax_amount}")
         if self.due_date is not None and self.due_date < self.invoice_date:
             raise ValueError(f"due_date {self.due_date} is before invoice_date {self.invoice_date}")
         return self
+
+    def line_taxes(self) -> tuple[Decimal | None, ...]:
+        """Each line's share of `tax_amount`: its `tax_amount` if the exporter set one, else the tax
+        spread over the lines with a tax code in proportion to their amounts; None on untaxed lines."""
+        if any(line.tax_amount is not None for line in self.line_items):
+            return tuple(line.tax_amount for line in self.line_items)
+        taxed = [i for i, line in enumerate(self.line_items) if line.tax_code]
+        shares = dict(
+            zip(
+                taxed,
+                allocate_tax(tuple(self.line_items[i].amount for i in taxed), self.tax_amount, self.currency),
+                strict=True,
+            )
+        )
+        return tuple(shares.get(i) for i in range(len(self.line_items)))
+
+
+def allocate_tax(amounts: tuple[Decimal, ...], tax: Decimal, currency: str) -> tuple[Decimal, ...]:
+    """`tax` split over `amounts` in proportion, in whole minor units of `currency` (largest
+    remainder), so the shares add up to `tax` exactly. Raises ValueError if they cannot carry it."""
+    if not amounts:
+        if tax:
+            raise ValueError(f"tax {tax} {currency} but no line to carry it")
+        return ()
+    base = sum(amounts, Decimal(0))
+    minor = to_minor_units(tax, currency)
+    if base <= 0:
+        if minor:
+            raise ValueError(f"the taxed lines add up to {base}, so the tax {tax} cannot be spread over them")
+        return tuple(Decimal(0) for _ in amounts)
+    exact = [Decimal(minor) * amount / base for amount in amounts]
+    shares = [int(share.to_integral_value(rounding=ROUND_FLOOR)) for share in exact]
+    for i in sorted(range(len(exact)), key=lambda i: (shares[i] - exact[i], i))[: minor - sum(shares)]:
+        shares[i] += 1
+    return tuple(from_minor_units(share, currency) for share in shares)
 
 
 class ERPPayment(StandardModel):

@@ -17,6 +17,7 @@ from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.settings import Settings
 from smartap_erp.sync.connectors import open_connector
+from smartap_erp.sync.export_refdata import ReferenceCache
 
 
 def _utcnow() -> dt.datetime:
@@ -32,6 +33,8 @@ class SyncContext:
     connector_options: dict[str, Any] = field(default_factory=dict)
     # Per-connection overrides of connector_options (tests mount one simulator per connection).
     options_by_connection: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    # Accounts and tax codes export reads, shared by every step of a run (issue 12, item 16).
+    reference_cache: ReferenceCache = field(default_factory=ReferenceCache)
 
     def connector(self, connection: ERPConnection) -> ERPConnector:
         """A ready connector for `connection`; use it as `async with ctx.connector(c) as erp:`."""

@@ -2,14 +2,20 @@
 
 `export_invoices(ctx, connection_id, invoice_ids=None)` works a batch at a time
 (`ERP_SYNC_BATCH_SIZE` invoices): it builds each invoice's `ERPInvoice` (`export_build`: only
-approved invoices, vendor through its mapping, accounts and tax codes resolved, field mappings
-applied; every problem is a record error and the rest go on), upserts and COMMITS the batch's
+approved invoices, vendor through its mapping, accounts and tax codes resolved from reference data
+read once per run (`export_refdata`), field mappings applied, the invoice's tax spread over its
+taxed lines the way the ERP takes it, or refused (`export_tax`); every problem is a record error and
+the rest go on), upserts and COMMITS the batch's
 outbox rows (`pending`, one deterministic idempotency key per connection and invoice) before the
 ERP is called, sends the batch through the connector's `export_invoices` (its batch endpoint where
 the ERP has one), and then writes, in ONE transaction, the `erp_invoice_mappings` rows, the outbox
-rows `confirmed` and the invoices `exported`. A crash anywhere leaves either nothing at the ERP
-(retry sends again under the same outbox row) or a bill without a mapping (retry sends again and the
-connector's idempotency, keyed on `smartap_invoice_id`, returns the same bill): never two bills.
+rows `confirmed` and the invoices `exported`, after checking that the total the ERP reports for each
+bill equals the invoice's: a bill whose total differs is not linked and its invoice goes to
+`needs_review` (the ERP bill id kept on the outbox row, the reason in the record error and the
+sync log), so it is neither payment-tracked as if it were right nor created twice. A crash anywhere
+leaves either nothing at the ERP (retry sends again under the same outbox row) or a bill without a
+mapping (retry sends again and the connector's idempotency, keyed on `smartap_invoice_id`, returns
+the same bill): never two bills.
 A call that ends without an answer marks the batch `sent` and stops the run (its error propagates,
 so the job layer retries); an `ERPAuthError` also puts the connection in `error`. Every run writes
 one `erp_sync_logs` row (entity invoice, direction export).
@@ -34,9 +40,13 @@ from smartap_erp.sync import export_store as store
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.export_build import InvoiceRefused, ReferenceResolver, build_invoice
 from smartap_erp.sync.export_common import close_log
+from smartap_erp.sync.export_tax import total_mismatch
 from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
 
 DEFAULT_BATCH_SIZE = 100
+# An invoice in review is sent again only when asked for by id: the connector finds its bill again
+# (never a second one) and the totals are checked afresh, so a bill corrected in the ERP is accepted.
+_EXPORTABLE = (InvoiceStatus.APPROVED, InvoiceStatus.NEEDS_REVIEW)
 Hook = Callable[[Sequence[uuid.UUID]], Awaitable[None]]
 
 
@@ -63,6 +73,7 @@ class ExportReport:
     already_exported_count: int = 0
     errors: list[RecordError] = field(default_factory=list)
     bills: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> ERP bill id
+    review: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> ERP bill id, totals differ
 
     @property
     def error_count(self) -> int:
@@ -103,7 +114,9 @@ async def export_invoices(
     try:
         if ids:
             async with ctx.connector(connection) as erp:
-                resolver = ReferenceResolver(erp)
+                resolver = ReferenceResolver(
+                    erp, connection_id=connection_id, cache=ctx.reference_cache, now=ctx.now
+                )
                 for start in range(0, len(ids), size):
                     await run.batch(erp, resolver, ids[start : start + size], rules)
     except ERPError as exc:
@@ -180,7 +193,7 @@ class _ExportRun:
                 self.report.already_exported_count += 1
                 self.report.bills[invoice.id] = loaded.mapped[invoice.id]
                 continue
-            if invoice.status != InvoiceStatus.APPROVED:
+            if invoice.status not in _EXPORTABLE:
                 self._error(
                     RecordError(
                         record_id=str(invoice.id),
@@ -208,21 +221,35 @@ class _ExportRun:
         by_key = {o.smartap_invoice_id: o for o in outcomes}
         confirmed: list[store.Confirmed] = []
         failed: list[tuple[uuid.UUID, str]] = []
+        review: list[tuple[uuid.UUID, str, str]] = []
         async with self.ctx.session_factory() as session, session.begin():
             results = [by_key.get(str(invoice.id)) for invoice, _ in ready]
             taken = await store.taken_bills(
                 session, cid, [o.result.external_id for o in results if o and o.result]
             )
-            for (invoice, _), outcome in zip(ready, results, strict=True):
+            for (invoice, standard), outcome in zip(ready, results, strict=True):
                 reason = self._refusal(invoice, outcome, taken)
                 if reason is not None:
                     failed.append((invoice.id, reason.message))
                     self._error(reason)
                     continue
                 assert outcome is not None and outcome.result is not None
+                mismatch = total_mismatch(standard, outcome.result.erp_total)
+                if mismatch is not None:  # the bill exists: keep its id, never mark it exported
+                    bill_id = outcome.result.external_id
+                    message = f"invoice {invoice.invoice_number}: {mismatch}; ERP bill {bill_id} needs review"
+                    review.append((invoice.id, bill_id, message))
+                    self.report.review[invoice.id] = bill_id
+                    self._error(
+                        RecordError(
+                            record_id=str(invoice.id), field="total", code="total_mismatch", message=message
+                        )
+                    )
+                    continue
                 confirmed.append(store.Confirmed(invoice, outcome.result, sent_at[invoice.id]))
             await store.confirm(session, cid, confirmed, by=self.by, now=now)
             await store.mark_failed(session, cid, failed, now)
+            await store.mark_review(session, cid, review, now)
         for c in confirmed:
             self.report.success_count += 1
             self.report.created_count += int(c.result.created)

@@ -16,6 +16,7 @@ facts §2.7). The connection's export field mappings (entity `invoice`) are then
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,13 +28,16 @@ from pydantic import ValidationError
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.models import Invoice, InvoiceLine
 from smartap_erp.domain.enums import SyncDirection
-from smartap_erp.domain.models import ERPAccount, ERPInvoice, ERPInvoiceLine, ERPTaxCode
+from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine, ERPTaxCode
 from smartap_erp.domain.money import MoneyError, from_minor_units
 from smartap_erp.domain.results import RecordError
 from smartap_erp.mappings.apply import CompiledRule, apply_rules
+from smartap_erp.sync.export_refdata import ReferenceCache
+from smartap_erp.sync.export_tax import AMOUNTS, TaxRefused, plan_tax
 
 # Fields a field mapping may not change: the idempotency key of the export and the resolved vendor.
 PROTECTED_FIELDS = ("smartap_invoice_id", "vendor_id")
+_ERP_NAMES = {"quickbooks": "QuickBooks", "xero": "Xero", "sap": "SAP Business One", "netsuite": "NetSuite"}
 
 
 class InvoiceRefused(Exception):
@@ -80,36 +84,46 @@ def _match(
 
 
 class ReferenceResolver:
-    """Accounts and tax codes of one connector, read lazily once, matched as the module docstring says."""
+    """Accounts and tax codes of one connector, read lazily through the run's `ReferenceCache` (once
+    per run, not per batch), matched as the module docstring says. `bill_tax` is how the ERP takes
+    tax on bills (`export_tax.AMOUNTS` or `RATES`, the connector's `bill_tax` attribute)."""
 
-    def __init__(self, erp: ERPConnector) -> None:
+    def __init__(
+        self,
+        erp: ERPConnector,
+        *,
+        connection_id: uuid.UUID | None = None,
+        cache: ReferenceCache | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self._erp = erp
-        self._accounts: list[ERPAccount] | None = None
-        self._tax_codes: list[ERPTaxCode] | None = None
+        self._connection_id = connection_id or uuid.uuid4()
+        self._cache = cache or ReferenceCache()
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._account_field = str(getattr(erp, "account_reference", "external_id"))
+        self.erp_name = _ERP_NAMES.get(str(erp.system), str(erp.system))
+        self.bill_tax = str(getattr(erp, "bill_tax", AMOUNTS))
 
     async def account(self, value: str) -> str:
-        if self._accounts is None:
-            self._accounts = await self._erp.get_accounts()
+        accounts = await self._cache.accounts(self._connection_id, self._erp, self._now())
         account = _match(
             value,
-            self._accounts,
+            accounts,
             "account",
             (("id", lambda a: a.external_id), ("code", lambda a: a.code), ("name", lambda a: a.name)),
         )
         reference = getattr(account, self._account_field, None) or account.external_id
         return str(reference)
 
-    async def tax_code(self, value: str) -> str:
-        if self._tax_codes is None:
-            self._tax_codes = await self._erp.get_tax_codes()
-        tax = _match(
+    async def tax_code(self, value: str) -> ERPTaxCode:
+        codes = await self._cache.tax_codes(self._connection_id, self._erp, self._now())
+        tax: ERPTaxCode = _match(
             value,
-            self._tax_codes,
+            codes,
             "tax code",
             (("id", lambda t: t.external_id), ("code", lambda t: t.code), ("name", lambda t: t.name)),
         )
-        return str(tax.external_id)
+        return tax
 
 
 def _amount(minor: int, currency: str) -> Decimal:
@@ -150,7 +164,8 @@ async def _line(
     line: InvoiceLine, currency: str, refs: ExportRefs, resolver: ReferenceResolver, record_id: str
 ) -> tuple[ERPInvoiceLine | None, list[RecordError]]:
     errors: list[RecordError] = []
-    account = tax = None
+    account: str | None = None
+    tax: ERPTaxCode | None = None
     where = f"line {line.line_number}"
     if line.account_code:
         try:
@@ -173,7 +188,8 @@ async def _line(
             amount=_amount(line.amount_minor, currency),
             account_code=account,
             item_code=line.item_code,
-            tax_code=tax,
+            tax_code=tax.external_id if tax else None,
+            tax_rate=tax.rate if tax else None,
             po_line_id=po_line,
         )
     except ValidationError as exc:
@@ -201,6 +217,19 @@ async def build_invoice(invoice: Invoice, refs: ExportRefs, resolver: ReferenceR
                     code="vendor_not_mapped",
                     message=f"invoice {invoice.invoice_number}: vendor {invoice.vendor.name!r} "
                     f"({invoice.vendor_id}) is not mapped to a vendor of this ERP; import or map it first",
+                )
+            ]
+        )
+    if invoice.total_minor <= 0:  # defence in depth: a credit or an empty invoice is never a bill
+        raise InvoiceRefused(
+            [
+                RecordError(
+                    record_id=record_id,
+                    field="total",
+                    code="non_positive_total",
+                    message=f"invoice {invoice.invoice_number}: total "
+                    f"{_amount(invoice.total_minor, invoice.currency)} {invoice.currency} is not positive; "
+                    "only a positive invoice is exported as a bill (a credit needs a vendor credit)",
                 )
             ]
         )
@@ -235,7 +264,17 @@ async def build_invoice(invoice: Invoice, refs: ExportRefs, resolver: ReferenceR
     except (ValidationError, MoneyError) as exc:
         message = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
         raise InvoiceRefused([RecordError(record_id=record_id, message=message)]) from None
-    return apply_export_mappings(invoice, standard, refs.rules)
+    mapped = apply_export_mappings(invoice, standard, refs.rules)
+    try:
+        return plan_tax(mapped, erp=resolver.erp_name, mode=resolver.bill_tax)
+    except (TaxRefused, MoneyError) as exc:
+        raise InvoiceRefused(
+            [
+                RecordError(
+                    record_id=record_id, field="tax_amount", code="tax_not_exportable", message=str(exc)
+                )
+            ]
+        ) from None
 
 
 def apply_export_mappings(

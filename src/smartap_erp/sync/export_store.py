@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,7 +23,6 @@ from sqlalchemy.orm import selectinload
 from smartap_erp.connectors.models import ExportResult
 from smartap_erp.db.models import (
     ERPExportOutbox,
-    ERPFieldMapping,
     ERPInvoiceMapping,
     ERPPurchaseOrderMapping,
     ERPVendorMapping,
@@ -32,9 +31,10 @@ from smartap_erp.db.models import (
     PurchaseOrderLine,
 )
 from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, PaymentStatus
-from smartap_erp.mappings.apply import CompiledRule, MappingRule, MappingRuleError, compile_rule
+from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync.export_build import ExportRefs
 from smartap_erp.sync.export_common import IN_CHUNK, chunks, insert_for
+from smartap_erp.sync.records import load_rules
 
 _KEY_NAMESPACE = uuid.UUID("5b0f3f0e-9a52-4c55-8a1e-6f1d2c7e4b21")
 
@@ -122,29 +122,8 @@ async def _pairs(session: AsyncSession, statement: Any) -> dict[Any, Any]:
 
 
 async def export_rules(session: AsyncSession, connection_id: uuid.UUID) -> list[CompiledRule]:
-    """The connection's invoice field mappings, compiled (they were validated when saved)."""
-    rows = await session.scalars(
-        select(ERPFieldMapping)
-        .where(
-            ERPFieldMapping.connection_id == connection_id, ERPFieldMapping.entity_type == ERPEntity.INVOICE
-        )
-        .order_by(ERPFieldMapping.created_at, ERPFieldMapping.id)
-    )
-    compiled = []
-    for row in rows:
-        rule = MappingRule(
-            row.smartap_field,
-            row.erp_field,
-            row.transformation_rule,
-            row.default_value,
-            row.is_required,
-            row.validation_regex,
-        )
-        try:
-            compiled.append(compile_rule(rule))
-        except MappingRuleError as exc:  # saved before validation existed: refuse the export loudly
-            raise MappingRuleError(exc.field, f"field mapping {row.id} is invalid: {exc}") from None
-    return compiled
+    """The connection's invoice field mappings, checked against its ERP's field catalogue and compiled."""
+    return await load_rules(session, connection_id, ERPEntity.INVOICE)
 
 
 async def write_pending(
@@ -286,7 +265,10 @@ async def confirm(
     )
     await session.execute(
         update(Invoice)
-        .where(Invoice.id.in_([c.invoice.id for c in confirmed]), Invoice.status == InvoiceStatus.APPROVED)
+        .where(
+            Invoice.id.in_([c.invoice.id for c in confirmed]),
+            Invoice.status.in_((InvoiceStatus.APPROVED, InvoiceStatus.NEEDS_REVIEW)),
+        )
         .values(status=InvoiceStatus.EXPORTED, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -297,14 +279,53 @@ async def mark_failed(
     connection_id: uuid.UUID,
     failures: Sequence[tuple[uuid.UUID, str]],
     now: dt.datetime,
+    bills: Mapping[uuid.UUID, str] | None = None,
 ) -> None:
-    """Outbox rows the ERP refused: `failed` with its reason; a person fixes the invoice and retries."""
+    """Outbox rows the ERP refused: `failed` with its reason; a person fixes the invoice and retries.
+    `bills` (invoice id -> ERP bill id) records the bill of those whose bill exists (review)."""
     if not failures:
         return
     table = cast(Table, ERPExportOutbox.__table__)
+    values: dict[str, Any] = {
+        "state": ExportState.FAILED,
+        "last_error": bindparam("reason"),
+        "updated_at": now,
+    }
+    if bills is not None:
+        values["erp_invoice_id"] = bindparam("bill_id")
     await session.execute(
         table.update()
         .where(table.c.connection_id == connection_id, table.c.smartap_invoice_id == bindparam("invoice_id"))
-        .values(state=ExportState.FAILED, last_error=bindparam("reason"), updated_at=now),
-        [{"invoice_id": invoice_id, "reason": reason[:2000]} for invoice_id, reason in failures],
+        .values(**values),
+        [
+            {"invoice_id": i, "reason": reason[:2000], **({"bill_id": bills[i]} if bills is not None else {})}
+            for i, reason in failures
+        ],
+    )
+
+
+async def mark_review(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    reviews: Sequence[tuple[uuid.UUID, str, str]],
+    now: dt.datetime,
+) -> None:
+    """Bills the ERP holds whose total is not the invoice's: (invoice id, ERP bill id, reason).
+
+    The outbox row keeps the bill id and the reason (`failed`: it is not confirmed); the invoice goes
+    to `needs_review`; no mapping row is written, so payment sync never tracks the bill as if right.
+    """
+    if not reviews:
+        return
+    await mark_failed(
+        session, connection_id, [(i, reason) for i, _, reason in reviews], now, {i: b for i, b, _ in reviews}
+    )
+    await session.execute(
+        update(Invoice)
+        .where(
+            Invoice.id.in_([i for i, _, _ in reviews]),
+            Invoice.status.in_((InvoiceStatus.APPROVED, InvoiceStatus.NEEDS_REVIEW)),
+        )
+        .values(status=InvoiceStatus.NEEDS_REVIEW, updated_at=now)
+        .execution_options(synchronize_session=False)
     )

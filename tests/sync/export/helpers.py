@@ -97,23 +97,28 @@ async def add_invoices(
     account_code: str | None = None,
     tax_code: str | None = None,
     prefix: str = "INV",
+    net: Decimal | None = None,
+    tax: Decimal = Decimal(0),
+    number: str | None = None,
 ) -> list[Invoice]:
-    """`count` invoices of one expense line each, 100.00 + n, on the ERP's expense account by name."""
+    """`count` invoices of one expense line each, `net` (default 100.00 + n) plus invoice-level
+    `tax`, on the ERP's expense account by name."""
     made = []
     async with world.ctx.session_factory() as session, session.begin():
         for n in range(count):
-            amount = Decimal("100.00") + n
+            amount = Decimal("100.00") + n if net is None else net
             minor = to_minor_units(amount, world.currency)
+            tax_minor = to_minor_units(tax, world.currency)
             invoice = Invoice(
                 id=uuid.uuid4(),
                 vendor_id=(vendor or world.vendor).id,
-                invoice_number=f"{prefix}-{uuid.uuid4().hex[:8]}",
+                invoice_number=number or f"{prefix}-{uuid.uuid4().hex[:8]}",
                 invoice_date=dt.date(2024, 6, 1),
                 due_date=dt.date(2024, 7, 1),
                 currency=world.currency,
                 subtotal_minor=minor,
-                tax_minor=0,
-                total_minor=minor,
+                tax_minor=tax_minor,
+                total_minor=minor + tax_minor,
                 status=status,
                 memo="office supplies",
                 lines=[

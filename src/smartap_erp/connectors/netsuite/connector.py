@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -86,6 +87,7 @@ class NetSuiteConnector(ERPConnector):
     required_credentials: ClassVar[tuple[str, ...]] = (
         "account_id", "consumer_key", "consumer_secret", "token_id", "token_secret")
     retry_policy = RETRY_POLICIES[ERPSystem.NETSUITE]
+    bill_tax: ClassVar[str] = "amounts"  # lines take their tax as an editable tax1Amt (facts §4.7)
     page_size: ClassVar[int] = PAGE_SIZE
 
     def __init__(self, http: httpx.AsyncClient, credentials: Mapping[str, Any],
@@ -268,7 +270,8 @@ class NetSuiteConnector(ERPConnector):
             result = await self._json(call)
             return ExportResult(external_id=str(result["id"]), external_number=result.get("tranId"),
                                 created=bool(result["created"]), exported_at=self.now(),
-                                version=result.get("bill", {}).get("lastModifiedDate"))
+                                version=result.get("bill", {}).get("lastModifiedDate"),
+                                erp_total=_total(result.get("bill") or {}))
         return await self._export_rest(invoice)
 
     async def _export_rest(self, invoice: ERPInvoice) -> ExportResult:
@@ -280,15 +283,17 @@ class NetSuiteConnector(ERPConnector):
         if existing is not None:
             return ExportResult(external_id=str(existing["id"]), external_number=existing.get("tranId"),
                                 created=False, exported_at=self.now(),
-                                version=existing.get("lastModifiedDate"))
+                                version=existing.get("lastModifiedDate"), erp_total=_total(existing))
         body = mapping.bill_body(invoice, rest=True)
         body.pop("externalId")
         # Upsert by external id (facts §4.5): a replay after a lost response updates the same bill.
         response = await self.send(Call("PUT", f"{RECORD}/vendorBill/eid:{external}",
                                         content=mapping.dumps(body), idempotent=True))
         new_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
+        # 204 has no body (facts §4.5): read the bill back for the total NetSuite computed.
+        stored = await self._json(Call.get(f"{RECORD}/vendorBill/{new_id}"))
         return ExportResult(external_id=new_id, external_number=invoice.invoice_number, created=True,
-                            exported_at=self.now())
+                            exported_at=self.now(), erp_total=_total(stored))
 
     def iter_payment_changes(self, since: dt.datetime, bill_ids: Collection[str] | None = None
                              ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
@@ -356,3 +361,9 @@ class NetSuiteConnector(ERPConnector):
     async def _reference(self, family: str, query: str) -> list[list[Any]]:
         pages = self._restlet_pages(family, {}) if self.mode == "restlet" else self.suiteql_rows(query)
         return [records async for records in pages]
+
+
+def _total(bill: Mapping[str, Any]) -> Decimal | None:
+    """The bill's `total` as NetSuite computed it (lines plus tax), if the record carries one."""
+    value = bill.get("total")
+    return None if value is None else Decimal(str(value))

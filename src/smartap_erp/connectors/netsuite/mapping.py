@@ -261,8 +261,10 @@ def bill_body(invoice: ERPInvoice, *, rest: bool) -> dict[str, Any]:
     """The vendor bill body: RESTlet contract (lines as arrays) or REST (sublists as `{"items"}`)."""
     expense: list[dict[str, Any]] = []
     item: list[dict[str, Any]] = []
-    for line in invoice.line_items:
-        tax = {"taxCode": {"id": line.tax_code}} if line.tax_code else {}
+    for line, share in zip(invoice.line_items, invoice.line_taxes(), strict=True):
+        tax: dict[str, Any] = {"taxCode": {"id": line.tax_code}} if line.tax_code else {}
+        if share is not None:  # the line's share of the invoice tax (editable tax1Amt)
+            tax["tax1Amt"] = share
         if line.item_code:
             entry: dict[str, Any] = {"item": {"id": line.item_code}, "quantity": line.quantity,
                                      "rate": line.unit_price if line.unit_price is not None

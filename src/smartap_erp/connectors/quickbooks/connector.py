@@ -70,6 +70,7 @@ class QuickBooksConnector(ERPConnector):
     system = ERPSystem.QUICKBOOKS
     required_credentials = ("client_id", "client_secret", "realm_id", "access_token", "refresh_token")
     retry_policy = RETRY_POLICIES[ERPSystem.QUICKBOOKS]
+    bill_tax = "rates"  # QuickBooks computes bill tax from the lines' tax codes (facts §1.5)
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None

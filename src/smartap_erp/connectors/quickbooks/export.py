@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from smartap_erp.connectors.common import money
 from smartap_erp.connectors.models import ExportResult
 from smartap_erp.domain import ERPInvoice
 from smartap_erp.domain.enums import ERPSystem
@@ -42,6 +43,7 @@ def created_result(bill: dict[str, Any], exported_at: Any, *, created: bool = Tr
         created=created,
         exported_at=exported_at,
         version=bill.get("SyncToken"),
+        erp_total=money(bill["TotalAmt"]) if bill.get("TotalAmt") is not None else None,
     )
 
 

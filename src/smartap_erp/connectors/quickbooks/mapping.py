@@ -175,6 +175,12 @@ def bill_to_qbo(invoice: ERPInvoice, *, ap_account_id: str | None, home_currency
         body["CurrencyRef"] = {"value": invoice.currency}
     if invoice.memo:
         body["PrivateNote"] = invoice.memo
+    if invoice.tax_amount:
+        # Lines are net; QuickBooks computes the tax from the lines' purchase tax codes (facts §1.5
+        # TxnTaxDetail, GlobalTaxCalculation). TotalTax states ours; whether QuickBooks lets it
+        # override its own figure is UNCERTAIN, so the exporter compares the TotalAmt it answers.
+        body["GlobalTaxCalculation"] = "TaxExcluded"
+        body["TxnTaxDetail"] = {"TotalTax": json_number(invoice.tax_amount)}
     return body
 
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import httpx
 
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
-from smartap_erp.connectors.common import oauth2_refresh_auth
+from smartap_erp.connectors.common import money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
@@ -68,6 +68,7 @@ class XeroConnector(ERPConnector):
     retry_policy: ClassVar[RetryPolicy] = RETRY_POLICIES[ERPSystem.XERO]
     page_size: int = MAX_PAGE_SIZE
     account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (facts §2.7)
+    bill_tax: ClassVar[str] = "amounts"  # lines take an explicit TaxAmount (facts §2.7)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -290,5 +291,6 @@ class XeroConnector(ERPConnector):
             created=found is None,
             exported_at=self.now(),
             version=element.get("UpdatedDateUTC"),
+            erp_total=money(element["Total"]) if element.get("Total") is not None else None,
         )
         return InvoiceExportOutcome(**common, result=result)

@@ -170,9 +170,14 @@ def xero_po_statuses(wanted: Sequence[PurchaseOrderStatus] | None) -> list[str |
 
 
 def bill_payload(invoice: ERPInvoice) -> dict[str, Any]:
-    """One `Invoice` element, `Type=ACCPAY`, AUTHORISED, tax exclusive (line amounts are net)."""
+    """One `Invoice` element, `Type=ACCPAY`, AUTHORISED. With tax codes it is tax exclusive (line
+    amounts are net) and every line states its `TaxAmount` (facts §2.7: auto-calculated,
+    overridable): its share of the invoice's tax, 0 on a line without a code, so Xero's Total is
+    the invoice's whatever its rates say. Without tax codes it is `NoTax`."""
+    taxed = any(line.tax_code for line in invoice.line_items)
+    shares = invoice.line_taxes() if taxed else (None,) * len(invoice.line_items)
     lines = []
-    for line in invoice.line_items:
+    for line, share in zip(invoice.line_items, shares, strict=True):
         item: dict[str, Any] = {"Description": line.description or invoice.invoice_number}
         item["Quantity"] = json_number(line.quantity)
         unit = line.unit_price if line.unit_price is not None else line.amount / line.quantity
@@ -187,13 +192,15 @@ def bill_payload(invoice: ERPInvoice) -> dict[str, Any]:
             item["ItemCode"] = line.item_code
         if line.tax_code:
             item["TaxType"] = line.tax_code
+        if taxed:
+            item["TaxAmount"] = json_number(share or Decimal(0))
         lines.append(item)
     payload: dict[str, Any] = {
         "Type": "ACCPAY",
         "Contact": {"ContactID": invoice.vendor_id},  # only the id, never other fields (facts §2.9)
         "InvoiceNumber": invoice.invoice_number,
         "Date": invoice.invoice_date.isoformat(),
-        "LineAmountTypes": "Exclusive" if invoice.tax_amount else "NoTax",
+        "LineAmountTypes": "Exclusive" if taxed else "NoTax",
         "Status": "AUTHORISED",
         "CurrencyCode": invoice.currency,
         "LineItems": lines,
