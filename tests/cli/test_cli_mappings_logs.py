@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -87,7 +88,7 @@ def test_mappings_add_list_test_remove(workdir: Path) -> None:
         "--smartap-field",
         "invoice_number",
         "--erp-field",
-        "InvoiceNumber",
+        "invoice_number",
         "--rule",
         "value.upper()",
         "--json",
@@ -109,7 +110,7 @@ def test_mappings_add_list_test_remove(workdir: Path) -> None:
     )
     assert refused.returncode == 2 and "not allowed" in refused.stderr
     listed = json.loads(run_cli(workdir, "mappings", "list", "Books", "--json").stdout)
-    assert [(m["erp_field"], m["rule"]) for m in listed] == [("InvoiceNumber", "value.upper()")]
+    assert [(m["erp_field"], m["rule"]) for m in listed] == [("invoice_number", "value.upper()")]
 
     tried = run_cli(
         workdir,
@@ -151,3 +152,57 @@ def test_mappings_add_list_test_remove(workdir: Path) -> None:
     assert run_cli(workdir, "mappings", "remove", listed[0]["id"]).returncode == 0
     assert json.loads(run_cli(workdir, "mappings", "list", "Books", "--json").stdout) == []
     assert run_cli(workdir, "mappings", "remove", "not-an-id").returncode == 2
+
+
+def _add(workdir: Path, smartap_field: str, erp_field: str, entity: str = "invoice") -> Any:
+    return run_cli(
+        workdir,
+        "mappings",
+        "add",
+        "Books",
+        "--entity",
+        entity,
+        "--smartap-field",
+        smartap_field,
+        "--erp-field",
+        erp_field,
+    )
+
+
+def test_mappings_add_checks_both_fields_against_the_erps_catalogue(workdir: Path) -> None:
+    huge = _add(workdir, "memo", "Line[100000000].Amount")
+    assert huge.returncode == 2 and "out of range (0 to 999)" in huge.stderr
+    bogus = _add(workdir, "bogus_field", "invoice_number")
+    assert bogus.returncode == 2 and "smartap_field: 'bogus_field' is not a invoice field" in bogus.stderr
+    assert "vendor.tax_id" in bogus.stderr  # what is allowed
+    no_memo = _add(workdir, "memo", "memo")  # the connection is Xero: its bills have no memo
+    assert no_memo.returncode == 2 and "erp_field: 'memo'" in no_memo.stderr
+    vendor = _add(workdir, "address.city", "address.city", entity="vendor")
+    assert vendor.returncode == 0, vendor.stderr
+    assert "every connection shares" in " ".join(vendor.stdout.split())
+    listed = json.loads(run_cli(workdir, "mappings", "list", "Books", "--json").stdout)
+    assert [m["erp_field"] for m in listed] == ["address.city"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "sample", "reason"),
+    [
+        ("string(100 / (value - 1))", '{"memo": 1}', "division by zero"),
+        ("string(9223372036854775807 + value)", '{"memo": 1}', "overflow"),
+    ],
+)
+def test_mappings_test_prints_a_failing_rule_in_one_line(
+    workdir: Path, rule: str, sample: str, reason: str
+) -> None:
+    fields = ("--smartap-field", "memo", "--erp-field", "memo")
+    tried = run_cli(workdir, "mappings", "test", "--sample", sample, *fields, "--rule", rule)
+    output = tried.stdout + tried.stderr
+    assert tried.returncode == 1 and "Traceback" not in output
+    assert next(line for line in output.splitlines() if reason in line).startswith("memo: evaluation failed")
+
+
+def test_mappings_test_checks_the_catalogue_when_given_the_erp(workdir: Path) -> None:
+    fields = ("--smartap-field", "bogus_field", "--erp-field", "memo")
+    catalogue = ("--erp", "quickbooks", "--entity", "invoice")
+    tried = run_cli(workdir, "mappings", "test", "--sample", "{}", *fields, *catalogue)
+    assert tried.returncode == 2 and "smartap_field: 'bogus_field'" in tried.stderr

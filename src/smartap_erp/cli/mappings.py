@@ -1,7 +1,9 @@
 """`smartap-erp mappings ...`: add, list, test and remove field mappings of a connection.
 
-A rule is compiled when it is added (a bad expression or regex is refused with where and why), and
-`mappings test` shows what a rule makes of sample data before any sync uses it.
+A rule is compiled when it is added (a bad expression or regex is refused with where and why), its
+two fields are checked against the field catalogue of the connection's ERP (`mappings.fields`),
+and `mappings test` shows what a rule makes of sample data before any sync uses it. Every problem,
+including an expression failing on the sample, is one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from sqlalchemy import select
 from smartap_erp.cli.output import JsonOption, console, emit, fail
 from smartap_erp.cli.runtime import find_connection, runtime
 from smartap_erp.db.models import ERPFieldMapping
-from smartap_erp.domain.enums import ERPEntity, SyncDirection
+from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
 from smartap_erp.mappings.apply import MappingRule, MappingRuleError, apply_rules, compile_rule
+from smartap_erp.mappings.fields import check_fields, direction_of
+from smartap_erp.mappings.sandbox import SandboxError
+
+SHARED_NOTE = (
+    "note: import mappings change SmartAP's own vendor / purchase-order records, which every "
+    "connection shares (see docs/sync.md, Field mappings)"
+)
 
 app = typer.Typer(help="Field mappings: add, list, test, remove.", no_args_is_help=True)
 
@@ -69,6 +78,10 @@ def add(
     async def run() -> dict[str, Any]:
         async with runtime() as rt, rt.sessions() as session:
             found = await find_connection(session, connection)
+            try:
+                check_fields(candidate, found.system_type, entity)
+            except MappingRuleError as exc:
+                raise fail(f"mapping refused: {exc}", 2) from None
             mapping = ERPFieldMapping(
                 connection_id=found.id,
                 entity_type=entity,
@@ -85,6 +98,8 @@ def add(
             return _row(mapping)
 
     emit(asyncio.run(run()), as_json=as_json, title="Mapping added")
+    if direction_of(entity) is SyncDirection.IMPORT and not as_json:
+        console.print(SHARED_NOTE, highlight=False)
 
 
 @app.command("list")
@@ -118,6 +133,10 @@ def try_rule(
     direction: Annotated[
         SyncDirection, typer.Option(help="export reads SmartAP fields, import ERP fields.")
     ] = (SyncDirection.EXPORT),
+    erp: Annotated[
+        ERPSystem | None, typer.Option(help="Check both fields against this ERP's catalogue (with --entity).")
+    ] = None,
+    entity: Annotated[ERPEntity | None, typer.Option(help="The entity the fields belong to.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show what a rule makes of a sample record (nothing is stored)."""
@@ -127,11 +146,20 @@ def try_rule(
         raise fail(f"--sample is not JSON: {exc.msg} at column {exc.colno}", 2) from None
     if not isinstance(record, dict):
         raise fail("--sample must be a JSON object", 2)
+    if (erp is None) != (entity is None):
+        raise fail("--erp and --entity go together: the catalogue is per ERP and entity", 2)
+    candidate = MappingRule(smartap_field, erp_field, rule, default, required, regex)
     try:
-        compiled = compile_rule(MappingRule(smartap_field, erp_field, rule, default, required, regex))
+        compiled = compile_rule(candidate)
+        if erp is not None and entity is not None:
+            check_fields(candidate, erp, entity)
+            direction = direction_of(entity)
     except MappingRuleError as exc:
         raise fail(f"mapping refused: {exc}", 2) from None
-    outcome = apply_rules(record, [compiled], direction=direction)
+    try:
+        outcome = apply_rules(record, [compiled], direction=direction)
+    except SandboxError as exc:
+        raise fail(f"the rule could not be evaluated: {exc}") from None
     result = {"result": outcome.values, "errors": [e.model_dump(mode="json") for e in outcome.errors]}
     if as_json:
         emit(result, as_json=True)

@@ -4,28 +4,31 @@ CEL is non-Turing-complete and has no access to Python objects, files or the net
 that we refuse, when a mapping is saved: expressions longer than 1,000 characters or nested deeper
 than 24 brackets (the parser recurses), more than two comprehension macros, functions outside CEL's
 operators, a few safe built-ins and our table (`functions.py`), and names other than `value`,
-`record` and macro variables. Evaluation runs against JSON-like inputs of bounded size, in a worker
-thread with a deadline, and its result is size-checked.
+`record` and macro variables. Inputs are checked before evaluation (at most 100,000 characters in
+all, strings of at most 10,000 characters, lists of at most 1,000 items, 16 levels deep), and
+evaluation runs in a worker process that is killed when its deadline passes (`sandbox.py`), so
+no expression runs on after its time is up. Every failure, from a division by zero to the
+deadline, is an `ExpressionError`: for the sync, an error of that record only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cel
 
-from smartap_erp.mappings.functions import FUNCTIONS, MAX_TEXT
+from smartap_erp.mappings.functions import FUNCTIONS, MAX_ITEMS, MAX_TEXT
+from smartap_erp.mappings.sandbox import EvaluationPool, default_pool
+from smartap_erp.mappings.worker import Job
 
 MAX_EXPRESSION_LENGTH = 1_000
 MAX_NESTING = 24
 MAX_MACROS = 2
 MAX_INPUT_CHARS = 100_000
-DEADLINE_SECONDS = 0.25
+MAX_INPUT_DEPTH = 16
 VARIABLES = frozenset({"value", "record"})
 SAFE_BUILTINS = frozenset(
     {
@@ -54,7 +57,6 @@ _OPERATOR = re.compile(r"^_.*_$|^!_$|^-_$|^@in$")
 _MACRO = re.compile(r"\.\s*(map|filter|all|exists|exists_one)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _DUNDER = re.compile(r"(?<![\w'\"])__\w*")
 _POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cel")
 
 
 class ExpressionError(ValueError):
@@ -96,19 +98,64 @@ def compile_expression(source: str) -> CompiledExpression:
 
 
 def evaluate(expression: CompiledExpression, value: Any, record: Mapping[str, Any] | None = None) -> Any:
-    """Run a compiled expression on `value` (and the whole `record`) with a deadline and size limits."""
-    _check_input_size(value, record)
-    context = cel.Context(variables={"value": value, "record": dict(record or {})}, functions=FUNCTIONS)
-    future = _executor.submit(expression.program.execute, context)
-    try:
-        result = future.result(timeout=DEADLINE_SECONDS)
-    except FutureTimeout:
-        raise ExpressionError(f"evaluation took longer than {int(DEADLINE_SECONDS * 1000)} ms") from None
-    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
-        raise ExpressionError(f"evaluation failed: {_first_line(exc)}") from None
-    if len(repr(result)) > MAX_TEXT:
-        raise ExpressionError(f"result is larger than {MAX_TEXT} characters")
+    """Run one compiled expression on `value` (and the whole `record`); raises ExpressionError."""
+    (result,) = evaluate_many([expression], [record or {}], [(0, 0, value)])
+    if isinstance(result, ExpressionError):
+        raise result
     return result
+
+
+def evaluate_many(
+    expressions: Sequence[CompiledExpression],
+    records: Sequence[Mapping[str, Any] | None],
+    jobs: Sequence[Job],
+    *,
+    pool: EvaluationPool | None = None,
+) -> list[Any]:
+    """Evaluate `jobs` (expression index, record index, value) in one worker call: one result or
+    `ExpressionError` per job, in order. Jobs should come grouped by record. A record (or value)
+    over the input limits fails its jobs without being sent anywhere."""
+    problems = [input_problem(record) for record in records]
+    results: list[Any] = [None] * len(jobs)
+    runnable: list[int] = []
+    for index, (_, record_index, value) in enumerate(jobs):
+        problem = problems[record_index] or input_problem(value)
+        if problem:
+            results[index] = ExpressionError(f"input refused before evaluation: {problem}")
+        else:
+            runnable.append(index)
+    sent = [dict(record or {}) if not problems[i] else {} for i, record in enumerate(records)]
+    answers = (pool or default_pool()).run([e.source for e in expressions], sent, [jobs[i] for i in runnable])
+    for index, (ok, answer) in zip(runnable, answers, strict=True):
+        results[index] = answer if ok else ExpressionError(str(answer))
+    return results
+
+
+def input_problem(data: Any) -> str | None:
+    """Why `data` is too big to evaluate on (see the module docstring), or None."""
+    budget = [MAX_INPUT_CHARS]
+    return _walk(data, 0, budget)
+
+
+def _walk(data: Any, depth: int, budget: list[int]) -> str | None:
+    if depth > MAX_INPUT_DEPTH:
+        return f"nested deeper than {MAX_INPUT_DEPTH} levels"
+    if isinstance(data, str):
+        if len(data) > MAX_TEXT:
+            return f"a text of {len(data)} characters (at most {MAX_TEXT})"
+        budget[0] -= len(data) + 2
+    elif isinstance(data, Mapping | list | tuple):
+        if len(data) > MAX_ITEMS:
+            return f"a list or map of {len(data)} items (at most {MAX_ITEMS})"
+        items = list(data.items()) if isinstance(data, Mapping) else [(None, v) for v in data]
+        for key, item in items:
+            budget[0] -= len(str(key)) + 4 if key is not None else 2
+            problem = _walk(item, depth + 1, budget)
+            if problem:
+                return problem
+    else:
+        budget[0] -= 8
+    return f"larger than {MAX_INPUT_CHARS} characters in all" if budget[0] < 0 else None
 
 
 def _check_shape(source: str) -> None:
@@ -131,11 +178,6 @@ def _check_shape(source: str) -> None:
 
 def _allowed_function(name: str) -> bool:
     return name in FUNCTIONS or name in SAFE_BUILTINS or bool(_OPERATOR.match(name))
-
-
-def _check_input_size(value: Any, record: Mapping[str, Any] | None) -> None:
-    if len(repr(value)) + len(repr(record)) > MAX_INPUT_CHARS:
-        raise ExpressionError(f"input is larger than {MAX_INPUT_CHARS} characters")
 
 
 def _syntax_error(message: str) -> ExpressionError:

@@ -11,6 +11,7 @@ message a person can act on (`logs.mark_auth_failure`), closes the log and propa
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -37,7 +38,7 @@ from smartap_erp.sync.logs import (
     usable_connection,
 )
 from smartap_erp.sync.planning import Policy, policy_for
-from smartap_erp.sync.records import load_rules, map_record
+from smartap_erp.sync.records import load_rules, map_records
 from smartap_erp.sync.report import ImportReport, PageCounts
 
 
@@ -195,8 +196,10 @@ class ImportRun:
     async def _page(self, outcomes: Sequence[Any], policy: Policy, rules: Sequence[CompiledRule]) -> None:
         records: list[BaseModel] = []
         errors: list[RecordError] = []
-        for item in outcomes:
-            mapped = item if isinstance(item, RecordError) else map_record(item, rules)
+        read = [item for item in outcomes if not isinstance(item, RecordError)]
+        errors.extend(item for item in outcomes if isinstance(item, RecordError))
+        # the page's rules in one sandbox call, off the event loop (a stuck rule waits its deadline)
+        for mapped in await asyncio.to_thread(map_records, read, rules):
             (errors if isinstance(mapped, RecordError) else records).append(mapped)
         self.report.errors.extend(errors)
         if records:

@@ -23,10 +23,18 @@ from sqlalchemy import String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.db.models import ERPFieldMapping
+from smartap_erp.db.models import ERPConnection, ERPFieldMapping
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
 from smartap_erp.domain.results import RecordError
-from smartap_erp.mappings.apply import CompiledRule, MappingRule, MappingRuleError, apply_rules, compile_rule
+from smartap_erp.mappings.apply import (
+    CompiledRule,
+    MappingOutcome,
+    MappingRule,
+    MappingRuleError,
+    apply_many,
+    compile_rule,
+)
+from smartap_erp.mappings.fields import check_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -88,7 +96,10 @@ def too_long(table: Table, row: Mapping[str, Any]) -> RecordError | None:
 async def load_rules(
     session: AsyncSession, connection_id: uuid.UUID, entity: ERPEntity
 ) -> list[CompiledRule]:
-    """The connection's field mappings for `entity`, compiled (they were validated when saved)."""
+    """The connection's field mappings for `entity`, checked against the field catalogue of the
+    connection's ERP and compiled. They were validated when saved; one that no longer passes (saved
+    by an older version) stops the run with a message naming the mapping, never half-applies."""
+    system = await session.scalar(select(ERPConnection.system_type).where(ERPConnection.id == connection_id))
     rows = await session.scalars(
         select(ERPFieldMapping)
         .where(ERPFieldMapping.connection_id == connection_id, ERPFieldMapping.entity_type == entity)
@@ -105,25 +116,40 @@ async def load_rules(
             validation_regex=row.validation_regex,
         )
         try:
-            rules.append(compile_rule(rule))
-        except MappingRuleError as exc:  # stored before validation existed: refuse it loudly
-            raise MappingRuleError(row.smartap_field, f"stored field mapping is invalid: {exc}") from None
+            compiled = compile_rule(rule)
+            if system is not None:
+                check_fields(rule, system, entity)
+        except MappingRuleError as exc:
+            raise MappingRuleError(exc.field, f"field mapping {row.id} is invalid: {exc}") from None
+        rules.append(compiled)
     return rules
 
 
 def map_record(record: M, rules: Sequence[CompiledRule]) -> M | RecordError:
     """Apply import field mappings to `record`; a failed rule or an invalid result is a record error."""
+    return map_records([record], rules)[0]
+
+
+def map_records(records: Sequence[M], rules: Sequence[CompiledRule]) -> list[M | RecordError]:
+    """`map_record` for a page: all the page's expressions are evaluated in one sandbox call."""
     if not rules:
-        return record
-    record_id = str(getattr(record, "external_id", "") or "") or None
-    source = record.model_dump(mode="json")
-    outcome = apply_rules(
-        source,
+        return list(records)
+    record_ids = [str(getattr(record, "external_id", "") or "") or None for record in records]
+    sources = [record.model_dump(mode="json") for record in records]
+    outcomes = apply_many(
+        sources,
         rules,
         direction=SyncDirection.IMPORT,
-        target=json.loads(json.dumps(source)),
-        record_id=record_id,
+        targets=[json.loads(json.dumps(source)) for source in sources],
+        record_ids=record_ids,
     )
+    return [
+        _mapped(record, outcome, record_id)
+        for record, outcome, record_id in zip(records, outcomes, record_ids, strict=True)
+    ]
+
+
+def _mapped(record: M, outcome: MappingOutcome, record_id: str | None) -> M | RecordError:
     if outcome.errors:
         first = outcome.errors[0]
         more = f" (and {len(outcome.errors) - 1} more)" if len(outcome.errors) > 1 else ""

@@ -129,14 +129,14 @@ async def test_field_mappings_apply_on_export(
                 connection_id=world.connection_id,
                 entity_type=ERPEntity.INVOICE,
                 smartap_field="vendor.tax_id",
-                erp_field="memo",
+                erp_field="due_date",  # a field every ERP's bill has (Xero's has no memo)
                 is_required=True,
             )
         )
     invoices = await add_invoices(world, 1)
     report = await export_invoices(world.ctx, world.connection_id, [invoices[0].id])
     assert report.success_count == 0
-    assert report.errors[0].field == "memo" and "is required" in report.errors[0].message
+    assert report.errors[0].field == "due_date" and "is required" in report.errors[0].message
 
 
 async def test_crash_before_the_call_then_retry_makes_one_bill(
