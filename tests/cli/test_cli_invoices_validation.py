@@ -5,6 +5,7 @@ approved blindly, and big results are summaries unless details are asked for."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 from pathlib import Path
@@ -140,3 +141,20 @@ def test_list_has_a_limit_and_says_how_many_there_are(workdir: Path) -> None:
     assert "1 of 3 invoices listed" in limited.stderr
     by_vendor = run_cli(workdir, "invoices", "list", "--vendor", "Beta Office", "--json")
     assert json.loads(by_vendor.stdout) == []
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_is_drawn_on_stderr_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    from rich.console import Console
+
+    from smartap_erp.cli import invoices
+
+    screen = io.StringIO()
+    monkeypatch.setattr(invoices, "error_console", Console(file=screen, force_terminal=terminal, width=100))
+    with invoices._progress("Importing big.csv", 3) as advance:
+        advance(2)
+        advance(1)
+    assert ("Importing big.csv" in screen.getvalue()) is terminal
+    assert terminal or screen.getvalue() == ""

@@ -106,3 +106,12 @@ def test_a_file_in_another_encoding_is_one_error(
 def test_a_utf8_bom_is_fine(tmp_path: Path) -> None:
     (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([invoice()]).encode())
     assert len(read_invoice_file(tmp_path / "bom.json").invoices) == 1
+
+
+def test_a_file_over_the_size_limit_is_one_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartap_erp.invoices import files
+
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 10)
+    (tmp_path / "big.json").write_text(json.dumps([invoice()]))
+    with pytest.raises(InvoiceFileError, match="larger than 0 MiB; split it into smaller files"):
+        read_invoice_file(tmp_path / "big.json")

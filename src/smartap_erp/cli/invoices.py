@@ -30,7 +30,8 @@ from smartap_erp.db.models import Invoice
 from smartap_erp.domain.enums import InvoiceStatus
 from smartap_erp.domain.money import from_minor_units
 from smartap_erp.invoices.approval import approve_invoices, resolve_references
-from smartap_erp.invoices.files import FileProblem, InvoiceFileError, read_invoice_file
+from smartap_erp.invoices.files import read_invoice_file
+from smartap_erp.invoices.problems import FileProblem, InvoiceFileError
 from smartap_erp.invoices.store import chunks, store_invoices, vendors_by_key
 
 app = typer.Typer(help="SmartAP invoices: import from a file, approve, list.", no_args_is_help=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from smartap_erp.invoices.files import (
+from smartap_erp.invoices.problems import (
     FileProblem,
     InvoiceFileError,
     ParsedFile,

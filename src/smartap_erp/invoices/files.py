@@ -4,20 +4,37 @@ A file that cannot be read as a whole (missing, too big, not UTF-8, not CSV/JSON
 nesting deeper than any invoice) raises `InvoiceFileError`, one line. Everything else is checked
 per row or per invoice against `schema`: each problem names its row (CSV, the header is row 1) or
 its position (JSON, from 1), the field and what was expected, and the good invoices are kept.
-The CSV grouping itself lives in `csvfile`.
+The CSV grouping lives in `csvfile`, the problem and result types in `problems`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from smartap_erp.invoices.schema import ALL_FIELDS, InvoiceInput
+from smartap_erp.invoices.csvfile import parse_csv
+from smartap_erp.invoices.problems import (
+    FileProblem,
+    InvoiceFileError,
+    ParsedFile,
+    SourcedInvoice,
+    describe,
+)
+from smartap_erp.invoices.schema import InvoiceInput
+
+__all__ = [
+    "FileProblem",
+    "InvoiceFileError",
+    "ParsedFile",
+    "SourcedInvoice",
+    "parse_csv",
+    "parse_json",
+    "read_invoice_file",
+]
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 _UTF16_32_BOMS = {
@@ -28,49 +45,22 @@ _UTF16_32_BOMS = {
 }
 
 
-@dataclass(frozen=True)
-class FileProblem:
-    """One refused row (CSV) or invoice (JSON): where, what was wrong, and a short reason to count."""
-
-    where: str  # "row 4" or "invoice 2"
-    message: str
-    reason: str = "invalid"
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-@dataclass(frozen=True)
-class SourcedInvoice:
-    """A valid invoice and where it came from: its CSV rows or its JSON position."""
-
-    invoice: InvoiceInput
-    places: tuple[str, ...]
-
-
-@dataclass
-class ParsedFile:
-    invoices: list[SourcedInvoice] = field(default_factory=list)
-    problems: list[FileProblem] = field(default_factory=list)
-
-
-class InvoiceFileError(ValueError):
-    """The file as a whole cannot be read (missing, wrong format or encoding, bad header)."""
-
-
 def read_invoice_file(path: Path) -> ParsedFile:
-    from smartap_erp.invoices.csvfile import parse_csv
-
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InvoiceFileError(f"{path}: no such file")
     if suffix not in (".csv", ".json"):
         raise InvoiceFileError(f"{path}: expected a .csv or .json file")
-    if path.stat().st_size > MAX_FILE_BYTES:
+    try:
+        too_big = path.stat().st_size > MAX_FILE_BYTES
+        data = b"" if too_big else path.read_bytes()
+    except OSError as exc:
+        raise InvoiceFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if too_big:
         raise InvoiceFileError(
             f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; split it into smaller files"
         )
-    text = decode(path.read_bytes(), path.name)
+    text = decode(data, path.name)
     return parse_json(text) if suffix == ".json" else parse_csv(text)
 
 
@@ -86,33 +76,6 @@ def decode(data: bytes, name: str) -> str:
         raise InvoiceFileError(
             f"{name}: not UTF-8 (byte 0x{data[exc.start]:02X} on line {line}); save it as UTF-8"
         ) from None
-
-
-def describe(error: ValidationError) -> tuple[str, str]:
-    """(message, reason) for a pydantic error: `field: what was expected`, joined with '; '."""
-    parts = []
-    for item in error.errors(include_url=False, include_input=False):
-        where = _location(item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    message = "; ".join(parts)
-    return message, _reason(message)
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    words: list[str] = []
-    for part in loc:
-        if isinstance(part, int) and words and words[-1] == "lines":
-            words[-1] = f"line {part + 1}"
-        else:
-            words.append(str(part))
-    return ": ".join(words)
-
-
-def _reason(message: str) -> str:
-    """The first field a message names (`amount`, `currency`, `total`...), to count problems by."""
-    found = [(message.find(name), name) for name in (*ALL_FIELDS, "total") if name in message]
-    return min(found)[1] if found else "invalid"
 
 
 def _reject_constant(name: str) -> Any:

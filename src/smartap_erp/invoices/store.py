@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.db.models import Invoice, InvoiceLine, PurchaseOrder, Vendor
 from smartap_erp.domain.enums import InvoiceStatus
 from smartap_erp.domain.money import to_minor_units
-from smartap_erp.invoices.files import FileProblem, SourcedInvoice
+from smartap_erp.invoices.problems import FileProblem, SourcedInvoice
 from smartap_erp.invoices.schema import InvoiceInput
 
 CHUNK = 500
@@ -83,36 +83,40 @@ async def _purchase_orders(
     return found
 
 
-def _build(item: InvoiceInput, vendor_id: uuid.UUID, po_id: uuid.UUID | None) -> Invoice:
+def _rows(item: InvoiceInput, vendor_id: uuid.UUID, po_id: uuid.UUID | None) -> list[dict[str, Any]]:
+    """The invoice's row then its lines' rows, for bulk INSERTs (the ORM unit of work is 10x slower)."""
+    currency, invoice_id = item.currency, uuid.uuid4()
     subtotal = sum((line.amount for line in item.lines), Decimal(0))
-    invoice = Invoice(
-        id=uuid.uuid4(),
-        vendor_id=vendor_id,
-        purchase_order_id=po_id,
-        invoice_number=item.invoice_number,
-        invoice_date=item.invoice_date,
-        due_date=item.due_date,
-        currency=item.currency,
-        subtotal_minor=to_minor_units(subtotal, item.currency),
-        tax_minor=to_minor_units(item.tax_amount, item.currency),
-        total_minor=to_minor_units(item.total, item.currency),
-        status=InvoiceStatus.PENDING_APPROVAL,
-        memo=item.memo,
-    )
-    invoice.lines = [
-        InvoiceLine(
-            line_number=number,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount_minor=to_minor_units(line.amount, item.currency),
-            account_code=line.account_code,
-            item_code=line.item_code,
-            tax_code=line.tax_code,
-        )
+    invoice = {
+        "id": invoice_id,
+        "vendor_id": vendor_id,
+        "purchase_order_id": po_id,
+        "invoice_number": item.invoice_number,
+        "invoice_date": item.invoice_date,
+        "due_date": item.due_date,
+        "currency": currency,
+        "subtotal_minor": to_minor_units(subtotal, currency),
+        "tax_minor": to_minor_units(item.tax_amount, currency),
+        "total_minor": to_minor_units(item.total, currency),
+        "status": InvoiceStatus.PENDING_APPROVAL,
+        "memo": item.memo,
+    }
+    lines = [
+        {
+            "id": uuid.uuid4(),
+            "invoice_id": invoice_id,
+            "line_number": number,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "amount_minor": to_minor_units(line.amount, currency),
+            "account_code": line.account_code,
+            "item_code": line.item_code,
+            "tax_code": line.tax_code,
+        }
         for number, line in enumerate(item.lines, start=1)
     ]
-    return invoice
+    return [invoice, *lines]
 
 
 def _with_vendor(
@@ -158,7 +162,7 @@ async def store_invoices(
     existing = await _existing(session, (item.invoice.invoice_number for item, _ in candidates))
     pos = await _purchase_orders(session, (i.invoice.po_number for i, _ in candidates if i.invoice.po_number))
     skipped = len(items) - len(candidates)
-    batch: list[Invoice] = []
+    batch: list[list[dict[str, Any]]] = []
     for item, vendor in candidates:
         invoice = item.invoice
         po_id = pos.get((vendor.id, invoice.po_number)) if invoice.po_number else None
@@ -173,7 +177,7 @@ async def store_invoices(
             )
             skipped += 1
         else:
-            batch.append(_build(invoice, vendor.id, po_id))
+            batch.append(_rows(invoice, vendor.id, po_id))
             report.rows += len(item.places)
         if len(batch) >= CHUNK:
             await _flush(session, batch, report, progress, skipped)
@@ -183,10 +187,15 @@ async def store_invoices(
 
 
 async def _flush(
-    session: AsyncSession, batch: list[Invoice], report: StoreReport, progress: Progress | None, skipped: int
+    session: AsyncSession,
+    batch: list[list[dict[str, Any]]],
+    report: StoreReport,
+    progress: Progress | None,
+    skipped: int,
 ) -> None:
-    session.add_all(batch)
-    await session.flush()
-    report.created.extend(invoice.id for invoice in batch)
+    if batch:
+        await session.execute(insert(Invoice), [rows[0] for rows in batch])
+        await session.execute(insert(InvoiceLine), [line for rows in batch for line in rows[1:]])
+    report.created.extend(rows[0]["id"] for rows in batch)
     if progress is not None:
         progress(len(batch) + skipped)
