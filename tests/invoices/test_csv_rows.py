@@ -150,3 +150,10 @@ def test_a_row_with_too_many_or_too_few_cells_is_refused() -> None:
 def test_a_bad_header_refuses_the_file(text: str, message: str) -> None:
     with pytest.raises(InvoiceFileError, match=re.escape(message)):
         parse_csv(text)
+
+
+def test_a_problem_quotes_at_most_a_little_of_a_huge_cell() -> None:
+    parsed = parse_csv(HEADER + "N-1,Acme,2024-05-01,,USD,,Paper," + "9x" * 100_000 + ",6000\n")
+    [problem] = parsed.problems
+    assert problem.message.startswith("amount: expected a decimal number, got '9x9x")
+    assert len(problem.message) <= 220 and problem.message.endswith("…")

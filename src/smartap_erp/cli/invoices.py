@@ -117,11 +117,11 @@ def import_(
             as_json=True,
         )
     else:
-        label = "rows" if file.suffix.lower() == ".csv" else "invoices"
+        csv_file = file.suffix.lower() == ".csv"
         shown = {
             "invoices imported": summary["imported"],
-            f"{label} imported": summary["imported_rows"],
-            f"{label} refused": summary["refused"],
+            **({"rows imported": summary["imported_rows"]} if csv_file else {}),
+            f"{'rows' if csv_file else 'invoices'} refused": summary["refused"],
             "why refused": ", ".join(f"{reason} ({n})" for reason, n in summary["reasons"].items()) or None,
         }
         emit(shown, as_json=False, title=f"Invoices from {file.name}")

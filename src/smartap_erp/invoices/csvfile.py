@@ -25,6 +25,7 @@ from smartap_erp.invoices.problems import (
     ParsedFile,
     SourcedInvoice,
     describe,
+    shorten,
 )
 from smartap_erp.invoices.schema import (
     ALL_FIELDS,
@@ -166,7 +167,7 @@ def _check_agreement(row: _Row, first: _Row) -> None:
 
 
 def _shown(value: object) -> str:
-    return "(blank)" if value is None else repr(str(value))
+    return "(blank)" if value is None else repr(shorten(str(value), 40))
 
 
 def _check_group(group: _Group, parsed: ParsedFile) -> None:
@@ -177,11 +178,10 @@ def _check_group(group: _Group, parsed: ParsedFile) -> None:
         if first is not None and row is not first and not row.problem:
             _check_agreement(row, first)
     invoice, invoice_problem = None, None
-    if first is not None and all(not row.problem for row in group.rows):
+    if first is not None and first.header is not None and not any(row.problem for row in group.rows):
+        header = first.header.model_dump(exclude_unset=True)
         try:
-            invoice = InvoiceInput.model_validate(
-                {**first.header.model_dump(exclude_unset=True), "lines": [row.line for row in group.rows]}  # type: ignore[union-attr]
-            )
+            invoice = InvoiceInput.model_validate({**header, "lines": [row.line for row in group.rows]})
         except ValidationError as exc:
             invoice_problem = describe(exc)
     if invoice is not None:
@@ -196,7 +196,7 @@ def _report(group: _Group, parsed: ParsedFile, invoice_problem: tuple[str, str] 
         where = f"row {row.number}"
         if invoice_problem is not None:
             message, reason = invoice_problem
-            invoice_number = row.values.get("invoice_number", "")
+            invoice_number = shorten(row.values.get("invoice_number", ""), 64)
             parsed.problems.append(FileProblem(where, f"invoice {invoice_number}: {message}", reason))
         elif row.problem:
             parsed.problems.append(FileProblem(where, row.problem, row.reason))
@@ -205,7 +205,7 @@ def _report(group: _Group, parsed: ParsedFile, invoice_problem: tuple[str, str] 
             parsed.problems.append(
                 FileProblem(
                     where,
-                    f"left out with its invoice {row.values.get('invoice_number', '')}, "
+                    f"left out with its invoice {shorten(row.values.get('invoice_number', ''), 64)}, "
                     f"which has a refused row ({others})",
                     "left out with its invoice",
                 )

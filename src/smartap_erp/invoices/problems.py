@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from smartap_erp.invoices.schema import ALL_FIELDS, InvoiceInput
 
+MAX_MESSAGE = 200  # characters of one field's message
+
 
 @dataclass(frozen=True)
 class FileProblem:
@@ -46,10 +48,15 @@ def describe(error: ValidationError) -> tuple[str, str]:
     parts = []
     for item in error.errors(include_url=False, include_input=False):
         where = _location(item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
+        message = shorten(item["msg"].removeprefix("Value error, "))
         parts.append(f"{where}: {message}" if where else message)
     message = "; ".join(parts)
     return message, _reason(message)
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """At most `limit` characters of `text`: a message may quote a cell, and a cell may be huge."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
