@@ -25,7 +25,7 @@ def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
     assert f"revision {migrate.head_revision()}" in upgraded.stdout
     current = json.loads(run(tmp_path, "db", "current", "--json").stdout)
     assert current["current"] == current["head"] == migrate.head_revision() and current["up_to_date"] is True
-    assert run(tmp_path, "db", "downgrade", "base").returncode == 0
+    assert run(tmp_path, "db", "downgrade", "base", "--yes").returncode == 0
     assert json.loads(run(tmp_path, "db", "current", "--json").stdout)["current"] is None
 
 

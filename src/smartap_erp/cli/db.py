@@ -1,8 +1,13 @@
-"""`smartap-erp db ...`: apply, revert and inspect the database schema (Alembic migrations)."""
+"""`smartap-erp db ...`: apply, revert and inspect the database schema (Alembic migrations).
+
+A downgrade drops tables or columns and the data in them (`base` drops every table), so it asks
+first; `--yes` skips the question, and without a terminal to ask on it is refused unless `--yes`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +15,7 @@ import typer
 from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.db import migrate
 from smartap_erp.db.session import make_engine
+from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
 
 app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True)
@@ -24,11 +30,28 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
 
 
 @app.command()
-def downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")]) -> None:
-    """Revert the schema to an older revision (`base` drops every table)."""
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Revert the schema to an older revision (`base` drops every table and all data)."""
     settings = get_settings()
+    if not yes:
+        _confirm_downgrade(settings.database_url, revision)
     migrate.downgrade(settings.database_url, revision)
     _report(settings.database_url)
+
+
+def _confirm_downgrade(url: str, revision: str) -> None:
+    what = (
+        "drop every table and all data" if revision == "base" else "drop the tables and columns added since"
+    )
+    if not sys.stdin.isatty():
+        raise ConfigurationError(
+            f"db downgrade {revision} would {what} in {_describe(url)}; "
+            "no terminal to confirm on: add --yes to go ahead"
+        )
+    typer.confirm(f"Downgrade {_describe(url)} to {revision}? This will {what}.", abort=True)
 
 
 @app.command()

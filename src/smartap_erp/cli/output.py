@@ -1,14 +1,19 @@
 """How commands print: Rich tables for people, `--json` for scripts, one-line errors on stderr.
 
 Every command that prints data takes `--json` (the `JsonOption` below) and calls `emit`. Exit codes:
-0 ok, 1 the operation failed, 2 bad usage or configuration.
+0 ok, 1 the operation failed, 2 bad usage or configuration. Tables use the terminal's width and fold
+a long cell instead of cutting it; when the output is not a terminal (a pipe, a file) and `COLUMNS`
+is not set, nothing is folded or cut at all. Values are shown as text people read: nested objects as
+`key: value` lines, lists of objects one JSON object per line, never Python's `repr`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Annotated, Any
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -20,8 +25,18 @@ EXIT_USAGE = 2
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 
-console = Console()
-error_console = Console(stderr=True)
+UNLIMITED_WIDTH = 100_000  # piped output: lines as long as their content
+
+
+def console_width(stream: TextIO, environ: Mapping[str, str] = os.environ) -> int | None:
+    """None (Rich follows the terminal, or `COLUMNS`) unless the stream is not a terminal and no
+    `COLUMNS` is set: then wide enough that no table is ever cut at Rich's default of 80."""
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    return None if interactive or environ.get("COLUMNS", "").strip() else UNLIMITED_WIDTH
+
+
+console = Console(width=console_width(sys.stdout))
+error_console = Console(stderr=True, width=console_width(sys.stderr))
 
 
 def emit(data: Any, *, as_json: bool, title: str | None = None, columns: Sequence[str] | None = None) -> None:
@@ -33,20 +48,20 @@ def emit(data: Any, *, as_json: bool, title: str | None = None, columns: Sequenc
         console.print(rows_table(data, title=title, columns=columns))
     elif isinstance(data, dict):
         table = Table(title=title, show_header=False)
-        table.add_column(style="bold")
-        table.add_column()
+        table.add_column(style="bold", overflow="fold")
+        table.add_column(overflow="fold")
         for key, value in data.items():
             table.add_row(str(key), _cell(value))
         console.print(table)
     else:
-        console.print(str(data))
+        console.print(_cell(data), highlight=False)
 
 
 def rows_table(rows: Sequence[dict[str, Any]], *, title: str | None, columns: Sequence[str] | None) -> Table:
     names = list(columns or (rows[0].keys() if rows else []))
     table = Table(title=title)
     for name in names:
-        table.add_column(name.replace("_", " "))
+        table.add_column(name.replace("_", " "), overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row.get(name)) for name in names))
     return table
@@ -59,8 +74,25 @@ def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
 
 
 def _cell(value: Any) -> str:
+    """A value as people read it: `-` for nothing, yes/no, objects as `key: value` lines, lists
+    comma-separated (a list of objects one JSON object per line); never a Python repr."""
     if value is None:
         return "-"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        if not value:
+            return "-"
+        return "\n".join(f"{key}: {_inline(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        if not value:
+            return "-"
+        nested = any(isinstance(item, Mapping | list | tuple) for item in value)
+        return ("\n" if nested else ", ").join(_inline(item) for item in value)
     return str(value)
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return _cell(value)

@@ -33,7 +33,7 @@ _CONNECTION_FK = "erp_connections.id"
 class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "erp_connections"
 
-    name: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), unique=True)  # how the CLI names it (migration 0006)
     system_type: Mapped[ERPSystem] = mapped_column(str_enum(ERPSystem, "erp_system"))
     status: Mapped[ConnectionStatus] = mapped_column(
         str_enum(ConnectionStatus, "connection_status"), default=ConnectionStatus.PENDING
