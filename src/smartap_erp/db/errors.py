@@ -65,6 +65,17 @@ def is_missing_schema(exc: SQLAlchemyError) -> bool:
     return bool(_NO_TABLE.search(f"{type(cause).__name__} {_first_line(str(cause))}"))
 
 
+_QUOTED_APPENDIX = re.compile(
+    r"\s*\[(?:SQL|parameters): .*?(?:\(Background on this error at: [^)]*\)|\Z)", re.DOTALL
+)
+
+
+def strip_sql(text: str) -> str:
+    """`text` without SQLAlchemy's `[SQL: ...]` / `[parameters: ...]` appendix (up to its link), keeping
+    what follows: a safety net for messages that quote a database error, such as a failed job's."""
+    return _QUOTED_APPENDIX.sub("", text).strip()
+
+
 def describe_exception(exc: BaseException) -> str:
     """One line for an unexpected failure: database errors without SQL, others as `Type: message`."""
     if isinstance(exc, SQLAlchemyError):
