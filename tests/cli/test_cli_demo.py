@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.cli.helpers import run_cli
@@ -24,3 +25,7 @@ def test_demo_runs_a_whole_cycle_on_every_erp(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]  # a second run replaces the demo connections
     connections = json.loads(run_cli(tmp_path, "connections", "list", "--json").stdout)
     assert len(connections) == 4 and all(c["status"] == "active" for c in connections)
+    # Marked as the demo's, and their schedules off now that the demo (and its simulators) stopped.
+    with sqlite3.connect(tmp_path / "data" / "smartap.db") as db:
+        rows = db.execute("SELECT is_demo, demo_worker_id, auto_sync_enabled FROM erp_connections").fetchall()
+    assert rows == [(1, "demo", 0)] * 4

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ class Jobs:
             "ERP_SYNC_ENABLED": "false",
         }
         self.workers: list[subprocess.Popen[str]] = []
+        self.output: dict[int, list[str]] = {}
+        self._readers: dict[int, threading.Thread] = {}
 
     def cli(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -82,6 +86,47 @@ class Jobs:
         )
         self.workers.append(proc)
         return proc
+
+    def ready_worker(self, *args: str, timeout: float = 60, **env: str) -> subprocess.Popen[str]:
+        """A worker that has written its first heartbeat (it printed its "running" line); its later
+        output is collected in `self.output[proc.pid]`."""
+        proc = self.worker(*args, **env)
+        lines: queue.Queue[str | None] = queue.Queue()
+        collected = self.output.setdefault(proc.pid, [])
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                collected.append(line)
+                lines.put(line)
+            lines.put(None)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        self._readers[proc.pid] = reader
+        while True:
+            line = lines.get(timeout=timeout)
+            assert line is not None, "".join(collected)
+            if " running; " in line:
+                return proc
+
+    def stop(self, proc: subprocess.Popen[str]) -> str:
+        """Kill a `ready_worker` and return all it printed."""
+        proc.kill()
+        proc.wait(timeout=10)
+        self._readers[proc.pid].join(timeout=10)
+        return "".join(self.output[proc.pid])
+
+    def run_worker_until_idle(self, *args: str, timeout: float = 60, **env: str) -> str:
+        """Run a worker with `--exit-when-idle`; what it printed (it must exit 0)."""
+        proc = self.worker("--exit-when-idle", *args, **env)
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, output
+        return output
 
     def ops(self) -> list[dict[str, Any]]:
         if not self.log.exists():

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from erpsim.core.testing import LiveServer
-from smartap_erp.db.models import ERPConnection
+from smartap_erp.db.models import ERPConnection, Invoice
 from smartap_erp.db.session import make_engine, make_session_factory
 from smartap_erp.db.vault import CredentialVault, load_keyring
 from smartap_erp.demo import scenario
@@ -107,8 +107,11 @@ def sim_state(server: LiveServer, *, log: bool = False) -> dict[str, Any]:
     return dict(httpx.get(f"{server.base_url}/_sim/state", params=params, timeout=30).json())
 
 
-def approve_invoices(jobs: Jobs, connection_id: str) -> list[uuid.UUID]:
-    """Approved invoices (the demo's sample set) for vendors this connection imported."""
+def approve_invoices(
+    jobs: Jobs, connection_id: str, *, account: str | None = None, prefix: str = "DEMO"
+) -> list[uuid.UUID]:
+    """Approved invoices (the demo's sample set) for vendors this connection imported, booked to
+    `account` (default: an expense account of the ERP's chart), numbered `PREFIX-...`."""
 
     async def run() -> list[uuid.UUID]:
         settings = Settings(
@@ -121,8 +124,14 @@ def approve_invoices(jobs: Jobs, connection_id: str) -> list[uuid.UUID]:
             async with ctx.session_factory() as session:
                 connection = await session.get(ERPConnection, uuid.UUID(connection_id))
             assert connection is not None
-            account = await scenario.expense_account(ctx, connection)
-            return await scenario.sample_invoices(ctx, connection, account, dt.date(2024, 6, 3))
+            chosen = account or await scenario.expense_account(ctx, connection)
+            ids = await scenario.sample_invoices(ctx, connection, chosen, dt.date(2024, 6, 3))
+            async with ctx.session_factory() as session, session.begin():
+                for invoice_id in ids:
+                    invoice = await session.get(Invoice, invoice_id)
+                    assert invoice is not None
+                    invoice.invoice_number = invoice.invoice_number.replace("DEMO", prefix, 1)
+            return ids
         finally:
             await engine.dispose()
 

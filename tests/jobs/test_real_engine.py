@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import signal
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from dbos import DBOSClient
 
 from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import LiveServer, live_server
@@ -89,6 +91,11 @@ def test_worker_killed_mid_import_of_5000_vendors_resumes_with_each_vendor_once(
     vendor = status["result"]["results"]["vendor"]
     assert vendor["ok"] is True and vendor["status"] == "completed", vendor
     assert scalar(real, "SELECT count(*) FROM erp_sync_logs WHERE status = 'completed'") >= 1
+    # One run, one log: the recovered step carried on with the log the killed attempt opened.
+    assert scalar(real, "SELECT count(*) FROM erp_sync_logs WHERE status = 'in_progress'") == 0
+    assert scalar(real, "SELECT count(*) FROM erp_sync_logs WHERE entity_type = 'vendor'") == 1
+    assert scalar_text(real, "SELECT workflow_id FROM erp_sync_logs") == workflow_id
+    assert '"resumed": 1' in scalar_text(real, "SELECT sync_params FROM erp_sync_logs")
 
 
 def test_worker_killed_after_bill_created_before_mapping_leaves_one_bill(real: Jobs, qbo: LiveServer) -> None:
@@ -132,13 +139,13 @@ def test_worker_killed_after_bill_created_before_mapping_leaves_one_bill(real: J
 
 def test_cli_end_to_end_with_a_worker(real: Jobs, qbo: LiveServer) -> None:
     cid = add_qbo_connection(real, qbo)
-    real.worker()  # runs until teardown kills it
+    real.ready_worker()  # runs until teardown kills it
 
     synced = real.cli("sync", "vendors", "qb", "--wait", "--json")
     assert synced.returncode == 0, synced.stderr
     result = json.loads(synced.stdout)
-    assert result["status"] == "SUCCESS" and not result["joined"]
-    vendor = result["results.vendor"]
+    assert (result["status"], result["outcome"], result["joined"]) == ("SUCCESS", "completed", False)
+    vendor = result["result"]["results"]["vendor"]  # nested, as `sync status` shows it
     assert (vendor["status"], vendor["total_count"], vendor["created_count"], vendor["error_count"]) == (
         "completed",
         6,
@@ -147,11 +154,15 @@ def test_cli_end_to_end_with_a_worker(real: Jobs, qbo: LiveServer) -> None:
     )
     assert vendor_counts(real, cid) == (6, 6, 6)
 
+    shown = json.loads(real.cli("sync", "status", result["workflow_id"], "--json").stdout)
+    assert {k: v for k, v in result.items() if k != "joined"} == shown  # one shape
+
     approve_invoices(real, cid)
     exported = real.cli("export", "--connection", cid, "--json")
     assert exported.returncode == 0, exported.stderr
     outcome = json.loads(exported.stdout)
-    assert (outcome["status"], outcome["invoices"], outcome["exported"], outcome["failed"]) == (
+    totals = outcome["result"]
+    assert (outcome["status"], totals["invoices"], totals["exported"], totals["failed"]) == (
         "SUCCESS",
         4,
         4,
@@ -166,10 +177,10 @@ def test_cli_end_to_end_with_a_worker(real: Jobs, qbo: LiveServer) -> None:
     assert paid_in_erp.status_code == 200, paid_in_erp.text
     paid = real.cli("payments", "sync", "--connection", "qb", "--json")
     assert paid.returncode == 0, paid.stderr
-    payments = json.loads(paid.stdout)
-    assert (payments["status"], payments["total_count"], payments["updated_count"]) == ("SUCCESS", 4, 1)
-    assert payments["result_status"] == "completed"
-    assert payments["error_count"] == 0
+    shown = json.loads(paid.stdout)
+    payments = shown["result"]
+    assert (shown["status"], payments["total_count"], payments["updated_count"]) == ("SUCCESS", 4, 1)
+    assert (shown["outcome"], payments["status"], payments["error_count"]) == ("completed", "completed", 0)
     assert (
         scalar_text(real, "SELECT payment_status FROM erp_invoice_mappings WHERE erp_invoice_id = ?", bill)
         == "paid"
@@ -178,3 +189,57 @@ def test_cli_end_to_end_with_a_worker(real: Jobs, qbo: LiveServer) -> None:
     unknown = real.cli("export", "--connection", "no-such-connection", "--json")
     assert unknown.returncode == 2
     assert unknown.stderr.strip().count("\n") == 0 and "no-such-connection" in unknown.stderr
+
+
+def test_export_with_a_failed_invoice_says_which_and_why_and_exits_1(real: Jobs, qbo: LiveServer) -> None:
+    cid = add_qbo_connection(real, qbo)
+    queue(real, "sync", "vendors", "qb")
+    run_until_idle(real)
+    approve_invoices(real, cid, account="no-such-account", prefix="BAD")  # cannot become bills
+    approve_invoices(real, cid)
+    real.ready_worker()
+
+    exported = real.cli("export", "--connection", "qb", "--json")
+    assert exported.returncode == 1, exported.stderr
+    shown = json.loads(exported.stdout)
+    assert (shown["status"], shown["outcome"]) == ("SUCCESS", "partial")
+    assert (shown["result"]["exported"], shown["result"]["failed"]) == (4, 4)
+    error = exported.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: export to qb partial") and "4 of 8 invoices failed" in error, error
+    assert "BAD-" in error and "no-such-account" in error and "sync log" in error, error
+    assert sim_state(qbo)["entities"]["Bill"] == 4
+
+
+def test_a_failed_job_is_one_worker_log_line_naming_its_sync_log(real: Jobs) -> None:
+    with live_server(create_app(SimConfig(clock=Clock.real(), vendors=1))) as gone:
+        add_qbo_connection(real, gone)
+    workflow_id = queue(real, "sync", "vendors", "qb")  # its ERP no longer answers
+    code, output = wait_exit(real.worker("--exit-when-idle", ERP_MAX_SYNC_RETRIES="0"))
+    assert code == 0, output
+    assert job_status(real, workflow_id)["status"] == "ERROR"
+    assert "Traceback" not in output, output
+    (line,) = [line for line in output.splitlines() if "gave up" in line]
+    log_id = scalar_text(real, "SELECT id FROM erp_sync_logs")
+    assert f"sync log {uuid.UUID(log_id)}" in line and workflow_id in line, line
+    assert scalar_text(real, "SELECT status FROM erp_sync_logs") == "failed"
+
+
+def test_a_killed_run_whose_job_is_gone_has_its_log_closed_at_worker_start(real: Jobs) -> None:
+    with live_server(create_app(SimConfig(clock=Clock.real(), vendors=1500))) as server:
+        add_qbo_connection(real, server)
+        workflow_id = queue(real, "sync", "vendors", "qb")
+        code, output = wait_exit(real.worker(SMARTAP_JOBS_TEST_KILL_AT="iter_vendors:1"))
+        assert code == KILLED, output
+    assert scalar_text(real, "SELECT status FROM erp_sync_logs") == "in_progress"
+    client = DBOSClient(system_database_url=f"sqlite:///{real.tmp / 'dbos.sqlite'}")
+    try:
+        client.cancel_workflow(workflow_id)  # e.g. an operator cancelled it: nobody will resume it
+    finally:
+        client.destroy()
+
+    assert job_status(real, workflow_id)["status"] == "CANCELLED"
+    code, output = wait_exit(real.worker("--exit-when-idle", SMARTAP_WORKER_ID="another"))
+    assert code == 0, output
+    assert scalar_text(real, "SELECT status FROM erp_sync_logs") == "failed", output
+    reason = scalar_text(real, "SELECT error_message FROM erp_sync_logs")
+    assert reason.startswith("interrupted:") and workflow_id in reason and "CANCELLED" in reason, reason

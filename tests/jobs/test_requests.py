@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 
-from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.connections import create_connection
-from smartap_erp.db.vault import CredentialVault, KeyRing
-from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.jobs import requests
-
-
-async def _connection(session_factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:
-    vault = CredentialVault(KeyRing([Fernet.generate_key()], "test"))
-    async with session_factory() as session:
-        connection = await create_connection(
-            session, vault=vault, name="qb", system_type=ERPSystem.QUICKBOOKS, credentials={"a": "b"}
-        )
-        await session.commit()
-        return connection.id
+from tests.jobs.dbhelpers import add_connection
 
 
 async def _never(_: str) -> bool:
@@ -32,7 +18,7 @@ async def _never(_: str) -> bool:
 async def test_racing_identical_requests_join_one_workflow(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    cid = await _connection(session_factory)
+    cid = await add_connection(session_factory)
     results = await asyncio.gather(
         *(
             requests.claim(session_factory, cid, "sync:vendor", f"wf-{i}", workflow_exists=_never)
@@ -47,7 +33,7 @@ async def test_racing_identical_requests_join_one_workflow(
 async def test_a_started_request_lets_the_next_one_queue_anew(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    cid = await _connection(session_factory)
+    cid = await add_connection(session_factory)
     assert await requests.claim(session_factory, cid, "k", "wf-1", workflow_exists=_never) == ("wf-1", True)
     assert await requests.release(session_factory, "wf-1") == 1
     assert await requests.claim(session_factory, cid, "k", "wf-2", workflow_exists=_never) == ("wf-2", True)
@@ -60,7 +46,7 @@ async def test_a_started_request_lets_the_next_one_queue_anew(
 async def test_a_request_whose_workflow_never_got_queued_is_taken_over(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    cid = await _connection(session_factory)
+    cid = await add_connection(session_factory)
     old = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     await requests.claim(session_factory, cid, "k", "wf-lost", workflow_exists=_never, now=old)
     later = old + requests.STALE_AFTER + dt.timedelta(seconds=1)

@@ -65,12 +65,17 @@ def test_auth_failure_is_not_retried_and_a_person_can_retry(jobs: Jobs) -> None:
 
 def test_exhausted_retries_fail_with_exit_1_and_one_line(jobs: Jobs) -> None:
     jobs.add_connection("qb")
-    worker = jobs.worker(SMARTAP_FAKE_FAIL="100", ERP_MAX_SYNC_RETRIES="1")
+    worker = jobs.ready_worker(SMARTAP_FAKE_FAIL="100", ERP_MAX_SYNC_RETRIES="1")
     done = jobs.cli("sync", "vendors", "qb", "--json")
-    worker.kill()
+    output = jobs.stop(worker)
     assert done.returncode == 1
     assert "ERP busy" in done.stderr and "sync retry" in done.stderr
-    assert json.loads(done.stdout)["status"] == "ERROR"
+    waiting, error = done.stderr.strip().splitlines()  # piped: one "waiting" line, one error line
+    assert "waiting" in waiting and error.startswith("error:") and "ERP busy" in error, done.stderr
+    shown = json.loads(done.stdout)
+    assert (shown["status"], shown["outcome"]) == ("ERROR", "failed")
+    assert "Traceback" not in output, output  # an ordinary job failure is one line per attempt
+    assert output.count(" gave up: ") == 1 and output.count("retrying in") == 1, output
 
 
 @pytest.mark.parametrize(

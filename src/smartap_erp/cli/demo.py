@@ -1,6 +1,7 @@
 """`smartap-erp demo`: what `make run` runs. Four ERP simulators on loopback, one connection each, a
 whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
-ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`).
+ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`). When it stops, the demo
+connections' schedules are switched off: their simulators stop with it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ STEPS = (
 )
 
 
+def _worker_id() -> str:
+    """The demo's worker id: the one its connections name (`demo_worker_id`)."""
+    from smartap_erp.jobs.config import JobOptions
+
+    configured = JobOptions.from_env().worker_id
+    return "demo" if configured == JobOptions().worker_id else configured
+
+
 async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) -> list[dict[str, Any]]:
     from smartap_erp.sync.service import ERPSyncService
 
@@ -50,7 +59,7 @@ async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) 
         def step(name: str, task: Any = task, label: str = NAMES[sim.system]) -> None:
             progress.update(task, advance=1, description=f"{label}: {name}")
 
-        connection = await scenario.connect(ctx, sim)
+        connection = await scenario.connect(ctx, sim, _worker_id())
         step("connected")
         await service.import_vendors(connection.id, triggered_by="demo")
         step("vendors imported")
@@ -79,6 +88,20 @@ def demo(
 ) -> None:
     """Run SmartAP against four simulated ERPs and show what happened."""
     migrate.upgrade(get_settings().database_url)
+    try:
+        _demo(vendors, purchase_orders, worker=worker, as_json=as_json)
+    finally:
+        stopped = asyncio.run(_stop_schedules())
+        if not as_json and stopped:
+            console.print(f"[dim]schedules of the {stopped} demo connections switched off[/dim]")
+
+
+async def _stop_schedules() -> int:
+    async with runtime() as rt:
+        return await scenario.stop_schedules(rt.sync_context())
+
+
+def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) -> None:
     with running_simulators(vendors=vendors, purchase_orders=purchase_orders) as sims:
         if not as_json:
             for sim in sims:
@@ -124,5 +147,6 @@ def _run_worker(sims: list[RunningSimulator]) -> None:
         "Worker running: each connection syncs on its schedule (every 15 minutes here), payment "
         "status every 30. Press Ctrl-C to stop."
     )
-    run_until_stopped(get_settings(), JobOptions.from_env())
+    options = JobOptions.from_env()
+    run_until_stopped(get_settings(), JobOptions(**{**options.__dict__, "worker_id": _worker_id()}))
     console.print("stopped")

@@ -1,11 +1,15 @@
 """`smartap-erp worker`: run queued jobs and the schedules until Ctrl-C (or, with `--exit-when-idle`,
 until nothing is left to do). Ctrl-C stops taking new work and gives running jobs a few seconds to
 finish; a job cut short resumes from its last completed step when this worker id starts again.
+Its log is plain lines on stderr (time, level, message: one line per event, never wrapped), so a
+service manager or `2> worker.log` keeps them greppable.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -14,6 +18,7 @@ from typing import Annotated
 import typer
 
 from smartap_erp.cli.output import console
+from smartap_erp.http.redact import install_handler_redaction
 from smartap_erp.jobs.config import JobOptions, system_database_url
 from smartap_erp.settings import Settings, get_settings
 
@@ -27,6 +32,7 @@ def worker(
     """Run queued syncs, exports and payment syncs, and the schedules, until Ctrl-C."""
     settings = get_settings()
     options = JobOptions.from_env()
+    _plain_log_lines()
     if worker_id:
         options = JobOptions(**{**options.__dict__, "worker_id": worker_id})
 
@@ -41,6 +47,14 @@ def worker(
 
     run_until_stopped(settings, options, exit_when_idle=exit_when_idle, on_started=started)
     console.print("worker stopped")
+
+
+def _plain_log_lines() -> None:
+    """Timestamped single lines on stderr instead of the CLI's wrapped Rich output."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.getLogger().level, handlers=[handler], force=True)
+    install_handler_redaction()
 
 
 def run_until_stopped(

@@ -1,6 +1,10 @@
 """The demo's story, step by step, against running simulators: connect each ERP, import its vendors and
 purchase orders, load and approve sample invoices, export them as bills, pay some in the ERP, sync the
 payment status, and tabulate what happened per ERP (figures read back from the database).
+
+Demo connections are marked (`is_demo`, and `demo_worker_id`, the worker of the demo process that
+serves their simulators): their schedules are switched off when the demo stops (`stop_schedules`),
+and a worker never runs them once that demo worker's heartbeat is gone (the demo was killed).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from smartap_erp.db.connections import create_connection
 from smartap_erp.db.models import (
@@ -48,7 +52,7 @@ class ErpSummary:
         return self.__dict__.copy()
 
 
-async def connect(ctx: SyncContext, sim: RunningSimulator) -> ERPConnection:
+async def connect(ctx: SyncContext, sim: RunningSimulator, worker_id: str) -> ERPConnection:
     """One demo connection per ERP; a re-run points the existing one at the fresh simulator."""
     name = f"Demo {NAMES[sim.system]}"
     async with ctx.session_factory() as session:
@@ -75,8 +79,18 @@ async def connect(ctx: SyncContext, sim: RunningSimulator) -> ERPConnection:
         stored = await session.get(ERPConnection, connection.id)
         assert stored is not None
         stored.status, stored.last_connected_at = ConnectionStatus.ACTIVE, info.checked_at
+        stored.is_demo, stored.demo_worker_id = True, worker_id
         await session.commit()
         return stored
+
+
+async def stop_schedules(ctx: SyncContext) -> int:
+    """The demo stops and its simulators with it: no schedule may sync its connections any more."""
+    async with ctx.session_factory() as session, session.begin():
+        result = await session.execute(
+            update(ERPConnection).where(ERPConnection.is_demo.is_(True)).values(auto_sync_enabled=False)
+        )
+        return int(getattr(result, "rowcount", 0))
 
 
 async def expense_account(ctx: SyncContext, connection: ERPConnection) -> str:

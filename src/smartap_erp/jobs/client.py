@@ -24,6 +24,27 @@ FAILED_STATES = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 DONE_STATES = ("SUCCESS", *FAILED_STATES)
 
 
+def sync_args(
+    connection_id: uuid.UUID,
+    entities: list[str],
+    *,
+    since: str | None,
+    limit: int | None,
+    full: bool,
+    by: str,
+) -> tuple[Any, ...]:
+    """The inputs of a sync workflow (queued, or run `--inline`)."""
+    return (str(connection_id), entities, since, limit, by, full)
+
+
+def export_args(connection_id: uuid.UUID, invoice_ids: list[str] | None, by: str) -> tuple[Any, ...]:
+    return (str(connection_id), invoice_ids, by)
+
+
+def payments_args(connection_id: uuid.UUID, by: str) -> tuple[Any, ...]:
+    return (str(connection_id), by)
+
+
 @dataclass(frozen=True)
 class Queued:
     workflow_id: str
@@ -80,10 +101,11 @@ class JobClient:
         *,
         since: str | None = None,
         limit: int | None = None,
+        full: bool = False,
         triggered_by: str = "cli",
     ) -> Queued:
-        key = requests.request_key("sync", entities=entities, since=since, limit=limit)
-        args = (str(connection_id), entities, since, limit, triggered_by)
+        key = requests.request_key("sync", entities=entities, since=since, limit=limit, full=full)
+        args = sync_args(connection_id, entities, since=since, limit=limit, full=full, by=triggered_by)
         return await self._queue(sessions, connection_id, SYNC_WORKFLOW, key, args)
 
     async def export(
@@ -94,16 +116,15 @@ class JobClient:
         triggered_by: str = "cli",
     ) -> Queued:
         key = requests.request_key("export", invoice_ids=invoice_ids)
-        args = (str(connection_id), invoice_ids, triggered_by)
+        args = export_args(connection_id, invoice_ids, triggered_by)
         return await self._queue(sessions, connection_id, EXPORT_WORKFLOW, key, args)
 
     async def payments(
         self, sessions: async_sessionmaker[AsyncSession], connection_id: uuid.UUID, triggered_by: str = "cli"
     ) -> Queued:
         key = requests.request_key("payments")
-        return await self._queue(
-            sessions, connection_id, PAYMENTS_WORKFLOW, key, (str(connection_id), triggered_by)
-        )
+        args = payments_args(connection_id, triggered_by)
+        return await self._queue(sessions, connection_id, PAYMENTS_WORKFLOW, key, args)
 
     async def exists(self, workflow_id: str) -> bool:
         return self.status(workflow_id) is not None
@@ -137,7 +158,10 @@ class JobClient:
         args = status["inputs"]
         connection_id = uuid.UUID(str(args[0]))
         if status["workflow"] == SYNC_WORKFLOW:
-            return await self.sync(sessions, connection_id, list(args[1]), since=args[2], limit=args[3])
+            full = bool(args[5]) if len(args) > 5 else False
+            return await self.sync(
+                sessions, connection_id, list(args[1]), since=args[2], limit=args[3], full=full
+            )
         if status["workflow"] == EXPORT_WORKFLOW:
             return await self.export(sessions, connection_id, args[1])
         return await self.payments(sessions, connection_id)

@@ -4,7 +4,9 @@ batch of invoices, sync payment statuses), implemented by `ServiceOperations` on
 DBOS stores step outputs in its system database.
 
 `JobEnvironment` opens, per event loop, the engine and `SyncContext` the steps use; workflows receive
-only ids and cursors, and credentials are read from the vault inside the step.
+only ids and cursors, and credentials are read from the vault inside the step. Its vault re-reads the
+key list before each job and whenever a ciphertext matches no key it holds, so a `keys rotate` done
+while a worker runs does not break that worker.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.db.models import ERPConnection
+from smartap_erp.credentials import ConnectorCredentials
+from smartap_erp.db.models import ERPConnection, Invoice
 from smartap_erp.db.session import engine_from_settings, make_session_factory
-from smartap_erp.db.vault import CredentialVault, load_keyring
+from smartap_erp.db.vault import CredentialVault, KeyRing, load_keyring
+from smartap_erp.errors import ConfigurationError, CredentialDecryptionError
 from smartap_erp.jobs.config import JobOptions
-from smartap_erp.settings import Settings
+from smartap_erp.settings import Settings, load_settings
 from smartap_erp.sync.context import SyncContext
 
 Summary = dict[str, Any]
@@ -35,7 +40,14 @@ ENTITY_METHODS = {"vendor": "import_vendors", "purchase_order": "import_purchase
 
 class SyncOperations(Protocol):
     async def import_entity(
-        self, connection_id: uuid.UUID, entity: str, since: dt.datetime | None, limit: int | None, by: str
+        self,
+        connection_id: uuid.UUID,
+        entity: str,
+        since: dt.datetime | None,
+        limit: int | None,
+        by: str,
+        *,
+        full: bool = False,
     ) -> Summary: ...
 
     async def export_invoices(
@@ -45,16 +57,47 @@ class SyncOperations(Protocol):
     async def sync_payment_statuses(self, connection_id: uuid.UUID, by: str) -> Summary: ...
 
 
+COUNTS = (
+    "total_count",
+    "success_count",
+    "error_count",
+    "created_count",
+    "updated_count",
+    "review_count",
+    "conflict_count",
+)
+MAX_ERRORS = 10  # record errors carried in a summary; the sync log keeps them all
+
+
 def summarise(result: Any) -> Summary:
-    """Counts and status of a SyncResult or a report, whatever its exact class."""
+    """Counts, status, log id, stop reason and first record errors of a SyncResult or a report."""
     if isinstance(result, dict):
         return {k: v for k, v in result.items() if isinstance(v, str | int | float | bool | type(None))}
     summary: Summary = {}
-    for name in ("status", "total_count", "success_count", "error_count", "created_count", "updated_count"):
+    status = getattr(result, "status", None)
+    if status is not None:
+        summary["status"] = str(status)
+    for name in COUNTS:
         value = getattr(result, name, None)
         if value is not None:
-            summary[name] = str(value) if name == "status" else int(value)
+            summary[name] = int(value)
+    for name in ("log_id", "error_message"):
+        value = getattr(result, name, None)
+        if value is not None:
+            summary[name] = str(value)
+    errors = list(getattr(result, "errors", None) or [])
+    if errors:
+        summary["errors"] = [_one_line(error) for error in errors[:MAX_ERRORS]]
     return summary
+
+
+def _one_line(error: Any) -> str:
+    """ "RECORD: message" for a record error, or the message alone if it names its record."""
+    message = str(getattr(error, "message", error))[:300]
+    record = getattr(error, "record_id", None)
+    if not record or message.startswith("invoice ") or record in message:
+        return message
+    return f"{record}: {message}"
 
 
 class ServiceOperations:
@@ -66,19 +109,55 @@ class ServiceOperations:
         self._service = ERPSyncService(ctx)
 
     async def import_entity(
-        self, connection_id: uuid.UUID, entity: str, since: dt.datetime | None, limit: int | None, by: str
+        self,
+        connection_id: uuid.UUID,
+        entity: str,
+        since: dt.datetime | None,
+        limit: int | None,
+        by: str,
+        *,
+        full: bool = False,
     ) -> Summary:
         method = getattr(self._service, ENTITY_METHODS[entity])
-        return summarise(await method(connection_id, since=since, limit=limit, triggered_by=by))
+        return summarise(await method(connection_id, since=since, limit=limit, full=full, triggered_by=by))
 
     async def export_invoices(
         self, connection_id: uuid.UUID, invoice_ids: Sequence[uuid.UUID] | None, by: str
     ) -> Summary:
         ids = list(invoice_ids) if invoice_ids is not None else None
-        return summarise(await self._service.export_invoices(connection_id, ids, triggered_by=by))
+        report = await self._service.export_invoices(connection_id, ids, triggered_by=by)
+        summary = summarise(report)
+        if summary.get("errors"):
+            summary["errors"] = await self._by_number(list(report.errors)[:MAX_ERRORS])
+        return summary
+
+    async def _by_number(self, errors: list[Any]) -> list[str]:
+        """Export errors named by invoice number, as people know them (the engine keys them by id)."""
+        ids = [uuid.UUID(str(e.record_id)) for e in errors if _is_uuid(e.record_id)]
+        async with self._service.ctx.session_factory() as session:
+            rows = await session.execute(
+                select(Invoice.id, Invoice.invoice_number).where(Invoice.id.in_(ids))
+            )
+            numbers = {str(invoice_id): number for invoice_id, number in rows}
+        named = []
+        for error in errors:
+            line = str(error.message)[:300]
+            number = numbers.get(str(error.record_id))
+            if not line.startswith("invoice "):
+                line = f"invoice {number}: {line}" if number else _one_line(error)
+            named.append(line)
+        return named
 
     async def sync_payment_statuses(self, connection_id: uuid.UUID, by: str) -> Summary:
         return summarise(await self._service.sync_payment_statuses(connection_id, triggered_by=by))
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -119,6 +198,44 @@ class HookedSyncContext(SyncContext):
         return erp
 
 
+class ReloadingVault(CredentialVault):
+    """A vault that re-reads its keys (`reload`, and once more whenever a ciphertext matches none of
+    the keys it holds): the key file, or `SMARTAP_ENCRYPTION_KEYS` from the environment and `.env`."""
+
+    def __init__(self, load: Callable[[], KeyRing]) -> None:
+        self._load = load
+        super().__init__(load())
+
+    def reload(self) -> None:
+        CredentialVault.__init__(self, self._load())
+
+    def decrypt(self, ciphertext: bytes, *, owner: str = "credentials") -> ConnectorCredentials:
+        try:
+            return super().decrypt(ciphertext, owner=owner)
+        except CredentialDecryptionError:
+            self.reload()
+            return super().decrypt(ciphertext, owner=owner)
+
+    def rotate(self, ciphertext: bytes, *, owner: str = "credentials") -> bytes:
+        try:
+            return super().rotate(ciphertext, owner=owner)
+        except CredentialDecryptionError:
+            self.reload()
+            return super().rotate(ciphertext, owner=owner)
+
+
+def fresh_keyring(settings: Settings) -> KeyRing:
+    """The keys as they are now: the variable re-read from the environment and `.env` (a running
+    process keeps its start-up settings otherwise), or the key file re-read."""
+    try:
+        keys = load_settings().smartap_encryption_keys
+    except ConfigurationError:
+        keys = None  # an unreadable .env now
+    if keys is None:  # keep the keys we started with (given explicitly, or none: the key file)
+        keys = settings.smartap_encryption_keys
+    return load_keyring(settings.model_copy(update={"smartap_encryption_keys": keys}))
+
+
 @dataclass
 class _LoopState:
     engine: AsyncEngine
@@ -133,7 +250,7 @@ class JobEnvironment:
         self.settings = settings
         self.options = options
         self._states: dict[int, _LoopState] = {}
-        self._vault: CredentialVault | None = None
+        self._vault: ReloadingVault | None = None
 
     def _state(self) -> _LoopState:
         key = id(asyncio.get_running_loop())
@@ -141,7 +258,7 @@ class JobEnvironment:
         if state is None:
             engine = engine_from_settings(self.settings)
             if self._vault is None:
-                self._vault = CredentialVault(load_keyring(self.settings))
+                self._vault = ReloadingVault(lambda: fresh_keyring(self.settings))
             ctx = self._context(make_session_factory(engine), self._vault)
             state = _LoopState(engine, ctx, self._operations(ctx))
             self._states[key] = state
@@ -158,6 +275,11 @@ class JobEnvironment:
             factory: Callable[[SyncContext], SyncOperations] = getattr(importlib.import_module(module), name)
             return factory(ctx)
         return ServiceOperations(ctx)
+
+    def refresh_keys(self) -> None:
+        """Re-read the key list (called before each job)."""
+        if self._vault is not None:
+            self._vault.reload()
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:

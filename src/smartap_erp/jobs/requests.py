@@ -32,9 +32,12 @@ def request_key(
     since: str | None = None,
     limit: int | None = None,
     invoice_ids: Sequence[str] | None = None,
+    full: bool = False,
 ) -> str:
-    """What makes two requests the same job: kind, sorted entities, since, limit, invoice ids."""
+    """What makes two requests the same job: kind, sorted entities, since, limit, full, invoice ids."""
     parts = [kind, ",".join(sorted(entities)), f"since={since or ''}", f"limit={limit or ''}"]
+    if full:
+        parts.append("full")
     if invoice_ids is not None:
         digest = hashlib.sha256(",".join(sorted(invoice_ids)).encode()).hexdigest()[:32]
         parts.append(f"invoices={digest}")

@@ -1,7 +1,8 @@
 """Schedules: one DBOS scheduled workflow, the tick, fires every minute (DBOS gives each firing a
 deterministic workflow id, so it runs once per minute however many workers run). Each tick enqueues
 the jobs that are due: a sync of every connection with `auto_sync_enabled` once per its
-`sync_interval_minutes`, and a payment-status sync every `ERP_PAYMENT_SYNC_INTERVAL_MINUTES`.
+`sync_interval_minutes`, and a payment-status sync every `ERP_PAYMENT_SYNC_INTERVAL_MINUTES`. A demo
+connection is due only while the demo worker serving its simulators is alive (its heartbeat).
 
 A due job's workflow id is `sched-KIND-CONNECTION-SLOT`, SLOT being the interval number since the
 epoch: every tick within one interval names the same workflow, and DBOS returns the existing one
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dbos import DBOS, Queue, SetEnqueueOptions, SetWorkflowID
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ConnectionStatus
-from smartap_erp.jobs import requests
+from smartap_erp.jobs import heartbeat, requests
 from smartap_erp.jobs.operations import environment
 from smartap_erp.jobs.workflows import ENTITIES, PAYMENTS_WORKFLOW, SYNC_WORKFLOW, WORKFLOWS
 
@@ -71,10 +72,16 @@ def tick_cron(minute_seconds: float) -> str:
 @DBOS.step(name="smartap.due_jobs")
 async def find_due(at: str) -> list[list[Any]]:
     env = environment()
+    demo_workers = await heartbeat.alive_ids(env.sessions, now=dt.datetime.now(dt.UTC))
     async with env.sessions() as session:
         rows = await session.execute(
             select(ERPConnection.id, ERPConnection.sync_interval_minutes).where(
-                ERPConnection.auto_sync_enabled.is_(True), ERPConnection.status != ConnectionStatus.ERROR
+                ERPConnection.auto_sync_enabled.is_(True),
+                ERPConnection.status != ConnectionStatus.ERROR,
+                or_(
+                    ERPConnection.is_demo.is_(False),
+                    ERPConnection.demo_worker_id.in_(sorted(demo_workers)),
+                ),
             )
         )
         pairs = [(str(cid), int(interval)) for cid, interval in rows]

@@ -1,5 +1,8 @@
 """The worker: launches DBOS (recovering the workflows this worker id left running), declares the
 partitioned queue, applies or removes the schedule tick, then runs queued work until asked to stop.
+Meanwhile it writes its heartbeat every few seconds (deleted when it stops; `jobs.heartbeat`), and at
+start and every `SWEEP_EVERY` closes sync logs whose run died (`sync.log_recovery`). A job that fails
+is one log line (`jobs.workflows`), not DBOS's traceback.
 
 Any number of workers may share one PostgreSQL database; each needs its own `SMARTAP_WORKER_ID`
 (docs/operations.md). `exit_when_idle` stops once nothing is queued or running (batch runs, tests).
@@ -7,19 +10,39 @@ Any number of workers may share one PostgreSQL database; each needs its own `SMA
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from dbos import DBOS
 
-from smartap_erp.jobs import schedules
+from smartap_erp.db.session import engine_from_settings, make_session_factory
+from smartap_erp.http.redact import get_logger, install_handler_redaction
+from smartap_erp.jobs import heartbeat, schedules
 from smartap_erp.jobs.config import QUEUE_NAME, JobOptions, dbos_config
 from smartap_erp.jobs.operations import JobEnvironment, install
 from smartap_erp.settings import Settings
+from smartap_erp.sync import log_recovery
 
 ACTIVE_STATES = ["ENQUEUED", "PENDING", "DELAYED"]
 SHUTDOWN_GRACE_SECONDS = 10
+SWEEP_EVERY = 600.0  # seconds between two passes closing abandoned sync logs
+
+log = get_logger(__name__)
+
+
+class _QuietJobFailures(logging.Filter):
+    """Drop DBOS's traceback for a job that failed the ordinary way (it logged its own line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from smartap_erp.jobs.workflows import JobFailedError
+
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, JobFailedError)
 
 
 def launch(settings: Settings, options: JobOptions) -> None:
@@ -28,6 +51,10 @@ def launch(settings: Settings, options: JobOptions) -> None:
 
     install(JobEnvironment(settings, options))
     DBOS(config=dbos_config(settings, options))  # type: ignore[arg-type]
+    dbos_log = logging.getLogger("dbos")
+    if not any(isinstance(f, _QuietJobFailures) for f in dbos_log.filters):
+        dbos_log.addFilter(_QuietJobFailures())
+    install_handler_redaction(dbos_log)
     DBOS.launch()
     # Partition key = connection id, one workflow per partition at a time across all workers.
     queue = DBOS.register_queue(
@@ -57,6 +84,56 @@ def is_idle() -> bool:
     return not active
 
 
+async def _workflow_state(workflow_id: str) -> str | None:
+    status = await DBOS.get_workflow_status_async(workflow_id)
+    return status.status if status is not None else None
+
+
+class Upkeep:
+    """The worker's own chores, on the main thread with a private event loop: heartbeat and sweep."""
+
+    def __init__(self, settings: Settings, worker_id: str) -> None:
+        self.worker_id = worker_id
+        self._loop = asyncio.new_event_loop()
+        self._engine = engine_from_settings(settings)
+        self._sessions = make_session_factory(self._engine)
+        self._started_at = dt.datetime.now(dt.UTC)
+        self._next_beat = self._next_sweep = 0.0
+
+    def _run(self, what: str, coroutine: Any) -> Any:
+        try:
+            return self._loop.run_until_complete(coroutine)
+        except Exception as exc:  # the database is briefly unreachable: try again next time
+            log.warning("worker %s: %s failed: %s: %s", self.worker_id, what, type(exc).__name__, exc)
+            return None
+
+    def tick(self) -> None:
+        """Beat if due, sweep if due (cheap to call often)."""
+        clock = time.monotonic()
+        if clock >= self._next_beat:
+            self._next_beat = clock + heartbeat.BEAT_EVERY.total_seconds()
+            now = dt.datetime.now(dt.UTC)
+            self._run(
+                "heartbeat",
+                heartbeat.beat(self._sessions, self.worker_id, now=now, started_at=self._started_at),
+            )
+        if clock >= self._next_sweep:
+            self._next_sweep = clock + SWEEP_EVERY
+            closed = self._run(
+                "closing abandoned sync logs",
+                log_recovery.close_abandoned(
+                    self._sessions, now=dt.datetime.now(dt.UTC), workflow_state=_workflow_state
+                ),
+            )
+            for log_id in closed or []:
+                log.warning("worker %s: closed sync log %s: its run had died", self.worker_id, log_id)
+
+    def close(self) -> None:
+        self._run("removing the heartbeat", heartbeat.forget(self._sessions, self.worker_id))
+        self._loop.run_until_complete(self._engine.dispose())
+        self._loop.close()
+
+
 def run(
     settings: Settings,
     options: JobOptions,
@@ -67,14 +144,20 @@ def run(
 ) -> None:
     """Run until `stop` is set (Ctrl-C) or, with `exit_when_idle`, until no work is left."""
     launch(settings, options)
+    upkeep = Upkeep(settings, options.worker_id)
+    upkeep.tick()
     if on_started is not None:
         on_started()
     try:
         idle_checks = 0
         while not stop.wait(options.polling_seconds):
+            upkeep.tick()
             if exit_when_idle:
                 idle_checks = idle_checks + 1 if is_idle() else 0
                 if idle_checks >= 2:  # two polls in a row: nothing was between dequeue and start
                     break
     finally:
-        DBOS.destroy(workflow_completion_timeout_sec=SHUTDOWN_GRACE_SECONDS)
+        try:
+            DBOS.destroy(workflow_completion_timeout_sec=SHUTDOWN_GRACE_SECONDS)
+        finally:
+            upkeep.close()

@@ -2,15 +2,26 @@
 with its counts, per-record errors and status; the connection's `last_sync_at`, `status` and
 `connection_error` follow. A partial success is `partial`, never `completed`. An authentication
 failure puts the connection in `error` with a message a person can act on.
+
+Each log names who runs it: the DBOS workflow of a job (`running_in`), else this process
+("host/pid"). A job step that DBOS re-runs after a crash finds the log its first attempt left
+`in_progress` and carries on with it (`start_log`), so one run is one log; a log whose run died for
+good is closed by `smartap_erp.sync.log_recovery`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import os
+import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
@@ -25,6 +36,32 @@ _ERP_NAMES = {
     ERPSystem.SAP: "SAP Business One",
     ERPSystem.NETSUITE: "NetSuite",
 }
+
+
+@dataclass
+class _Run:
+    workflow_id: str | None
+    started: list[uuid.UUID] = field(default_factory=list)
+
+
+_run: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("sync_log_run", default=None)
+
+
+def this_process() -> str:
+    """ "host/pid": how the log of an in-process run (CLI `--inline`, the demo) names its runner."""
+    return f"{socket.gethostname()}/{os.getpid()}"[:255]
+
+
+@contextlib.contextmanager
+def running_in(workflow_id: str | None) -> Iterator[list[uuid.UUID]]:
+    """Logs started inside this block belong to the job `workflow_id` (None: to this process); the
+    list yielded collects their ids, in order."""
+    run = _Run(workflow_id)
+    token = _run.set(run)
+    try:
+        yield run.started
+    finally:
+        _run.reset(token)
 
 
 def outcome_status(total: int, failed: int) -> SyncStatus:
@@ -44,6 +81,18 @@ async def start_log(
     triggered_by: str = "system",
     now: dt.datetime,
 ) -> ERPSyncLog:
+    """A new `in_progress` log; inside a job, the one an interrupted attempt of it left open."""
+    run = _run.get()
+    workflow_id = run.workflow_id if run is not None else None
+    if workflow_id is not None:
+        resumed = await _open_log_of(session, workflow_id, connection.id, entity, direction)
+        if resumed is not None:
+            attempts = int(resumed.sync_params.get("resumed", 0)) + 1
+            resumed.sync_params = {**resumed.sync_params, **(params or {}), "resumed": attempts}
+            resumed.runner = this_process()
+            await session.flush()
+            _note(run, resumed.id)
+            return resumed
     log = ERPSyncLog(
         id=uuid.uuid4(),
         connection_id=connection.id,
@@ -53,10 +102,40 @@ async def start_log(
         started_at=now,
         sync_params=params or {},
         triggered_by=triggered_by,
+        workflow_id=workflow_id,
+        runner=this_process(),
     )
     session.add(log)
     await session.flush()
+    _note(run, log.id)
     return log
+
+
+def _note(run: _Run | None, log_id: uuid.UUID) -> None:
+    if run is not None:
+        run.started.append(log_id)
+
+
+async def _open_log_of(
+    session: AsyncSession,
+    workflow_id: str,
+    connection_id: uuid.UUID,
+    entity: ERPEntity,
+    direction: SyncDirection,
+) -> ERPSyncLog | None:
+    found = await session.scalars(
+        select(ERPSyncLog)
+        .where(
+            ERPSyncLog.workflow_id == workflow_id,
+            ERPSyncLog.connection_id == connection_id,
+            ERPSyncLog.entity_type == entity,
+            ERPSyncLog.sync_direction == direction,
+            ERPSyncLog.status == SyncStatus.IN_PROGRESS,
+        )
+        .order_by(ERPSyncLog.started_at.desc())
+        .limit(1)
+    )
+    return found.first()
 
 
 def finish_log(
