@@ -10,7 +10,7 @@ import pytest
 
 from erpsim.core.faults import FaultPlan
 from smartap_erp.domain import ERPInvoice, PaymentStatus, PurchaseOrderStatus, SyncStatus
-from smartap_erp.errors import ERPAuthError, ERPDuplicateError, ERPValidationError
+from smartap_erp.errors import ERPAuthError, ERPDuplicateError, ERPProtocolError, ERPValidationError
 from tests.connectors.quickbooks.conftest import Harness, opened
 
 
@@ -284,3 +284,20 @@ async def test_secrets_never_in_errors_or_reprs(qbo: Harness) -> None:
 
 def test_transport_type_is_real_httpx() -> None:
     assert issubclass(httpx.ASGITransport, httpx.AsyncBaseTransport)
+
+
+@pytest.mark.parametrize("endpoint", ["bill", "batch"])
+@pytest.mark.parametrize("style", ["empty", "html", "shape"])
+async def test_a_broken_200_to_a_bill_create_is_a_protocol_error(
+    qbo: Harness, endpoint: str, style: str
+) -> None:
+    """Never a KeyError on `Bill` / `bId`, never an outcome silently missing (issue 12 item 10)."""
+    set_faults(qbo, f"nextmalformed=1;malformed={style};path=/v3/company/{qbo.creds['realm_id']}/{endpoint}")
+    async with opened(qbo) as connector:
+        with pytest.raises(ERPProtocolError) as caught:
+            if endpoint == "bill":
+                await connector.export_invoice(invoice())
+            else:
+                await connector.export_invoices([invoice("SUP-1"), invoice("SUP-2")])
+    assert qbo.sim.faults.injected == {"malformed": 1}
+    assert "QuickBooks Online sent an unexpected answer" in str(caught.value)

@@ -41,8 +41,8 @@ from smartap_erp.errors import (
     ERPRecordError,
     ERPValidationError,
 )
-from smartap_erp.http import Call, RateLimitPolicy, read_json
-from smartap_erp.http.call import json_body
+from smartap_erp.http import Call, RateLimitPolicy
+from smartap_erp.http.call import json_body, unexpected_answer
 
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
@@ -256,7 +256,7 @@ class QuickBooksConnector(ERPConnector):
             idempotent=True,
         )
         try:
-            bill = read_json(await self.send(call))["Bill"]
+            bill = json_body(await self.send(call), self.system, keys={"Bill": dict})["Bill"]
         except ERPDuplicateError:
             return await self._existing(invoice)
         return export.created_result(bill, self.now())
@@ -310,9 +310,18 @@ class QuickBooksConnector(ERPConnector):
                 json={"BatchItemRequest": items},
                 idempotent=True,
             )
-            for item in read_json(await self.send(call)).get("BatchItemResponse", []):
-                index = int(item["bId"])
+            response = await self.send(call)
+            body = json_body(response, self.system, keys={"BatchItemResponse": list})
+            for item in body["BatchItemResponse"]:
+                index = _batch_index(item, len(chunk))
+                if index is None:
+                    raise unexpected_answer(response, self.system, f"a batch item with bId {item!r:.80}")
                 results[index] = await self._batch_item_result(item, chunk[index])
+            missing = [i for i in range(len(chunk)) if i not in results]
+            if missing:
+                # An answer without some items: the bills may or may not exist. The outbox keeps them
+                # pending, and the next run finds them by DocNumber instead of creating them again.
+                raise unexpected_answer(response, self.system, f"no BatchItemResponse for bId {missing}")
         return [_outcome(invoice, results[i]) for i, invoice in enumerate(chunk)]
 
     async def _batch_item_result(
@@ -349,3 +358,11 @@ def _outcome(invoice: ERPInvoice, result: ExportResult | RecordError) -> Invoice
     if isinstance(result, RecordError):
         return InvoiceExportOutcome(**common, error=result)
     return InvoiceExportOutcome(**common, result=result)
+
+
+def _batch_index(item: Any, size: int) -> int | None:
+    """The chunk position a BatchItemResponse answers (its `bId`), or None when it names none."""
+    bid = item.get("bId") if isinstance(item, dict) else None
+    if isinstance(bid, str) and bid.isdigit() and int(bid) < size:
+        return int(bid)
+    return None
