@@ -294,10 +294,12 @@ async def test_a_broken_200_to_a_bill_create_is_a_protocol_error(
     """Never a KeyError on `Bill` / `bId`, never an outcome silently missing (issue 12 item 10)."""
     set_faults(qbo, f"nextmalformed=1;malformed={style};path=/v3/company/{qbo.creds['realm_id']}/{endpoint}")
     async with opened(qbo) as connector:
+        export = (
+            connector.export_invoice(invoice())
+            if endpoint == "bill"
+            else connector.export_invoices([invoice("SUP-1"), invoice("SUP-2")])
+        )
         with pytest.raises(ERPProtocolError) as caught:
-            if endpoint == "bill":
-                await connector.export_invoice(invoice())
-            else:
-                await connector.export_invoices([invoice("SUP-1"), invoice("SUP-2")])
+            await export
     assert qbo.sim.faults.injected == {"malformed": 1}
     assert "QuickBooks Online sent an unexpected answer" in str(caught.value)
