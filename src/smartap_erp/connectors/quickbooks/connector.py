@@ -319,8 +319,9 @@ class QuickBooksConnector(ERPConnector):
                 results[index] = await self._batch_item_result(item, chunk[index])
             missing = [i for i in range(len(chunk)) if i not in results]
             if missing:
-                # An answer without some items: the bills may or may not exist. The outbox keeps them
-                # pending, and the next run finds them by DocNumber instead of creating them again.
+                # An answer without some items: those bills may or may not exist. The outbox marks the
+                # batch `sent` and the job retries under the same requestid, which QuickBooks answers
+                # from its replay memory, or a duplicate DocNumber (6140) finds the bill: never two.
                 raise unexpected_answer(response, self.system, f"no BatchItemResponse for bId {missing}")
         return [_outcome(invoice, results[i]) for i, invoice in enumerate(chunk)]
 
