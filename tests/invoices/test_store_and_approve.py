@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from smartap_erp.cli.sync import _invoice_ids
 from smartap_erp.db.models import Invoice, InvoiceLine, Vendor
 from smartap_erp.domain.enums import InvoiceStatus
+from smartap_erp.errors import ConfigurationError
 from smartap_erp.invoices.approval import approve_invoices, resolve_references
 from smartap_erp.invoices.csvfile import parse_csv
 from smartap_erp.invoices.files import parse_json
@@ -187,3 +191,24 @@ async def test_approving_all_is_a_bulk_update_and_reports_what_was_not_pending(
         approved_at = await session.scalar(select(Invoice.approved_at).limit(1))
     assert repeat.approved == [] and [c.invoice_number for c in repeat.not_pending] == ["A-7"]
     assert approved_by == {"ann"} and approved_at == NOW
+
+
+async def test_export_by_number_names_the_candidates_and_takes_a_vendor(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """`export NC-2004 --connection C` resolves numbers the way `invoices approve` does."""
+    parsed = parse_csv(
+        HEADER
+        + "NC-2004,Acme,2024-05-01,USD,,Paper,10.00,6000\n"
+        + "NC-2004,Beta,2024-05-01,USD,,Chairs,99.00,6000\n"
+    )
+    async with session_factory() as session:
+        await add_vendors(session, ("Acme", "12-3"), ("Beta", "45-6"))
+        await store_invoices(session, parsed.invoices)
+        await session.commit()
+        with pytest.raises(ConfigurationError) as caught:
+            await _invoice_ids(session, ["NC-2004"], None)
+        assert "NC-2004 is ambiguous" in str(caught.value) and "Beta (id " in str(caught.value)
+        [beta_id] = await _invoice_ids(session, ["NC-2004"], "Beta")
+        beta = await session.get(Invoice, uuid.UUID(beta_id))
+        assert beta is not None and beta.subtotal_minor == 9900

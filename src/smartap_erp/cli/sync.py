@@ -17,14 +17,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smartap_erp.cli import jobs_view
 from smartap_erp.cli.output import JsonOption, emit
 from smartap_erp.cli.runtime import find_connection, runtime
-from smartap_erp.db.models import Invoice
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.invoices.approval import resolve_references
 from smartap_erp.jobs.client import JobClient, Queued, export_args, payments_args, sync_args
 from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, SYNC_WORKFLOW
 from smartap_erp.settings import get_settings
@@ -247,30 +246,23 @@ def status(
     emit(shown, as_json=as_json, title="Job")
 
 
-async def _invoice_ids(session: AsyncSession, numbers: list[str]) -> list[str]:
-    rows = (
-        await session.execute(
-            select(Invoice.id, Invoice.invoice_number).where(Invoice.invoice_number.in_(numbers))
-        )
-    ).all()
-    by_number: dict[str, list[str]] = {}
-    for invoice_id, number in rows:
-        by_number.setdefault(number, []).append(str(invoice_id))
-    missing = [n for n in numbers if n not in by_number]
-    if missing:
-        raise ConfigurationError(
-            f"no invoice numbered {', '.join(missing)} (see `smartap-erp invoices list`)"
-        )
-    several = [n for n in numbers if len(by_number[n]) > 1]
-    if several:
-        raise ConfigurationError(f"several invoices are numbered {', '.join(several)}")
-    return [by_number[n][0] for n in numbers]
+async def _invoice_ids(session: AsyncSession, references: list[str], vendor: str | None) -> list[str]:
+    """Each number or id to exactly one invoice; a number two vendors share is refused with the
+    candidates listed (same rules as `invoices approve`)."""
+    resolution = await resolve_references(session, references, vendor=vendor)
+    if resolution.errors:
+        raise ConfigurationError("; ".join(resolution.errors))
+    return [str(found.id) for found in resolution.invoices]
 
 
 def export(
     connection: ConnectionOpt,
     invoices: Annotated[
-        list[str] | None, typer.Argument(help="Invoice numbers; none = every approved, not yet exported one.")
+        list[str] | None,
+        typer.Argument(help="Invoice numbers or ids; none = every approved, not yet exported one."),
+    ] = None,
+    vendor: Annotated[
+        str | None, typer.Option("--vendor", help="Vendor name or tax id, for numbers vendors share.")
     ] = None,
     wait: WaitOpt = True,
     inline: InlineOpt = False,
@@ -282,7 +274,7 @@ def export(
         if not invoices:
             return None
         async with sessions() as session:
-            return await _invoice_ids(session, invoices)
+            return await _invoice_ids(session, invoices, vendor)
 
     async def args(sessions: async_sessionmaker[AsyncSession], cid: uuid.UUID) -> tuple[Any, ...]:
         return export_args(cid, await ids(sessions), "cli")
