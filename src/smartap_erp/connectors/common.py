@@ -75,4 +75,5 @@ def oauth2_refresh_auth(
         client_id=client_id,
         client_secret=client_secret,
         clock=options.clock,
+        sleep=options.sleep,
     )

@@ -1,5 +1,8 @@
 """Storing ERP connections and their encrypted credentials: create, read, compare-and-swap update,
 and key rotation over every stored connection. Keyword-only functions, no business rules.
+
+The encrypted blob may also hold `TOKEN_LEASE_KEY`, the OAuth refresh lease of `sync.tokens`: it
+changes with the credentials under the same compare-and-swap, and `read_credentials` leaves it out.
 """
 
 from __future__ import annotations
@@ -35,8 +38,20 @@ async def create_connection(
     return connection
 
 
+# Bookkeeping stored beside the credentials, not one of them.
+TOKEN_LEASE_KEY = "_token_refresh_lease"  # noqa: S105 (a key name, not a secret)
+
+
 def read_credentials(connection: ERPConnection, *, vault: CredentialVault) -> ConnectorCredentials:
-    return vault.decrypt(connection.credentials, owner=_owner(connection))
+    """The connection's credentials, without the token refresh lease stored beside them."""
+    stored = read_stored_credentials(connection, vault=vault)
+    stored.pop(TOKEN_LEASE_KEY, None)
+    return ConnectorCredentials(stored)
+
+
+def read_stored_credentials(connection: ERPConnection, *, vault: CredentialVault) -> dict[str, Any]:
+    """Everything in the encrypted blob, the token refresh lease included (for compare-and-swap)."""
+    return vault.decrypt(connection.credentials, owner=_owner(connection)).to_dict()
 
 
 async def replace_credentials(

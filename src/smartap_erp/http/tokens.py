@@ -1,8 +1,11 @@
 """OAuth 2.0 token pairs and where they live: `Token`, the async `TokenStore` protocol, a memory store.
 
-The real store (one encrypted row per connection, compare-and-swap on a version) belongs to the
-database layer; anything with async `load()` and `save(token)` fits. A `Token`'s repr never shows the
-token values, and parsing a token endpoint response registers both values with the redactor.
+A store keeps one connection's pair plus a version and an optional `RefreshLease`: the claim of the
+one caller (in any process) that is refreshing right now. Claims and saves are compare-and-set, and a
+refreshed pair is stored only while the pair it was refreshed from is still the stored one, so an
+older pair never overwrites a newer one. The real store (one encrypted row per connection) belongs
+to the database layer. A `Token`'s repr never shows the token values, and parsing a token endpoint
+response registers both values with the redactor.
 """
 
 from __future__ import annotations
@@ -54,28 +57,85 @@ class Token:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RefreshLease:
+    """Who is refreshing a stored pair, and until when the claim holds (a crashed holder's expires)."""
+
+    holder: str
+    until: dt.datetime
+
+    def live(self, now: dt.datetime) -> bool:
+        return now < self.until
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    """The stored pair as read: its version (for compare-and-set) and the refresh lease, if any."""
+
+    token: Token
+    version: int
+    lease: RefreshLease | None = None
+
+
 @runtime_checkable
 class TokenStore(Protocol):
-    """Where one connection's token pair lives. `save` must be durable when it returns: a rotated
-    refresh token is the only one that works afterwards (facts §1.2, §2.1)."""
+    """Where one connection's token pair lives, shared by every worker process.
 
-    async def load(self) -> Token: ...
+    `save_refreshed` must be durable when it returns: a rotated refresh token is the only one that
+    works afterwards (facts §1.2, §2.1)."""
 
-    async def save(self, token: Token) -> None: ...
+    async def read(self) -> StoredToken: ...
+
+    async def claim_refresh(self, seen: StoredToken, lease: RefreshLease) -> bool:
+        """Take the refresh lease if the stored row is still the one `seen` (same version)."""
+        ...
+
+    async def save_refreshed(self, token: Token, *, spent: str, holder: str) -> Token:
+        """Store `token`, refreshed with refresh token `spent`, and drop the lease; unless the stored
+        pair no longer holds `spent` (a newer pair is stored): keep that one. Returns the stored pair."""
+        ...
+
+    async def release_refresh(self, holder: str) -> None:
+        """Drop `holder`'s lease (a failed refresh), leaving the pair as it is."""
+        ...
 
 
 class MemoryTokenStore:
-    """A `TokenStore` in memory, for tests, simulators and one-off scripts. Counts loads and saves."""
+    """A `TokenStore` in memory, for tests, simulators and one-off scripts. Counts reads and saves.
+
+    Several auth flows sharing one instance behave like several processes sharing one database row.
+    """
 
     def __init__(self, token: Token) -> None:
         self.token = token
+        self.version = 1
+        self.lease: RefreshLease | None = None
         self.loads = 0
         self.saved: list[Token] = []
 
-    async def load(self) -> Token:
+    async def read(self) -> StoredToken:
         self.loads += 1
-        return self.token
+        return StoredToken(self.token, self.version, self.lease)
+
+    async def claim_refresh(self, seen: StoredToken, lease: RefreshLease) -> bool:
+        if seen.version != self.version:
+            return False
+        self.lease, self.version = lease, self.version + 1
+        return True
+
+    async def save_refreshed(self, token: Token, *, spent: str, holder: str) -> Token:
+        if self.token.refresh_token != spent:  # refreshed from an older pair: keep the newer one
+            await self.release_refresh(holder)
+            return self.token
+        self.saved.append(token)
+        self.token, self.lease, self.version = token, None, self.version + 1
+        return token
+
+    async def release_refresh(self, holder: str) -> None:
+        if self.lease is not None and self.lease.holder == holder:
+            self.lease, self.version = None, self.version + 1
 
     async def save(self, token: Token) -> None:
+        """Replace the pair outright, as a reconnect or another worker would."""
         self.saved.append(token)
-        self.token = token
+        self.token, self.version = token, self.version + 1
