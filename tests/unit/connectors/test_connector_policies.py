@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from smartap_erp.connectors.policies import (
+    QUICKBOOKS_BATCH_LIMITS,
     QUICKBOOKS_LIMITS,
     RETRY_POLICIES,
     SAP_LIMITS,
@@ -27,12 +28,11 @@ def test_header_quotas_refer_to_declared_windows(policy: RateLimitPolicy) -> Non
 
 
 def test_published_numbers() -> None:
-    # Never faster than Intuit publishes (facts §1.12): 500 per 60 s, and 10 per second with a margin
-    # for network jitter between our clock and Intuit's.
-    (minute, second) = QUICKBOOKS_LIMITS.windows
-    assert (minute.limit, minute.seconds) == (500, 60.0)
-    assert second.limit == 10 and 1.0 <= second.seconds <= 1.2
+    # Exactly what Intuit publishes (facts §1.12): slots are held until one window after the
+    # response, so no margin for network jitter is needed.
+    assert [(w.limit, w.seconds) for w in QUICKBOOKS_LIMITS.windows] == [(500, 60.0), (10, 1.0)]
     assert QUICKBOOKS_LIMITS.concurrency == 10
+    assert [(w.limit, w.seconds) for w in QUICKBOOKS_BATCH_LIMITS.windows] == [(40, 60.0)]
     assert [(w.limit, w.seconds, w.when_full) for w in XERO_TENANT_LIMITS.windows] == [
         (60, 60.0, "wait"),
         (5000, 86_400.0, "raise"),
@@ -41,7 +41,10 @@ def test_published_numbers() -> None:
 
 
 def test_limiter_keys_follow_how_each_erp_counts() -> None:
-    assert [key for key, _ in quickbooks_limits("9130")] == ["quickbooks:realm:9130"]
+    assert [key for key, _ in quickbooks_limits("9130")] == [
+        "quickbooks:realm:9130",
+        "quickbooks:realm:9130:batch",
+    ]
     assert [key for key, _ in xero_limits("tenant-1", "client-1")] == [
         "xero:tenant:tenant-1",
         "xero:app:client-1",
@@ -51,6 +54,13 @@ def test_limiter_keys_follow_how_each_erp_counts() -> None:
         RateLimitPolicy(concurrency=3),
     )
     assert sap_limits("SAP.Example.com:50000", "SBODEMOUS")[0][0] == "sap:sap.example.com:50000:SBODEMOUS"
+
+
+def test_the_quickbooks_batch_limit_applies_to_batch_requests_only() -> None:
+    base = "https://quickbooks.api.intuit.com/v3/company/9130"
+    assert QUICKBOOKS_BATCH_LIMITS.applies_to(httpx.Request("POST", f"{base}/batch?minorversion=75"))
+    assert not QUICKBOOKS_BATCH_LIMITS.applies_to(httpx.Request("POST", f"{base}/bill"))
+    assert QUICKBOOKS_LIMITS.applies_to(httpx.Request("POST", f"{base}/batch"))
 
 
 def test_retry_policies_carry_each_erps_quirk() -> None:

@@ -23,13 +23,14 @@ from smartap_erp.http import (
     Window,
     build_client,
 )
-from smartap_erp.http.clock import to_datetime
+from smartap_erp.http.clock import Clock, Sleep, to_datetime
+from tests.unit.http.virtual_time import run_virtual, virtual_clock
 
 
 class Server:
     """Records when each request arrived (virtual time) and how many were in flight."""
 
-    def __init__(self, clock: ManualClock, headers: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, clock: Clock, headers: list[dict[str, str]] | None = None) -> None:
         self.clock = clock
         self.stamps: list[float] = []
         self.in_flight = 0
@@ -55,7 +56,11 @@ def limiter(policy: RateLimitPolicy, clock: ManualClock, key: str = "xero:tenant
 
 
 def client(
-    server: Server, clock: ManualClock, *limiters: RateLimiter, retry: RetryPolicy | None = None
+    server: Server,
+    clock: Clock,
+    *limiters: RateLimiter,
+    retry: RetryPolicy | None = None,
+    sleep: Sleep | None = None,
 ) -> httpx.AsyncClient:
     return build_client(
         "https://api.erp.test/",
@@ -63,7 +68,7 @@ def client(
         limiters=limiters,
         retry=retry,
         clock=clock,
-        sleep=clock.sleep,
+        sleep=sleep or clock.sleep,  # type: ignore[attr-defined]
         random=lambda: 0.0,
     )
 
@@ -73,20 +78,27 @@ def most_in_any_window(stamps: list[float], seconds: float) -> int:
     return max(bisect.bisect_left(ordered, t + seconds - 1e-6) - i for i, t in enumerate(ordered))
 
 
-async def test_a_burst_of_1000_calls_stays_within_windows_and_concurrency(clock: ManualClock) -> None:
+def test_a_burst_of_1000_calls_stays_within_windows_and_concurrency() -> None:
     policy = RateLimitPolicy(windows=(Window(60, 60.0, "minute"), Window(10, 1.0, "second")), concurrency=5)
-    server = Server(clock)
-    start = clock()
-    async with client(server, clock, limiter(policy, clock)) as http:
-        responses = await asyncio.gather(*(http.get("Invoices") for _ in range(1000)))
 
-    assert [r.status_code for r in responses] == [200] * 1000
+    async def burst() -> tuple[Server, float]:
+        server = Server(virtual_clock)
+        lim = RateLimiter(
+            policy, key="xero:tenant:T", erp=ERPSystem.XERO, clock=virtual_clock, sleep=asyncio.sleep
+        )
+        start = virtual_clock()
+        async with client(server, virtual_clock, lim, sleep=asyncio.sleep) as http:
+            responses = await asyncio.gather(*(http.get("Invoices") for _ in range(1000)))
+        assert [r.status_code for r in responses] == [200] * 1000
+        return server, virtual_clock() - start
+
+    server, elapsed = run_virtual(burst())
     assert len(server.stamps) == 1000
     assert most_in_any_window(server.stamps, 60.0) == 60
     assert most_in_any_window(server.stamps, 1.0) == 10
     assert server.max_in_flight == 5
     # and no slower than the limits force: 16 full minutes, then the last 40 calls at 10 a second
-    assert clock() - start == pytest.approx(16 * 60 + 3)
+    assert elapsed == pytest.approx(16 * 60 + 3)
 
 
 async def test_fixed_window_resets_on_the_period_boundary() -> None:
