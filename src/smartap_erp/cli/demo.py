@@ -47,6 +47,8 @@ def _worker_id() -> str:
 
 
 async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) -> list[dict[str, Any]]:
+    from smartap_erp.jobs import lease
+    from smartap_erp.sync.logs import this_process
     from smartap_erp.sync.service import ERPSyncService
 
     ctx = rt.sync_context()
@@ -61,19 +63,22 @@ async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) 
 
         connection = await scenario.connect(ctx, sim, _worker_id())
         step("connected")
-        await service.import_vendors(connection.id, triggered_by="demo")
-        step("vendors imported")
-        await service.import_purchase_orders(connection.id, triggered_by="demo")
-        step("purchase orders imported")
-        account = await scenario.expense_account(ctx, connection)
-        invoice_ids = await scenario.sample_invoices(ctx, connection, account, dt.datetime.now(dt.UTC).date())
-        step(f"{len(invoice_ids)} invoices approved")
-        await service.export_invoices(connection.id, invoice_ids, triggered_by="demo")
-        step("bills exported")
-        await scenario.pay_some(ctx, connection, sim)
-        step("bills paid in the ERP")
-        await service.sync_payment_statuses(connection.id, triggered_by="demo")
-        step("payment status synced")
+        # One run per connection, as for jobs: no worker's job may run on it meanwhile (jobs.lease).
+        async with lease.holding(ctx.session_factory, connection.id, this_process()):
+            await service.import_vendors(connection.id, triggered_by="demo")
+            step("vendors imported")
+            await service.import_purchase_orders(connection.id, triggered_by="demo")
+            step("purchase orders imported")
+            account = await scenario.expense_account(ctx, connection)
+            today = dt.datetime.now(dt.UTC).date()
+            invoice_ids = await scenario.sample_invoices(ctx, connection, account, today)
+            step(f"{len(invoice_ids)} invoices approved")
+            await service.export_invoices(connection.id, invoice_ids, triggered_by="demo")
+            step("bills exported")
+            await scenario.pay_some(ctx, connection, sim)
+            step("bills paid in the ERP")
+            await service.sync_payment_statuses(connection.id, triggered_by="demo")
+            step("payment status synced")
         summaries.append((await scenario.summarise(ctx, connection, sim)).row())
     return summaries
 

@@ -7,7 +7,10 @@ is DBOS (durable sleeps, progress events), and `smartap-erp sync ... --inline` r
 and steps in its own process with `InlineRunner` (DBOS steps called outside a workflow are plain
 calls). Retries: a failed step is retried up to `ERP_MAX_SYNC_RETRIES` times with exponential backoff;
 an authentication failure, a connection already in `error`, or a demo connection whose demo has
-stopped is not retried. A job that gives up ends in ERROR with one log line naming its sync log, and
+stopped is not retried. One run per connection at a time, whatever started it: each step first claims
+the connection's lease (`jobs.lease`), kept alive while the job runs and released when it ends; a
+step that finds another live run holding it waits (bounded, not counted as a failed attempt) and
+looks again. A job that gives up ends in ERROR with one log line naming its sync log, and
 `smartap-erp sync retry WORKFLOW_ID` can queue it again.
 """
 
@@ -26,7 +29,7 @@ from smartap_erp.db.models import ERPConnection, ERPInvoiceMapping, ERPVendorMap
 from smartap_erp.domain.enums import ConnectionStatus, InvoiceStatus
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.http.redact import get_logger
-from smartap_erp.jobs import heartbeat, requests
+from smartap_erp.jobs import heartbeat, lease, requests
 from smartap_erp.jobs.operations import Summary, environment
 from smartap_erp.sync import logs
 
@@ -104,15 +107,26 @@ async def _refusal(connection_id: str) -> str | None:
     return None
 
 
+def _holder() -> str:
+    """Who runs this: the job (the same after a crash and its recovery), else this process."""
+    workflow_id = DBOS.workflow_id
+    return lease.job_holder(workflow_id) if workflow_id else logs.this_process()
+
+
 async def _guarded(connection_id: str, run: Callable[[uuid.UUID], Awaitable[Summary]]) -> Summary:
-    """Run one operation; turn its failure into a small outcome saying whether to retry."""
+    """Run one operation under the connection's lease; turn its failure into a small outcome saying
+    whether to retry, or that another run holds the connection (`busy`: wait, then try again)."""
     refused = await _refusal(connection_id)
     if refused is not None:
         return {"ok": False, "retry": False, "error": refused}
     environment().refresh_keys()  # a `keys rotate` since the last job must not break this one
+    cid, now = uuid.UUID(connection_id), lease.utcnow()
     with logs.running_in(DBOS.workflow_id) as started:
         try:
-            return {"ok": True, **await run(uuid.UUID(connection_id))}
+            await lease.claim(environment().sessions, cid, _holder(), now=now)
+            return {"ok": True, **await run(cid)}
+        except lease.ConnectionBusyError as exc:
+            return {"ok": False, "retry": False, "busy": True, "error": str(exc)}
         except ERPAuthError as exc:
             outcome: Summary = {"ok": False, "retry": False, "error": str(exc)}
         except Exception as exc:  # transient or unknown: retried, then reported with its message
@@ -128,8 +142,17 @@ async def _with_retries(runner: Runner, what: str, run: Callable[[], Awaitable[S
     env = environment()
     retries = env.settings.erp_max_sync_retries
     outcome: Summary = {}
-    for attempt in range(retries + 1):
+    attempt = polls = 0
+    waited = 0.0
+    while True:
         outcome = await run()
+        if outcome.get("busy") and waited < lease.BUSY_WAIT_MAX.total_seconds():
+            delay = lease.busy_delay(env.options.retry_base_seconds, polls)
+            if polls == 0:
+                log.warning("job %s: %s waits: %s", runner.job_id, what, outcome["error"])
+            await runner.sleep(delay)  # a busy connection is not a failed attempt
+            polls, waited = polls + 1, waited + delay
+            continue
         if outcome["ok"] or not outcome.get("retry") or attempt == retries:
             break
         delay = env.options.retry_base_seconds * 2**attempt
@@ -144,10 +167,30 @@ async def _with_retries(runner: Runner, what: str, run: Callable[[], Awaitable[S
             delay,
         )
         await runner.sleep(delay)
+        attempt += 1
     if not outcome["ok"]:
         log.warning("job %s: %s gave up%s: %s", runner.job_id, what, _where(outcome), outcome["error"])
         raise JobFailedError(str(outcome["error"]))
     return outcome
+
+
+@DBOS.step(name="smartap.release_lease")
+async def release_lease(connection_id: str) -> bool:
+    return await lease.release(environment().sessions, uuid.UUID(connection_id), _holder())
+
+
+async def _leased(connection_id: str, body: Awaitable[Summary]) -> Summary:
+    """Run a job's body with the connection's lease (claimed by its steps) renewed meanwhile, and
+    released when it ends, also on failure (a job killed outright leaves it to expire)."""
+    sessions = environment().sessions
+    async with lease.kept(sessions, uuid.UUID(connection_id), _holder()):
+        try:
+            result = await body
+        except Exception:
+            await release_lease(connection_id)
+            raise
+    await release_lease(connection_id)
+    return result
 
 
 @DBOS.step(name="smartap.release_request")
@@ -196,7 +239,8 @@ async def sync_connection(
     full: bool = False,
 ) -> Summary:
     await release_request(DBOS.workflow_id or "")
-    return await run_sync(DurableRunner(), connection_id, entities, since, limit, triggered_by, full)
+    body = run_sync(DurableRunner(), connection_id, entities, since, limit, triggered_by, full)
+    return await _leased(connection_id, body)
 
 
 @DBOS.step(name="smartap.pending_export_ids")
@@ -260,7 +304,7 @@ async def run_export(
 @DBOS.workflow(name=EXPORT_WORKFLOW)
 async def export_invoices(connection_id: str, invoice_ids: list[str] | None, triggered_by: str) -> Summary:
     await release_request(DBOS.workflow_id or "")
-    return await run_export(DurableRunner(), connection_id, invoice_ids, triggered_by)
+    return await _leased(connection_id, run_export(DurableRunner(), connection_id, invoice_ids, triggered_by))
 
 
 @DBOS.step(name="smartap.payment_statuses")
@@ -281,7 +325,7 @@ async def run_payments(runner: Runner, connection_id: str, triggered_by: str) ->
 @DBOS.workflow(name=PAYMENTS_WORKFLOW)
 async def sync_payment_statuses(connection_id: str, triggered_by: str) -> Summary:
     await release_request(DBOS.workflow_id or "")
-    return await run_payments(DurableRunner(), connection_id, triggered_by)
+    return await _leased(connection_id, run_payments(DurableRunner(), connection_id, triggered_by))
 
 
 WORKFLOWS: dict[str, Any] = {

@@ -1,5 +1,6 @@
 """Durable-job bookkeeping: `erp_sync_requests`, the sync requests that are queued but not yet running,
-and `erp_worker_heartbeats`, one row per worker saying when it was last seen alive.
+`erp_worker_heartbeats`, one row per worker saying when it was last seen alive, and
+`erp_connection_leases`, the one run a connection may have at a time.
 
 DBOS cannot deduplicate on a partitioned queue, yet a second request for a sync already queued must
 join it. One row per (connection, request key) holds the queued workflow's id; the unique constraint
@@ -46,3 +47,23 @@ class WorkerHeartbeat(Base):
 
     def __repr__(self) -> str:
         return f"WorkerHeartbeat(worker_id={self.worker_id!r}, seen_at={self.seen_at.isoformat()})"
+
+
+class ERPConnectionLease(Base):
+    """Who runs a job on a connection right now: at most one run per connection, whichever path
+    started it (a worker's job, `--inline`, the demo). Claimed atomically, renewed while the run goes
+    on, deleted when it ends; a holder that died stops renewing and its lease expires
+    (`smartap_erp.jobs.lease`)."""
+
+    __tablename__ = "erp_connection_leases"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("erp_connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(255))  # "job WORKFLOW_ID", or "host/pid" in-process
+    process: Mapped[str] = mapped_column(String(255))  # "host/pid" of the process running it now
+    acquired_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"ERPConnectionLease(connection_id={self.connection_id!s}, holder={self.holder!r})"
