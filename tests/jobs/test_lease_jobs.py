@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from smartap_erp.db.models import ERPConnection
+from smartap_erp.db.models.jobs import ERPConnectionLease
 from smartap_erp.db.session import make_engine, make_session_factory
 from smartap_erp.domain.enums import ConnectionStatus, ERPSystem
 from smartap_erp.errors import ERPAuthError
@@ -163,9 +166,6 @@ async def test_a_job_releases_its_lease_when_it_ends_also_on_failure(
 
 def _hold(jobs: Jobs, name: str, holder: str, process: str = "elsewhere/4242") -> None:
     """Another run (elsewhere) holds connection `name`, live for an hour."""
-    from sqlalchemy import select
-
-    from smartap_erp.db.models import ERPConnection
 
     async def go() -> None:
         engine = make_engine(jobs.env["DATABASE_URL"])
@@ -190,10 +190,6 @@ def _release(jobs: Jobs, holder: str) -> None:
     async def go() -> None:
         engine = make_engine(jobs.env["DATABASE_URL"])
         try:
-            from sqlalchemy import delete
-
-            from smartap_erp.db.models.jobs import ERPConnectionLease
-
             async with engine.begin() as conn:
                 gone = await conn.execute(
                     delete(ERPConnectionLease).where(ERPConnectionLease.holder == holder)
