@@ -1,6 +1,8 @@
 """Opening the connector of a stored connection: decrypt its credentials, give OAuth ERPs a token
 store backed by the same row, point it at the connection's `api_url` (a simulator, an SAP server) and
-apply `SAP_VERIFY_SSL`. Extra keyword arguments (clock, sleep, transport ...) reach `build_connector`.
+apply `SAP_VERIFY_SSL`. Its rate limiters keep their slots in the same database, so every process
+shares one budget per ERP key. Extra keyword arguments (clock, sleep, transport ...) reach
+`build_connector`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.connectors.registry import build_connector
 from smartap_erp.db.connections import read_credentials
 from smartap_erp.db.models import ERPConnection
+from smartap_erp.db.ratelimits import database_limiters
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.settings import Settings
@@ -35,6 +38,8 @@ def open_connector(
         value = getattr(connection, column)
         if value and column not in credentials:
             credentials[column] = value
+    # Every process (API server, workers, CLI) counts one ERP key's requests in the same database.
+    options.setdefault("limiters", database_limiters(session_factory))
     if connection.system_type in OAUTH2_SYSTEMS:
         options.setdefault("token_store", ConnectionTokenStore(session_factory, vault, connection.id))
     if connection.system_type == ERPSystem.SAP and settings is not None:

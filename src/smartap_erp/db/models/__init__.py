@@ -14,6 +14,7 @@ from smartap_erp.db.models.erp import (
     ExportState,
 )
 from smartap_erp.db.models.jobs import ERPSyncRequest, WorkerHeartbeat
+from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "InvoiceLine",
     "PurchaseOrder",
     "PurchaseOrderLine",
+    "RateLimitKey",
+    "RateLimitSlot",
     "Vendor",
     "WorkerHeartbeat",
 ]
