@@ -5,6 +5,7 @@ cannot close a key for good."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -26,10 +27,10 @@ THREE_A_MINUTE = RateLimitPolicy(windows=(Window(3, 60.0, "minute"),), concurren
 
 
 @pytest.fixture
-async def other_engine(engine: AsyncEngine) -> AsyncEngine:
+async def other_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A second engine on the same database: what another process would have."""
     second = make_engine(engine.url.render_as_string(hide_password=False))
-    yield second  # type: ignore[misc]
+    yield second
     await second.dispose()
 
 
@@ -48,11 +49,8 @@ async def test_two_processes_share_one_key(engine: AsyncEngine, other_engine: As
     assert c is not None
     # The minute window is full; the first slot frees up one minute after its request finished.
     verdict, _ = await two.try_claim(KEY, THREE_A_MINUTE, T0 + 1)
-    assert (verdict.granted, verdict.window, verdict.wait) == (
-        False,
-        THREE_A_MINUTE.windows[0],
-        pytest.approx(59.4),
-    )
+    assert (verdict.granted, verdict.window) == (False, THREE_A_MINUTE.windows[0])
+    assert verdict.wait == pytest.approx(59.4)
     assert (await two.try_claim(KEY, THREE_A_MINUTE, T0 + 60.4))[1] is not None
     assert (await one.try_claim("quickbooks:realm:other", THREE_A_MINUTE, T0 + 1))[1] is not None
 
