@@ -313,10 +313,10 @@ class QuickBooksConnector(ERPConnector):
             response = await self.send(call)
             body = json_body(response, self.system, keys={"BatchItemResponse": list})
             for item in body["BatchItemResponse"]:
-                index = _batch_index(item, len(chunk))
-                if index is None:
+                position = _batch_index(item, len(chunk))
+                if position is None:
                     raise unexpected_answer(response, self.system, f"a batch item with bId {item!r:.80}")
-                results[index] = await self._batch_item_result(item, chunk[index])
+                results[position] = await self._batch_item_result(item, chunk[position])
             missing = [i for i in range(len(chunk)) if i not in results]
             if missing:
                 # An answer without some items: those bills may or may not exist. The outbox marks the
