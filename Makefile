@@ -32,7 +32,8 @@ run: install
 	$(APP) demo
 
 test: install-dev
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -33,8 +33,9 @@ async def _pg(statement: str) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                 password=url.password, database=url.database)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+    )
     try:
         await conn.execute(statement)
     finally:
@@ -77,13 +78,19 @@ async def one_run(system: str, backend: str, vendors: int, latency_ms: float) ->
         sim = app.state.sim
         async with sessions() as session:
             connection = await create_connection(
-                session, vault=ctx.vault, name=system, system_type=ERPSystem(system),
-                credentials=sim.credentials(), api_url=f"http://{system}.test",
-                tenant_id=sim.credentials().get("tenant_id"), company_db=sim.credentials().get("company_db"),
+                session,
+                vault=ctx.vault,
+                name=system,
+                system_type=ERPSystem(system),
+                credentials=sim.credentials(),
+                api_url=f"http://{system}.test",
+                tenant_id=sim.credentials().get("tenant_id"),
+                company_db=sim.credentials().get("company_db"),
             )
             await session.commit()
         ctx.options_by_connection[connection.id] = {
-            "transport": httpx.ASGITransport(app=app), "limiters": LimiterRegistry(),
+            "transport": httpx.ASGITransport(app=app),
+            "limiters": LimiterRegistry(),
         }
         commit_seconds = 0.0
         original = imports.commit_page
@@ -104,9 +111,16 @@ async def one_run(system: str, backend: str, vendors: int, latency_ms: float) ->
         requests = sim.state()["requests"]["total"] - before
         r_min = math.ceil(vendors / PAGE)
         return {
-            "system": system, "db": backend, "vendors": vendors, "imported": report.created_count,
-            "errors": report.error_count, "requests": requests, "r_min": r_min, "wall_s": round(wall, 2),
-            "t_min_s": round(r_min * latency_ms / 1000, 2), "upsert_rps": round(vendors / commit_seconds),
+            "system": system,
+            "db": backend,
+            "vendors": vendors,
+            "imported": report.created_count,
+            "errors": report.error_count,
+            "requests": requests,
+            "r_min": r_min,
+            "wall_s": round(wall, 2),
+            "t_min_s": round(r_min * latency_ms / 1000, 2),
+            "upsert_rps": round(vendors / commit_seconds),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     finally:
@@ -127,16 +141,38 @@ def main() -> None:
         system, db, n = args.one
         print(json.dumps(asyncio.run(one_run(system, db, int(n), args.latency_ms))))
         return
-    columns = ["system", "db", "vendors", "imported", "errors", "requests", "r_min", "wall_s", "t_min_s",
-               "upsert_rps", "peak_rss_mb"]
+    columns = [
+        "system",
+        "db",
+        "vendors",
+        "imported",
+        "errors",
+        "requests",
+        "r_min",
+        "wall_s",
+        "t_min_s",
+        "upsert_rps",
+        "peak_rss_mb",
+    ]
     print(" | ".join(columns))
     for n in args.vendors:
         for system in args.systems:
             for db in args.db:
                 child = subprocess.run(  # noqa: S603 (our own module, fixed arguments)
-                    [sys.executable, "-m", "bench.vendor_import", "--one", system, db, str(n),
-                     "--latency-ms", str(args.latency_ms)],
-                    capture_output=True, text=True, check=False,
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.vendor_import",
+                        "--one",
+                        system,
+                        db,
+                        str(n),
+                        "--latency-ms",
+                        str(args.latency_ms),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if child.returncode != 0:
                     reason = child.stderr.strip().splitlines()[-1:]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.models import ERPConnection, ERPInvoiceMapping, ERPVendorMapping, Vendor
+from smartap_erp.db.models import ERPConnection, ERPInvoiceLink, ERPVendorLink, Vendor
 from tests.db import factories
 
 Factory = async_sessionmaker[AsyncSession]
@@ -36,26 +36,26 @@ async def test_vendor_mapping_unique_constraints(session_factory: Factory) -> No
     await _insert(session_factory, conn, other_conn, acme, globex)  # no FKs between these
     await _insert(
         session_factory,
-        ERPVendorMapping(connection_id=conn.id, smartap_vendor_id=acme.id, erp_vendor_id="56"),
+        ERPVendorLink(connection_id=conn.id, smartap_vendor_id=acme.id, erp_vendor_id="56"),
     )
 
     # (connection, smartap vendor) is unique: the seed's constraint.
     assert await _rejected(
         session_factory,
-        ERPVendorMapping(connection_id=conn.id, smartap_vendor_id=acme.id, erp_vendor_id="57"),
+        ERPVendorLink(connection_id=conn.id, smartap_vendor_id=acme.id, erp_vendor_id="57"),
     )
     # (connection, ERP vendor) is unique too: one ERP vendor cannot stand for two SmartAP vendors.
     assert await _rejected(
         session_factory,
-        ERPVendorMapping(connection_id=conn.id, smartap_vendor_id=globex.id, erp_vendor_id="56"),
+        ERPVendorLink(connection_id=conn.id, smartap_vendor_id=globex.id, erp_vendor_id="56"),
     )
     # The same pair on another connection is fine.
     await _insert(
         session_factory,
-        ERPVendorMapping(connection_id=other_conn.id, smartap_vendor_id=acme.id, erp_vendor_id="56"),
+        ERPVendorLink(connection_id=other_conn.id, smartap_vendor_id=acme.id, erp_vendor_id="56"),
     )
     async with session_factory() as session:
-        assert await session.scalar(select(func.count()).select_from(ERPVendorMapping)) == 2
+        assert await session.scalar(select(func.count()).select_from(ERPVendorLink)) == 2
 
 
 async def test_invoice_mapping_unique_constraints(session_factory: Factory) -> None:
@@ -65,18 +65,18 @@ async def test_invoice_mapping_unique_constraints(session_factory: Factory) -> N
     await _insert(session_factory, first, second)
     await _insert(
         session_factory,
-        ERPInvoiceMapping(
+        ERPInvoiceLink(
             connection_id=conn.id, smartap_invoice_id=first.id, erp_invoice_id="145", payment_amount=0
         ),
     )
 
     assert await _rejected(
         session_factory,
-        ERPInvoiceMapping(connection_id=conn.id, smartap_invoice_id=first.id, erp_invoice_id="146"),
+        ERPInvoiceLink(connection_id=conn.id, smartap_invoice_id=first.id, erp_invoice_id="146"),
     )
     assert await _rejected(
         session_factory,
-        ERPInvoiceMapping(connection_id=conn.id, smartap_invoice_id=second.id, erp_invoice_id="145"),
+        ERPInvoiceLink(connection_id=conn.id, smartap_invoice_id=second.id, erp_invoice_id="145"),
     )
     # A vendor cannot have two invoices with one number (duplicate-invoice guard).
     assert await _rejected(session_factory, factories.invoice(acme.id, "INV-1"))

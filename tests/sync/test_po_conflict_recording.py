@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.models import ERPConflict, ERPPurchaseOrderMapping, PurchaseOrder, PurchaseOrderLine
+from smartap_erp.db.models import ERPConflict, ERPPurchaseOrderLink, PurchaseOrder, PurchaseOrderLine
 from smartap_erp.db.vault import CredentialVault, KeyRing
 from smartap_erp.domain import ConflictStatus, ERPSystem
 from smartap_erp.sync.context import SyncContext
@@ -45,13 +45,13 @@ async def test_a_purchase_order_conflict_is_recorded_with_exact_decimals(
     assert first.created_count >= 1
     async with ctx.session_factory() as session, session.begin():
         mapping = await session.scalar(
-            select(ERPPurchaseOrderMapping).where(ERPPurchaseOrderMapping.connection_id == cid).limit(1)
+            select(ERPPurchaseOrderLink).where(ERPPurchaseOrderLink.connection_id == cid).limit(1)
         )
         assert mapping is not None
         erp_id, po_id = mapping.erp_po_id, mapping.smartap_po_id
         # The link is lost (as with a second connection to the same account) and SmartAP's copy differs:
         # the next import links the two records and finds they disagree, a conflict.
-        await session.execute(delete(ERPPurchaseOrderMapping).where(ERPPurchaseOrderMapping.id == mapping.id))
+        await session.execute(delete(ERPPurchaseOrderLink).where(ERPPurchaseOrderLink.id == mapping.id))
         line = await session.scalar(
             select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == po_id).limit(1)
         )

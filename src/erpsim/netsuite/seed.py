@@ -94,8 +94,17 @@ def _reference_data(store: NetSuiteStore) -> None:
         # isBaseCurrency: the base currency of some subsidiary (read-only in REST, Oracle help
         # "Currency" REST record, section_0818023012; that it flags every subsidiary's base currency
         # in OneWorld, not just the root's, is UNCERTAIN).
-        store.add("currency", {"id": cid, "name": name, "symbol": code, "displaySymbol": display,
-                               "isBaseCurrency": cid in base_currencies, "isInactive": False})
+        store.add(
+            "currency",
+            {
+                "id": cid,
+                "name": name,
+                "symbol": code,
+                "displaySymbol": display,
+                "isBaseCurrency": cid in base_currencies,
+                "isInactive": False,
+            },
+        )
     for sid, name, currency in SUBSIDIARIES:
         store.add("subsidiary", {"id": sid, "name": name, "currency": currency})
     for tid, name in TERMS:

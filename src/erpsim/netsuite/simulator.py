@@ -41,8 +41,10 @@ def credentials(config: SimConfig) -> dict[str, str]:
     hexdigits = "0123456789abcdef"
     return {
         "account_id": f"{data.digits(7)}_SB1",  # a sandbox account, realm form (facts §4.1)
-        "consumer_key": data.token(64, hexdigits), "consumer_secret": data.token(64, hexdigits),
-        "token_id": data.token(64, hexdigits), "token_secret": data.token(64, hexdigits),
+        "consumer_key": data.token(64, hexdigits),
+        "consumer_secret": data.token(64, hexdigits),
+        "token_id": data.token(64, hexdigits),
+        "token_secret": data.token(64, hexdigits),
     }
 
 
@@ -66,15 +68,22 @@ class NetSuiteSim(Simulator):
     # ---- data -------------------------------------------------------------------------------
     def seed_state(self) -> None:
         self.store = NetSuiteStore(self.clock)
-        seed.seed_account(self.store, SeededData(f"netsuite-{self.config.seed}"),
-                          vendors=self.config.count("vendors", 300),
-                          purchase_orders=self.config.count("purchase_orders", 300),
-                          bills=self.config.count("bills", 100))
+        seed.seed_account(
+            self.store,
+            SeededData(f"netsuite-{self.config.seed}"),
+            vendors=self.config.count("vendors", 300),
+            purchase_orders=self.config.count("purchase_orders", 300),
+            bills=self.config.count("bills", 100),
+        )
         self.mutation_data = SeededData(f"netsuite-mutate-{self.config.seed}")
         creds = self.creds
-        self.verifier = TbaVerifier(self.account_id, Credential(
-            creds["consumer_key"], creds["consumer_secret"], creds["token_id"], creds["token_secret"]),
-            self.clock)
+        self.verifier = TbaVerifier(
+            self.account_id,
+            Credential(
+                creds["consumer_key"], creds["consumer_secret"], creds["token_id"], creds["token_secret"]
+            ),
+            self.clock,
+        )
 
     def entity_counts(self) -> dict[str, int]:
         return {name: self.store.count(name) for name in COUNTED}
@@ -95,8 +104,9 @@ class NetSuiteSim(Simulator):
             Route(RESTLET_PATH, self.restlets.endpoint, methods=restlet_methods),
             Route(SUITEQL_PATH, self.rest.suiteql, methods=["POST"]),
             Route(RECORD_ROOT + "/{record_type}", self.rest.collection, methods=["GET", "POST"]),
-            Route(RECORD_ROOT + "/{record_type}/{key}", self.rest.one,
-                  methods=["GET", "PUT", "PATCH", "DELETE"]),
+            Route(
+                RECORD_ROOT + "/{record_type}/{key}", self.rest.one, methods=["GET", "PUT", "PATCH", "DELETE"]
+            ),
         ]
 
     # ---- limits, faults, credentials --------------------------------------------------------
@@ -113,11 +123,15 @@ class NetSuiteSim(Simulator):
 
     def fault_response(self, request: Request, kind: FaultKind) -> Response:
         if kind is FaultKind.THROTTLE:
-            return self.limit_response(request, Rejection("injected", "concurrency", self.account_id,
-                                                          self.concurrency_limit, None))
+            return self.limit_response(
+                request, Rejection("injected", "concurrency", self.account_id, self.concurrency_limit, None)
+            )
         status = 504 if kind is FaultKind.TIMEOUT else 500
-        error = NetSuiteError("UNEXPECTED_ERROR", "An unexpected error occurred. Error ID: "
-                              f"sim{self.mutation_data.digits(8)}", status=status)
+        error = NetSuiteError(
+            "UNEXPECTED_ERROR",
+            f"An unexpected error occurred. Error ID: sim{self.mutation_data.digits(8)}",
+            status=status,
+        )
         return error.rest_response() if is_rest(request) else error.restlet_response()
 
     def expire_credentials(self) -> None:
@@ -126,14 +140,22 @@ class NetSuiteSim(Simulator):
         self.verifier.credential.revoked = True
 
     def extra_state(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "concurrency_limit": self.concurrency_limit,
-                "login_audit_trail": dict(self.verifier.audit)}
+        return {
+            "account_id": self.account_id,
+            "concurrency_limit": self.concurrency_limit,
+            "login_audit_trail": dict(self.verifier.audit),
+        }
 
     # ---- mutate ops -------------------------------------------------------------------------
     def mutate_ops(self) -> Mapping[str, MutateOp]:
-        return {"pay_bill": self._pay_bill, "edit_vendors": self._edit_vendors,
-                "deactivate_vendor": self._deactivate_vendor, "add_purchase_orders": self._add_pos,
-                "cancel_bill": self._cancel_bill, "set_concurrency_limit": self._set_limit}
+        return {
+            "pay_bill": self._pay_bill,
+            "edit_vendors": self._edit_vendors,
+            "deactivate_vendor": self._deactivate_vendor,
+            "add_purchase_orders": self._add_pos,
+            "cancel_bill": self._cancel_bill,
+            "set_concurrency_limit": self._set_limit,
+        }
 
     def _bill(self, params: dict[str, Any]) -> Record:
         store = self.store
@@ -158,8 +180,12 @@ class NetSuiteSim(Simulator):
         if not Decimal(0) < amount <= remaining:
             raise MutateError(f"amount must be > 0 and <= the amount remaining {remaining}")
         payment = seed.pay_bill(self.store, bill, amount)
-        return {"payment_id": payment["id"], "bill_id": bill["id"], "status": bill["statusRef"],
-                "amount_remaining": str(self.store.amount_remaining(bill))}
+        return {
+            "payment_id": payment["id"],
+            "bill_id": bill["id"],
+            "status": bill["statusRef"],
+            "amount_remaining": str(self.store.amount_remaining(bill)),
+        }
 
     def _cancel_bill(self, params: dict[str, Any]) -> dict[str, Any]:
         bill = self._bill(params)
@@ -177,8 +203,9 @@ class NetSuiteSim(Simulator):
         return {"edited": [v["id"] for v in vendors]}
 
     def _deactivate_vendor(self, params: dict[str, Any]) -> dict[str, Any]:
-        vendors = self._pick_vendors({"ids": [params["id"]]} if "id" in params else {"count": 1},
-                                     active_only=True)
+        vendors = self._pick_vendors(
+            {"ids": [params["id"]]} if "id" in params else {"count": 1}, active_only=True
+        )
         vendors[0]["isInactive"] = True
         self.store.touch(vendors[0])
         return {"deactivated": vendors[0]["id"]}
@@ -201,8 +228,10 @@ class NetSuiteSim(Simulator):
         if not vendor_ids:
             raise MutateError("no active vendor to order from")
         vendor_id = str(params.get("vendor_id") or self.mutation_data.choice(vendor_ids))
-        created = [seed.new_purchase_order(self.store, self.mutation_data, vendor_id)["id"]
-                   for _ in range(int(params.get("count", 1)))]
+        created = [
+            seed.new_purchase_order(self.store, self.mutation_data, vendor_id)["id"]
+            for _ in range(int(params.get("count", 1)))
+        ]
         return {"created": created}
 
     def _set_limit(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -23,16 +23,22 @@ from typing import Any
 from erpsim.netsuite.errors import invalid_parameter
 from erpsim.netsuite.store import BILL_STATUS_TEXT, NetSuiteStore, Record
 
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<op><>|!=|>=|<=|[=<>(),*]))")
-_FORMATS = {"YYYY-MM-DD HH24:MI:SS": "%Y-%m-%d %H:%M:%S", 'YYYY-MM-DD"T"HH24:MI:SS': "%Y-%m-%dT%H:%M:%S",
-            "YYYY-MM-DD": "%Y-%m-%d"}
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op><>|!=|>=|<=|[=<>(),*]))"
+)
+_FORMATS = {
+    "YYYY-MM-DD HH24:MI:SS": "%Y-%m-%d %H:%M:%S",
+    'YYYY-MM-DD"T"HH24:MI:SS': "%Y-%m-%dT%H:%M:%S",
+    "YYYY-MM-DD": "%Y-%m-%d",
+}
 Row = dict[str, Any]
 
 
 def _fail(why: str) -> Exception:
-    return invalid_parameter(f"Invalid search query. Detailed unprocessed description follows. {why}",
-                             rest=True, path="q")
+    return invalid_parameter(
+        f"Invalid search query. Detailed unprocessed description follows. {why}", rest=True, path="q"
+    )
 
 
 def _flag(value: bool) -> str:
@@ -44,22 +50,45 @@ def _ref_id(ref: dict[str, str] | None) -> str | None:
 
 
 def _vendor_rows(store: NetSuiteStore) -> list[Row]:
-    return [{"id": v["id"], "entityid": v["entityId"], "companyname": v["companyName"],
-             "isperson": _flag(v["isPerson"]), "email": v["email"], "phone": v["phone"],
-             "isinactive": _flag(v["isInactive"]), "externalid": v.get("externalId"),
-             "currency": _ref_id(v["currency"]), "subsidiary": _ref_id(v["subsidiary"]),
-             "terms": _ref_id(v["terms"]), "lastmodifieddate": v["lastModifiedDate"]}
-            for v in store.records["vendor"].values()]
+    return [
+        {
+            "id": v["id"],
+            "entityid": v["entityId"],
+            "companyname": v["companyName"],
+            "isperson": _flag(v["isPerson"]),
+            "email": v["email"],
+            "phone": v["phone"],
+            "isinactive": _flag(v["isInactive"]),
+            "externalid": v.get("externalId"),
+            "currency": _ref_id(v["currency"]),
+            "subsidiary": _ref_id(v["subsidiary"]),
+            "terms": _ref_id(v["terms"]),
+            "lastmodifieddate": v["lastModifiedDate"],
+        }
+        for v in store.records["vendor"].values()
+    ]
 
 
 def _txn_row(store: NetSuiteStore, txn: Record, kind: str) -> Row:
-    row = {"id": txn["id"], "type": kind, "tranid": txn["tranId"], "entity": _ref_id(txn["entity"]),
-           "trandate": txn["tranDate"], "currency": _ref_id(txn["currency"]), "memo": txn.get("memo"),
-           "externalid": txn.get("externalId"), "lastmodifieddate": txn["lastModifiedDate"]}
+    row = {
+        "id": txn["id"],
+        "type": kind,
+        "tranid": txn["tranId"],
+        "entity": _ref_id(txn["entity"]),
+        "trandate": txn["tranDate"],
+        "currency": _ref_id(txn["currency"]),
+        "memo": txn.get("memo"),
+        "externalid": txn.get("externalId"),
+        "lastmodifieddate": txn["lastModifiedDate"],
+    }
     if kind == "VendBill":
-        row.update(duedate=txn.get("dueDate"), status=BILL_STATUS_TEXT[txn["statusRef"]],
-                   foreigntotal=store.total(txn), foreignamountpaid=store.amount_paid(txn),
-                   foreignamountremaining=store.amount_remaining(txn))
+        row.update(
+            duedate=txn.get("dueDate"),
+            status=BILL_STATUS_TEXT[txn["statusRef"]],
+            foreigntotal=store.total(txn),
+            foreignamountpaid=store.amount_paid(txn),
+            foreignamountremaining=store.amount_remaining(txn),
+        )
     elif kind == "PurchOrd":
         row.update(status=txn["status"], foreigntotal=store.total(txn))
     else:
@@ -69,36 +98,66 @@ def _txn_row(store: NetSuiteStore, txn: Record, kind: str) -> Row:
 
 def _transaction_rows(store: NetSuiteStore) -> list[Row]:
     rows = []
-    for record_type, kind in (("purchaseOrder", "PurchOrd"), ("vendorBill", "VendBill"),
-                              ("vendorPayment", "VendPymt")):
+    for record_type, kind in (
+        ("purchaseOrder", "PurchOrd"),
+        ("vendorBill", "VendBill"),
+        ("vendorPayment", "VendPymt"),
+    ):
         rows += [_txn_row(store, txn, kind) for txn in store.records[record_type].values()]
     return rows
 
 
 def _account_rows(store: NetSuiteStore) -> list[Row]:
-    return [{"id": a["id"], "acctnumber": a["acctNumber"], "accountsearchdisplayname": a["acctName"],
-             "fullname": a["name"], "accttype": a["acctType"], "isinactive": _flag(a["isInactive"]),
-             "currency": _ref_id(a["currency"]), "lastmodifieddate": a["lastModifiedDate"]}
-            for a in store.records["account"].values()]
+    return [
+        {
+            "id": a["id"],
+            "acctnumber": a["acctNumber"],
+            "accountsearchdisplayname": a["acctName"],
+            "fullname": a["name"],
+            "accttype": a["acctType"],
+            "isinactive": _flag(a["isInactive"]),
+            "currency": _ref_id(a["currency"]),
+            "lastmodifieddate": a["lastModifiedDate"],
+        }
+        for a in store.records["account"].values()
+    ]
 
 
 def _tax_rows(store: NetSuiteStore) -> list[Row]:
-    return [{"id": t["id"], "itemid": t["itemId"], "description": t["description"], "rate": t["rate"],
-             "isinactive": _flag(t["isInactive"])} for t in store.records["taxCode"].values()]
+    return [
+        {
+            "id": t["id"],
+            "itemid": t["itemId"],
+            "description": t["description"],
+            "rate": t["rate"],
+            "isinactive": _flag(t["isInactive"]),
+        }
+        for t in store.records["taxCode"].values()
+    ]
 
 
 def _link_rows(store: NetSuiteStore) -> list[Row]:
     rows = []
     for payment in store.records["vendorPayment"].values():
         for application in payment["apply"]:
-            rows.append({"previousdoc": application["doc"], "nextdoc": payment["id"], "linktype": "Payment",
-                         "foreignamount": application["amount"], "linkdate": payment["tranDate"]})
+            rows.append(
+                {
+                    "previousdoc": application["doc"],
+                    "nextdoc": payment["id"],
+                    "linktype": "Payment",
+                    "foreignamount": application["amount"],
+                    "linkdate": payment["tranDate"],
+                }
+            )
     return rows
 
 
 TABLES: dict[str, Callable[[NetSuiteStore], list[Row]]] = {
-    "vendor": _vendor_rows, "transaction": _transaction_rows, "account": _account_rows,
-    "salestaxitem": _tax_rows, "nexttransactionlinelink": _link_rows,
+    "vendor": _vendor_rows,
+    "transaction": _transaction_rows,
+    "account": _account_rows,
+    "salestaxitem": _tax_rows,
+    "nexttransactionlinelink": _link_rows,
 }
 
 
@@ -109,7 +168,7 @@ class _Tokens:
         while pos < len(text):
             match = _TOKEN.match(text, pos)
             if not match or match.end() == pos:
-                raise _fail(f"Syntax error near '{text[pos:pos + 20]}'.")
+                raise _fail(f"Syntax error near '{text[pos : pos + 20]}'.")
             kind = match.lastgroup or ""
             self.items.append((kind, match.group(kind)))
             pos = match.end()
@@ -168,8 +227,13 @@ def _comparable(cell: Any, literal: Any) -> tuple[Any, Any]:
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
 Condition = Callable[[Row], bool]
 
@@ -192,8 +256,9 @@ def _condition(tokens: _Tokens, columns: set[str]) -> Condition:
             tokens.take()
             values.append(_literal(tokens))
         tokens.take(")")
-        return lambda row: row.get(column) is not None and any(
-            _OPS["="](*_comparable(row[column], v)) for v in values)
+        return lambda row: (
+            row.get(column) is not None and any(_OPS["="](*_comparable(row[column], v)) for v in values)
+        )
     _, op = tokens.take()
     if op not in _OPS:
         raise _fail(f"Unsupported operator '{op}'.")
@@ -271,8 +336,10 @@ def run(store: NetSuiteStore, query: str) -> list[Row]:
     if tokens.pos != len(tokens.items):
         raise _fail(f"Unexpected '{tokens.items[tokens.pos][1]}'.")
     chosen = select or [(c, c, None) for c in sorted(columns)]
-    return [{alias: text for alias, column, fmt in chosen
-             if (text := _render(row.get(column), fmt)) is not None} for row in rows]
+    return [
+        {alias: text for alias, column, fmt in chosen if (text := _render(row.get(column), fmt)) is not None}
+        for row in rows
+    ]
 
 
 def _order(tokens: _Tokens, rows: list[Row], columns: set[str]) -> list[Row]:
@@ -313,12 +380,14 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 def _columns_of(table: str) -> set[str]:
     """The columns each simulated table exposes."""
-    known = {"vendor": "id entityid companyname isperson email phone isinactive externalid currency "
-                       "subsidiary terms lastmodifieddate",
-             "transaction": "id type tranid entity trandate duedate status currency memo externalid "
-                            "lastmodifieddate foreigntotal foreignamountpaid foreignamountremaining",
-             "account": "id acctnumber accountsearchdisplayname fullname accttype isinactive currency "
-                        "lastmodifieddate",
-             "salestaxitem": "id itemid description rate isinactive",
-             "nexttransactionlinelink": "previousdoc nextdoc linktype foreignamount linkdate"}
+    known = {
+        "vendor": "id entityid companyname isperson email phone isinactive externalid currency "
+        "subsidiary terms lastmodifieddate",
+        "transaction": "id type tranid entity trandate duedate status currency memo externalid "
+        "lastmodifieddate foreigntotal foreignamountpaid foreignamountremaining",
+        "account": "id acctnumber accountsearchdisplayname fullname accttype isinactive currency "
+        "lastmodifieddate",
+        "salestaxitem": "id itemid description rate isinactive",
+        "nexttransactionlinelink": "previousdoc nextdoc linktype foreignamount linkdate",
+    }
     return set(known[table].split())

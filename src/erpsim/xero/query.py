@@ -63,9 +63,16 @@ def _millis(value: datetime) -> int:
     return math.floor(value.timestamp() * 1000)
 
 
-def run_query(request: Request, records: Iterable[Record], entity: str, fields: Collection[str], *,
-              where: bool = True, paged: bool = True,
-              filters: Iterable[Callable[[Record], bool]] = ()) -> Page:
+def run_query(
+    request: Request,
+    records: Iterable[Record],
+    entity: str,
+    fields: Collection[str],
+    *,
+    where: bool = True,
+    paged: bool = True,
+    filters: Iterable[Callable[[Record], bool]] = (),
+) -> Page:
     rows = list(records)
     ims = request.headers.get("if-modified-since")
     if ims:
@@ -90,6 +97,10 @@ def run_query(request: Request, records: Iterable[Record], entity: str, fields: 
     page = page or 1
     size = min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     start = (page - 1) * size
-    pagination = {"page": page, "pageSize": size, "pageCount": math.ceil(len(rows) / size),
-                  "itemCount": len(rows)}
-    return Page(rows[start:start + size], pagination)
+    pagination = {
+        "page": page,
+        "pageSize": size,
+        "pageCount": math.ceil(len(rows) / size),
+        "itemCount": len(rows),
+    }
+    return Page(rows[start : start + size], pagination)

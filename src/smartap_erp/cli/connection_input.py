@@ -24,7 +24,7 @@ from smartap_erp.connectors.registry import registry
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import ConfigurationError
-from smartap_erp.sync.planning import Policy
+from smartap_erp.sync.imports.planning import Policy
 
 NAME_LENGTH = 255
 POLICY_ENTITIES = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)  # the entities an import can conflict on

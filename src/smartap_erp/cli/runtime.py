@@ -1,77 +1,14 @@
-"""What commands that touch the database need: settings, an engine, sessions and the credential vault,
-opened for one command and closed after it. The vault (and so the key file) is created only on use.
-A SQLite database that does not exist is refused with a hint to run `db upgrade` (never created empty).
+"""The CLI's way into the application layer: `runtime()` opens an `AppContext` for one command.
+
+`Runtime` and `find_connection` are the application layer's `AppContext` and `resolve_connection`
+under the names the CLI modules use.
 """
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from smartap_erp.app.context import AppContext as Runtime
+from smartap_erp.app.context import open_app as runtime
+from smartap_erp.app.context import require_database
+from smartap_erp.app.context import resolve_connection as find_connection
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from smartap_erp.db.models import ERPConnection
-from smartap_erp.db.session import engine_from_settings, make_session_factory
-from smartap_erp.db.vault import CredentialVault, load_keyring
-from smartap_erp.errors import ConfigurationError
-from smartap_erp.settings import Settings, get_settings
-from smartap_erp.sync.context import SyncContext
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-
-    @functools.cached_property
-    def vault(self) -> CredentialVault:
-        return CredentialVault(load_keyring(self.settings))
-
-    def sync_context(self) -> SyncContext:
-        return SyncContext(self.sessions, self.vault, self.settings)
-
-
-def require_database(settings: Settings) -> None:
-    """Refuse (rather than create an empty SQLite file) when the database file does not exist."""
-    path = settings.sqlite_path
-    if path is not None and not path.exists():
-        raise ConfigurationError(
-            f"no database at {path}: run `smartap-erp db upgrade` first, or set DATABASE_URL"
-        )
-
-
-@asynccontextmanager
-async def runtime() -> AsyncIterator[Runtime]:
-    settings = get_settings()
-    require_database(settings)
-    engine = engine_from_settings(settings)
-    try:
-        yield Runtime(settings, engine, make_session_factory(engine))
-    finally:
-        await engine.dispose()
-
-
-async def find_connection(session: AsyncSession, name_or_id: str) -> ERPConnection:
-    """A connection by id or exact name; a clear error if none or several match."""
-    try:
-        by_id = ERPConnection.id == uuid.UUID(name_or_id)
-    except ValueError:
-        by_id = None
-    condition = (
-        or_(ERPConnection.name == name_or_id, by_id)
-        if by_id is not None
-        else ERPConnection.name == name_or_id
-    )
-    found = list((await session.scalars(select(ERPConnection).where(condition))).all())
-    if not found:
-        raise ConfigurationError(
-            f"no connection named or with id {name_or_id!r} (see `smartap-erp connections list`)"
-        )
-    if len(found) > 1:
-        raise ConfigurationError(f"several connections are named {name_or_id!r}; use the id")
-    return found[0]
+__all__ = ["Runtime", "find_connection", "require_database", "runtime"]

@@ -21,9 +21,9 @@ from smartap_erp.db.connections import create_connection
 from smartap_erp.db.models import (
     ERPConflict,
     ERPConnection,
-    ERPInvoiceMapping,
-    ERPPurchaseOrderMapping,
-    ERPVendorMapping,
+    ERPInvoiceLink,
+    ERPPurchaseOrderLink,
+    ERPVendorLink,
     Invoice,
     InvoiceLine,
 )
@@ -108,9 +108,9 @@ async def sample_invoices(
     async with ctx.session_factory() as session:
         vendor_ids = (
             await session.scalars(
-                select(ERPVendorMapping.smartap_vendor_id)
-                .where(ERPVendorMapping.connection_id == connection.id, ERPVendorMapping.is_active)
-                .order_by(ERPVendorMapping.erp_vendor_id)
+                select(ERPVendorLink.smartap_vendor_id)
+                .where(ERPVendorLink.connection_id == connection.id, ERPVendorLink.is_active)
+                .order_by(ERPVendorLink.erp_vendor_id)
                 .limit(INVOICES_PER_ERP)
             )
         ).all()
@@ -152,9 +152,9 @@ async def pay_some(ctx: SyncContext, connection: ERPConnection, sim: RunningSimu
     async with ctx.session_factory() as session:
         mappings = (
             await session.execute(
-                select(ERPInvoiceMapping.erp_invoice_id, Invoice.total_minor)
-                .join(Invoice, Invoice.id == ERPInvoiceMapping.smartap_invoice_id)
-                .where(ERPInvoiceMapping.connection_id == connection.id)
+                select(ERPInvoiceLink.erp_invoice_id, Invoice.total_minor)
+                .join(Invoice, Invoice.id == ERPInvoiceLink.smartap_invoice_id)
+                .where(ERPInvoiceLink.connection_id == connection.id)
                 .order_by(Invoice.invoice_number)
             )
         ).all()
@@ -173,15 +173,15 @@ async def summarise(ctx: SyncContext, connection: ERPConnection, sim: RunningSim
             return int(await session.scalar(query) or 0)
 
     state = sim.state()
-    status = ERPInvoiceMapping.payment_status
+    status = ERPInvoiceLink.payment_status
     return ErpSummary(
         system=NAMES[sim.system],
-        vendors=await count(ERPVendorMapping),
-        purchase_orders=await count(ERPPurchaseOrderMapping),
-        exported=await count(ERPInvoiceMapping),
-        paid=await count(ERPInvoiceMapping, status == PaymentStatus.PAID),
-        partially_paid=await count(ERPInvoiceMapping, status == PaymentStatus.PARTIAL),
-        unpaid=await count(ERPInvoiceMapping, status == PaymentStatus.UNPAID),
+        vendors=await count(ERPVendorLink),
+        purchase_orders=await count(ERPPurchaseOrderLink),
+        exported=await count(ERPInvoiceLink),
+        paid=await count(ERPInvoiceLink, status == PaymentStatus.PAID),
+        partially_paid=await count(ERPInvoiceLink, status == PaymentStatus.PARTIAL),
+        unpaid=await count(ERPInvoiceLink, status == PaymentStatus.UNPAID),
         in_review=await count(ERPConflict, ERPConflict.status == ConflictStatus.OPEN),
         requests=int(state["requests"]["total"]),
         throttled=int(state["responses"]["throttled_429"]),

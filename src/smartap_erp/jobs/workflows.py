@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from dbos import DBOS
 from sqlalchemy import select
 
-from smartap_erp.db.models import ERPConnection, ERPInvoiceMapping, ERPVendorMapping, Invoice
+from smartap_erp.db.models import ERPConnection, ERPInvoiceLink, ERPVendorLink, Invoice
 from smartap_erp.domain.enums import ConnectionStatus, InvoiceStatus
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.http.redact import get_logger
@@ -248,10 +248,8 @@ async def pending_export_ids(connection_id: str) -> list[str]:
     """Approved invoices of this connection's mapped vendors without a bill in this ERP yet."""
     cid = uuid.UUID(connection_id)
     async with environment().sessions() as session:
-        mapped_vendors = select(ERPVendorMapping.smartap_vendor_id).where(
-            ERPVendorMapping.connection_id == cid
-        )
-        exported = select(ERPInvoiceMapping.smartap_invoice_id).where(ERPInvoiceMapping.connection_id == cid)
+        mapped_vendors = select(ERPVendorLink.smartap_vendor_id).where(ERPVendorLink.connection_id == cid)
+        exported = select(ERPInvoiceLink.smartap_invoice_id).where(ERPInvoiceLink.connection_id == cid)
         rows = await session.scalars(
             select(Invoice.id)
             .where(

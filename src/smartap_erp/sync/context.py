@@ -17,7 +17,7 @@ from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.settings import Settings
 from smartap_erp.sync.connectors import open_connector
-from smartap_erp.sync.export_refdata import ReferenceCache
+from smartap_erp.sync.export.refdata import ReferenceCache
 
 
 def _utcnow() -> dt.datetime:

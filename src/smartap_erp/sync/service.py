@@ -1,28 +1,29 @@
 """`ERPSyncService`: the seed's facade over the sync engine, one method per operation, by connection id.
 
-Imports (`import_vendors`, `import_purchase_orders`, `sync_connection`) and conflicts live in this
-package's import modules; `export_invoices` and `sync_payment_statuses` delegate to
-`smartap_erp.sync.export` and `smartap_erp.sync.payments`, imported when first called.
+Imports (`import_vendors`, `import_purchase_orders`, `sync_connection`) and conflicts run through
+`sync.imports`; `export_invoices` through `sync.export`; `sync_payment_statuses` through `sync.payments`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.models import ERPConflict
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.errors import ConfigurationError
-from smartap_erp.sync import conflicts
 from smartap_erp.sync.context import SyncContext
-from smartap_erp.sync.imports import ImportRun
-from smartap_erp.sync.purchase_orders import PurchaseOrderImport
-from smartap_erp.sync.report import ImportReport
-from smartap_erp.sync.vendors import VendorImport
+from smartap_erp.sync.export import run as export_run
+from smartap_erp.sync.export.run import ExportReport
+from smartap_erp.sync.imports import conflicts as conflicts
+from smartap_erp.sync.imports.purchase_orders import PurchaseOrderImport
+from smartap_erp.sync.imports.report import ImportReport
+from smartap_erp.sync.imports.run import ImportRun
+from smartap_erp.sync.imports.vendors import VendorImport
+from smartap_erp.sync.payments import run as payments_run
+from smartap_erp.sync.payments.run import PaymentSyncReport
 
 # Dependency order: vendors before the purchase orders that name them (reliability-performance A5.7).
 ENTITY_ORDER = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)
@@ -119,12 +120,12 @@ class ERPSyncService:
         invoice_ids: Sequence[uuid.UUID] | None = None,
         *,
         triggered_by: str = "system",
-    ) -> Any:
-        export = importlib.import_module("smartap_erp.sync.export")  # written alongside, loaded when used
+    ) -> ExportReport:
+        return await export_run.export_invoices(
+            self.ctx, connection_id, invoice_ids, triggered_by=triggered_by
+        )
 
-        return await export.export_invoices(self.ctx, connection_id, invoice_ids, triggered_by=triggered_by)
-
-    async def sync_payment_statuses(self, connection_id: uuid.UUID, *, triggered_by: str = "system") -> Any:
-        payments = importlib.import_module("smartap_erp.sync.payments")  # written alongside, loaded when used
-
-        return await payments.sync_payment_statuses(self.ctx, connection_id, triggered_by=triggered_by)
+    async def sync_payment_statuses(
+        self, connection_id: uuid.UUID, *, triggered_by: str = "system"
+    ) -> PaymentSyncReport:
+        return await payments_run.sync_payment_statuses(self.ctx, connection_id, triggered_by=triggered_by)

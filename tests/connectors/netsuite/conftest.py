@@ -38,8 +38,10 @@ def mode(request: pytest.FixtureRequest) -> str:
 def connect(server: LiveServer, mode: str) -> Callable[..., NetSuiteConnector]:
     def build(**extra: Any) -> NetSuiteConnector:
         creds = {**server.sim.credentials(), "mode": mode, **extra}
-        connector = build_connector("netsuite", creds, base_url=server.base_url, sleep=no_sleep,
-                                    limiters=LimiterRegistry())
+        connector = build_connector(
+            "netsuite", creds, base_url=server.base_url, sleep=no_sleep, limiters=LimiterRegistry()
+        )
         assert isinstance(connector, NetSuiteConnector)
         return connector
+
     return build

@@ -28,9 +28,14 @@ def test_signature_matches_the_published_vector() -> None:
         consumer_secret="d26ad321a4b2f23b0741c8d38392ce01c3e23e109df6c96eac6d099e9ab9e8b5",
         token_id="2b0ce516420110bcbd36b69e99196d1b7f6de3c6234c5afb799b73d87569f5cc",
         token_secret="c29a677df7d5439a458c063654187e3d678d73aca8e3c9d8bea1478a3eb0d295",
-        clock=lambda: 1508242306.0, nonce=lambda: "fjaLirsIcCGVZWzBX0pg")
-    request = httpx.Request("POST", "https://1234567.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
-                            "?script=6&deploy=1&customParam=someValue&testParam=someOtherValue")
+        clock=lambda: 1508242306.0,
+        nonce=lambda: "fjaLirsIcCGVZWzBX0pg",
+    )
+    request = httpx.Request(
+        "POST",
+        "https://1234567.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
+        "?script=6&deploy=1&customParam=someValue&testParam=someOtherValue",
+    )
     oauth = auth.oauth_parameters()
     assert auth.signature(request, oauth) == "i7MEtGwhCTIZbTsTrNGw9LdcERn4wsjt5C7TxmKWIfU="
 
@@ -65,8 +70,11 @@ async def test_purchase_orders_with_lines_and_status(connect: Connect, server: L
     connector.page_size = 6
     async with connector:
         pos = [po async for page in connector.iter_purchase_orders() for po in page]
-        open_pos = [po async for page in connector.iter_purchase_orders(
-            status_filter=[PurchaseOrderStatus.OPEN]) for po in page]
+        open_pos = [
+            po
+            async for page in connector.iter_purchase_orders(status_filter=[PurchaseOrderStatus.OPEN])
+            for po in page
+        ]
     assert len(pos) == server.sim.store.count("purchaseOrder")
     assert open_pos and all(po.status is PurchaseOrderStatus.OPEN for po in open_pos)
     assert len(open_pos) < len(pos)
@@ -80,12 +88,23 @@ def _invoice(server: LiveServer, number: str = "SUP-77") -> ERPInvoice:
     account = next(a for a in store.records["account"].values() if a["acctType"] == "Expense")
     item = next(iter(store.records["item"].values()))
     return ERPInvoice(
-        invoice_number=number, vendor_id=vendor["id"], invoice_date=dt.date(2024, 5, 1),
-        due_date=dt.date(2024, 5, 31), currency="USD", total_amount=Decimal("250.35"),
-        line_items=(ERPInvoiceLine(amount=Decimal("200.10"), account_code=account["id"], description="paper"),
-                    ERPInvoiceLine(amount=Decimal("50.25"), quantity=Decimal(3), unit_price=Decimal("16.75"),
-                                   item_code=item["id"])),
-        smartap_invoice_id=f"inv-{number}")
+        invoice_number=number,
+        vendor_id=vendor["id"],
+        invoice_date=dt.date(2024, 5, 1),
+        due_date=dt.date(2024, 5, 31),
+        currency="USD",
+        total_amount=Decimal("250.35"),
+        line_items=(
+            ERPInvoiceLine(amount=Decimal("200.10"), account_code=account["id"], description="paper"),
+            ERPInvoiceLine(
+                amount=Decimal("50.25"),
+                quantity=Decimal(3),
+                unit_price=Decimal("16.75"),
+                item_code=item["id"],
+            ),
+        ),
+        smartap_invoice_id=f"inv-{number}",
+    )
 
 
 async def test_export_is_idempotent_after_commit_then_fail(connect: Connect, server: LiveServer) -> None:
@@ -152,13 +171,12 @@ async def test_accounts_tax_codes_and_connection(connect: Connect, server: LiveS
     assert next(c for c in codes if c.code == "CA-SF").rate == Decimal("8.625")
 
 
-
-
 CURRENCY_PATH = "/services/rest/record/v1/currency/"
 
 
-async def test_currency_display_names_become_iso_codes(connect: Connect, server: LiveServer,
-                                                       mode: str) -> None:
+async def test_currency_display_names_become_iso_codes(
+    connect: Connect, server: LiveServer, mode: str
+) -> None:
     # The simulator names currencies as a real account does: a reference's refName is "US Dollar",
     # the ISO code is the currency record's `symbol` (RESTlets send it; REST mode reads the record).
     store = server.sim.store
@@ -176,8 +194,9 @@ async def test_currency_display_names_become_iso_codes(connect: Connect, server:
     in_dollars = next(v for v in store.records["vendor"].values() if v["currency"]["refName"] == "US Dollar")
     assert vendors[in_dollars["id"]] == "USD"
     orders = {po.external_id: po.currency for page in po_pages for po in page}
-    assert orders == {p["id"]: currencies[p["currency"]["id"]]["symbol"]
-                      for p in store.records["purchaseOrder"].values()}
+    assert orders == {
+        p["id"]: currencies[p["currency"]["id"]]["symbol"] for p in store.records["purchaseOrder"].values()
+    }
     assert status.currency == "EUR"
     if mode == "rest":
         reads = [r.path for r in server.sim.stats.log if r.path.startswith(CURRENCY_PATH)]
@@ -197,15 +216,17 @@ async def _exported_bill(connect: Connect, server: LiveServer, number: str, *, c
     return bill_id
 
 
-async def test_each_currency_is_read_once_under_concurrency(connect: Connect, server: LiveServer,
-                                                             mode: str) -> None:
+async def test_each_currency_is_read_once_under_concurrency(
+    connect: Connect, server: LiveServer, mode: str
+) -> None:
     bills = [b["id"] for b in server.sim.store.ordered("vendorBill")]
     async with connect(concurrency_limit="5") as connector:
         statuses = await asyncio.gather(*(connector.sync_payment_status(b) for b in bills))
         again = await connector.sync_payment_status(bills[0])
     store = server.sim.store
     assert [s.currency for s in statuses] == [
-        store.get("currency", store.get("vendorBill", b)["currency"]["id"])["symbol"] for b in bills]
+        store.get("currency", store.get("vendorBill", b)["currency"]["id"])["symbol"] for b in bills
+    ]
     assert again.currency == statuses[0].currency
     reads = [r.path for r in server.sim.stats.log if r.path.startswith(CURRENCY_PATH)]
     if mode == "restlet":  # the RESTlets send the code: no currency record is read

@@ -16,8 +16,14 @@ RESTLET = "/app/site/hosting/restlet.nl"
 
 
 def small_config(clock: Clock, **overrides: Any) -> SimConfig:
-    values: dict[str, Any] = {"seed": 7, "vendors": 40, "purchase_orders": 30, "bills": 20,
-                              "clock": clock, "sleep": clock.sleep}
+    values: dict[str, Any] = {
+        "seed": 7,
+        "vendors": 40,
+        "purchase_orders": 30,
+        "bills": 20,
+        "clock": clock,
+        "sleep": clock.sleep,
+    }
     values.update(overrides)
     return SimConfig(**values)
 
@@ -40,9 +46,14 @@ def creds(sim: Any) -> dict[str, str]:
 @pytest.fixture
 def make_client(app: Any, creds: dict[str, str], fixed_clock: Clock) -> Callable[..., httpx.AsyncClient]:
     """`make_client(**tba_knobs)`: an in-process client signing with `SigningTBA(**knobs)`."""
+
     def build(**knobs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim",
-                                 auth=SigningTBA(creds, fixed_clock, **knobs))
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://sim",
+            auth=SigningTBA(creds, fixed_clock, **knobs),
+        )
+
     return build
 
 

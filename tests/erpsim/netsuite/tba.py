@@ -38,10 +38,12 @@ class SigningTBA(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         oauth = {
-            "oauth_consumer_key": self.creds["consumer_key"], "oauth_token": self.creds["token_id"],
+            "oauth_consumer_key": self.creds["consumer_key"],
+            "oauth_token": self.creds["token_id"],
             "oauth_signature_method": self.method,
             "oauth_timestamp": str(self.timestamp if self.timestamp is not None else int(self.clock.time())),
-            "oauth_nonce": self.nonce or f"nonce{next(_counter):08d}abcdefghij", "oauth_version": "1.0",
+            "oauth_nonce": self.nonce or f"nonce{next(_counter):08d}abcdefghij",
+            "oauth_version": "1.0",
             **self.extra,
         }
         params = [*oauth.items(), *request.url.params.multi_items()]

@@ -38,10 +38,17 @@ async def test_concurrency_limit_is_shared_by_restlets_and_rest(fixed_clock: Clo
     app = create_app(config, concurrency_limit=limit)
     sim = app.state.sim
     total = limit + 7
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sim",
-                                 auth=SigningTBA(sim.credentials(), fixed_clock)) as client:
-        calls = [client.get(RESTLET, params=restlet_params("vendor")) if i % 2 else
-                 client.get("/services/rest/record/v1/vendor") for i in range(total)]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sim",
+        auth=SigningTBA(sim.credentials(), fixed_clock),
+    ) as client:
+        calls = [
+            client.get(RESTLET, params=restlet_params("vendor"))
+            if i % 2
+            else client.get("/services/rest/record/v1/vendor")
+            for i in range(total)
+        ]
         tasks = [asyncio.ensure_future(call) for call in calls]
         done: set[asyncio.Future[httpx.Response]] = set()
         while len(done) < total - limit:
@@ -65,8 +72,13 @@ async def test_concurrency_limit_is_shared_by_restlets_and_rest(fixed_clock: Clo
 def admitted_peak(sim: Any) -> int:
     """Most admitted (not throttled) requests in flight at one instant, from the request log."""
     admitted = [r for r in sim.stats.log if not r.throttled]
-    return max((sum(1 for s in admitted if s.mono_start <= r.mono_start < (s.mono_end or float("inf")))
-                for r in admitted), default=0)
+    return max(
+        (
+            sum(1 for s in admitted if s.mono_start <= r.mono_start < (s.mono_end or float("inf")))
+            for r in admitted
+        ),
+        default=0,
+    )
 
 
 async def test_injected_faults_use_netsuite_envelopes(client: httpx.AsyncClient, sim: Any) -> None:
@@ -101,8 +113,13 @@ def test_registry_and_credentials_are_deterministic() -> None:
     system = load_system("netsuite")
     config = small_config(Clock.fixed())
     assert system.credentials(config) == credentials(config)
-    assert set(credentials(config)) == {"account_id", "consumer_key", "consumer_secret", "token_id",
-                                        "token_secret"}
+    assert set(credentials(config)) == {
+        "account_id",
+        "consumer_key",
+        "consumer_secret",
+        "token_id",
+        "token_secret",
+    }
     assert credentials(config)["account_id"].endswith("_SB1")
     other = small_config(Clock.fixed(), seed=8)
     assert credentials(other) != credentials(config)

@@ -31,8 +31,11 @@ async def test_get_record_with_and_without_sublists(client: httpx.AsyncClient, s
     po = next(iter(sim.store.records["purchaseOrder"].values()))
     plain = (await client.get(f"{RECORD}/purchaseOrder/{po['id']}")).json()
     assert set(plain["item"]) == {"links"} and plain["status"]["refName"] == po["status"]
-    expanded = loads((await client.get(f"{RECORD}/purchaseOrder/{po['id']}",
-                                       params={"expandSubResources": "true"})).content)
+    expanded = loads(
+        (
+            await client.get(f"{RECORD}/purchaseOrder/{po['id']}", params={"expandSubResources": "true"})
+        ).content
+    )
     lines = expanded["item"]["items"] + expanded["expense"]["items"]
     assert len(lines) == len(po["lines"])
     assert expanded["total"] == sum((line["amount"] for line in lines), Decimal(0))
@@ -82,14 +85,19 @@ async def test_suiteql_requires_prefer_transient(client: httpx.AsyncClient) -> N
 async def test_suiteql_paging_filters_and_order(client: httpx.AsyncClient, sim: Any) -> None:
     vendors = sim.store.ordered("vendor")
     cut = vendors[len(vendors) // 3]["lastModifiedDate"]
-    query = ("SELECT id, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified, isinactive "  # noqa: S608
-             f"FROM vendor WHERE lastmodifieddate >= TO_TIMESTAMP('{cut:%Y-%m-%d %H:%M:%S}', "
-             "'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id")
+    query = (
+        "SELECT id, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified, isinactive "  # noqa: S608
+        f"FROM vendor WHERE lastmodifieddate >= TO_TIMESTAMP('{cut:%Y-%m-%d %H:%M:%S}', "
+        "'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id"
+    )
     rows: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = (await client.post(SUITEQL, params={"limit": "7", "offset": str(offset)}, json={"q": query},
-                                  headers=TRANSIENT)).json()
+        page = (
+            await client.post(
+                SUITEQL, params={"limit": "7", "offset": str(offset)}, json={"q": query}, headers=TRANSIENT
+            )
+        ).json()
         rows += page["items"]
         offset += page["count"]
         if not page["hasMore"]:
@@ -105,19 +113,27 @@ async def test_suiteql_transactions_and_payment_links(client: httpx.AsyncClient,
     paid = [b for b in sim.store.records["vendorBill"].values() if sim.store.payments_of(b["id"])]
     assert paid, "the seed pays some bills"
     bill = paid[0]
-    query = (f"SELECT id, foreigntotal, foreignamountremaining, status FROM transaction "  # noqa: S608
-             f"WHERE type = 'VendBill' AND id = '{bill['id']}'")
+    query = (
+        f"SELECT id, foreigntotal, foreignamountremaining, status FROM transaction "  # noqa: S608
+        f"WHERE type = 'VendBill' AND id = '{bill['id']}'"
+    )
     row = (await client.post(SUITEQL, json={"q": query}, headers=TRANSIENT)).json()["items"][0]
     assert Decimal(row["foreignamountremaining"]) == sim.store.amount_remaining(bill)
-    links_query = ("SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608
-                   f"WHERE previousdoc = '{bill['id']}' AND linktype = 'Payment'")
+    links_query = (
+        "SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608
+        f"WHERE previousdoc = '{bill['id']}' AND linktype = 'Payment'"
+    )
     links = (await client.post(SUITEQL, json={"q": links_query}, headers=TRANSIENT)).json()["items"]
     assert sum(Decimal(link["foreignamount"]) for link in links) == sim.store.amount_paid(bill)
 
 
 async def test_suiteql_refuses_what_it_does_not_know(client: httpx.AsyncClient) -> None:
-    for query in ("SELECT id FROM nosuchtable", "SELECT nosuchcolumn FROM vendor", "DELETE FROM vendor",
-                  "SELECT id FROM vendor WHERE lastmodifieddate >= '2024-01-01'"):
+    for query in (
+        "SELECT id FROM nosuchtable",
+        "SELECT nosuchcolumn FROM vendor",
+        "DELETE FROM vendor",
+        "SELECT id FROM vendor WHERE lastmodifieddate >= '2024-01-01'",
+    ):
         response = await client.post(SUITEQL, json={"q": query}, headers=TRANSIENT)
         assert response.status_code == 400, query
         assert response.json()["o:errorDetails"][0]["detail"].startswith("Invalid search query")

@@ -69,9 +69,18 @@ async def test_get_by_id_and_not_found(client: httpx.AsyncClient, sim: Any) -> N
 async def test_purchase_order_status_filter_and_lines(client: httpx.AsyncClient, sim: Any) -> None:
     body = _json(await _get(client, "po", status="open,draft", limit="1000"))
     assert body["items"] and {po["statusRef"] for po in body["items"]} <= {"open", "draft"}
-    expected = sum(1 for po in sim.store.records["purchaseOrder"].values()
-                   if po["status"] in ("Pending Receipt", "Partially Received", "Pending Bill",
-                                       "Pending Billing/Partially Received", "Pending Supervisor Approval"))
+    expected = sum(
+        1
+        for po in sim.store.records["purchaseOrder"].values()
+        if po["status"]
+        in (
+            "Pending Receipt",
+            "Partially Received",
+            "Pending Bill",
+            "Pending Billing/Partially Received",
+            "Pending Supervisor Approval",
+        )
+    )
     assert body["totalResults"] == expected
     po = body["items"][0]
     assert po["total"] == sum((line["amount"] for line in po["lines"]), Decimal(0))
@@ -86,10 +95,16 @@ def _bill_body(sim: Any, external_id: str = "smartap-inv-1") -> dict[str, Any]:
     vendor = next(v for v in sim.store.ordered("vendor") if not v["isInactive"])
     expense = next(a for a in sim.store.records["account"].values() if a["acctType"] == "Expense")
     item = next(iter(sim.store.records["item"].values()))
-    return {"externalId": external_id, "entity": {"id": vendor["id"]}, "tranId": "SUP-1001",
-            "tranDate": "2024-05-01", "dueDate": "2024-05-31", "memo": "office",
-            "expense": [{"account": {"id": expense["id"]}, "amount": 200.10, "memo": "paper"}],
-            "item": [{"item": {"id": item["id"]}, "quantity": 3, "rate": 10.5}]}
+    return {
+        "externalId": external_id,
+        "entity": {"id": vendor["id"]},
+        "tranId": "SUP-1001",
+        "tranDate": "2024-05-01",
+        "dueDate": "2024-05-31",
+        "memo": "office",
+        "expense": [{"account": {"id": expense["id"]}, "amount": 200.10, "memo": "paper"}],
+        "item": [{"item": {"id": item["id"]}, "quantity": 3, "rate": 10.5}],
+    }
 
 
 async def test_post_bill_creates_once_by_external_id(client: httpx.AsyncClient, sim: Any) -> None:
@@ -114,16 +129,20 @@ async def test_post_bill_validation_names_the_field(client: httpx.AsyncClient, s
     body["expense"] = [{"account": {"id": body["expense"][0]["account"]["id"]}, "amount": 5}, {"amount": 5}]
     response = await client.post(RESTLET, params=restlet_params("bill"), json=body)
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "MISSING_REQUIRED_FIELD",
-                                        "message": "expense[1].account.id is required"}
+    assert response.json()["error"] == {
+        "code": "MISSING_REQUIRED_FIELD",
+        "message": "expense[1].account.id is required",
+    }
     body = _bill_body(sim)
     body["tranDate"] = "01/05/2024"
-    assert (await client.post(RESTLET, params=restlet_params("bill"), json=body)).json()["error"]["code"] \
-        == "INVALID_FIELD_VALUE"
+    assert (await client.post(RESTLET, params=restlet_params("bill"), json=body)).json()["error"][
+        "code"
+    ] == "INVALID_FIELD_VALUE"
     body = _bill_body(sim)
     del body["expense"], body["item"]
-    assert (await client.post(RESTLET, params=restlet_params("bill"), json=body)).json()["error"]["code"] \
-        == "MISSING_REQUIRED_FIELD"
+    assert (await client.post(RESTLET, params=restlet_params("bill"), json=body)).json()["error"][
+        "code"
+    ] == "MISSING_REQUIRED_FIELD"
 
 
 async def test_payments_move_amount_remaining_and_status(client: httpx.AsyncClient, sim: Any) -> None:

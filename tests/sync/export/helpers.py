@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.models import ERPInvoiceMapping, ERPVendorMapping, Invoice, InvoiceLine, Vendor
+from smartap_erp.db.models import ERPInvoiceLink, ERPVendorLink, Invoice, InvoiceLine, Vendor
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPAccount, ERPSystem, ERPVendor, InvoiceStatus
 from smartap_erp.domain.money import to_minor_units
@@ -84,7 +84,7 @@ async def add_vendor(factory: Factory, name: str, currency: str) -> Vendor:
 async def map_vendor(factory: Factory, connection_id: uuid.UUID, vendor_id: uuid.UUID, erp_id: str) -> None:
     async with factory() as session, session.begin():
         session.add(
-            ERPVendorMapping(connection_id=connection_id, smartap_vendor_id=vendor_id, erp_vendor_id=erp_id)
+            ERPVendorLink(connection_id=connection_id, smartap_vendor_id=vendor_id, erp_vendor_id=erp_id)
         )
 
 
@@ -138,10 +138,10 @@ async def add_invoices(
     return made
 
 
-async def mappings(factory: Factory, connection_id: uuid.UUID) -> list[ERPInvoiceMapping]:
+async def mappings(factory: Factory, connection_id: uuid.UUID) -> list[ERPInvoiceLink]:
     async with factory() as session:
         rows = await session.scalars(
-            select(ERPInvoiceMapping).where(ERPInvoiceMapping.connection_id == connection_id)
+            select(ERPInvoiceLink).where(ERPInvoiceLink.connection_id == connection_id)
         )
         return list(rows)
 

@@ -16,8 +16,8 @@ from smartap_erp.db.models import ERPConnection, ERPExportOutbox, ERPFieldMappin
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ConnectionStatus, ERPEntity, ERPSystem, InvoiceStatus, SyncStatus
 from smartap_erp.errors import ERPAuthError, ERPError
-from smartap_erp.sync.export import ExportHooks, export_invoices
-from smartap_erp.sync.export_store import idempotency_key
+from smartap_erp.sync.export.run import ExportHooks, export_invoices
+from smartap_erp.sync.export.store import idempotency_key
 from smartap_erp.sync.logs import ConnectionUnavailableError
 from tests.sync.export.helpers import (
     Factory,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from smartap_erp.db.models import ERPExportOutbox, ERPSyncLog, Invoice
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPSystem, ERPTaxCode, InvoiceStatus
-from smartap_erp.sync.export import export_invoices
+from smartap_erp.sync.export.run import export_invoices
 from tests.sync.export.helpers import (
     Factory,
     World,

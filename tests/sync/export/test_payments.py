@@ -11,8 +11,8 @@ from sqlalchemy import select
 from smartap_erp.db.models import ERPSyncCursor, ERPSyncLog
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPEntity, ERPSystem, InvoiceStatus, PaymentStatus, SyncStatus
-from smartap_erp.sync.export import export_invoices
-from smartap_erp.sync.payments import sync_payment_statuses
+from smartap_erp.sync.export.run import export_invoices
+from smartap_erp.sync.payments.run import sync_payment_statuses
 from tests.sync.export.helpers import Factory, add_invoices, invoice_statuses, mappings, pay, start
 from tests.sync.harness import available_systems
 

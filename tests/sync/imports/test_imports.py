@@ -19,9 +19,9 @@ from smartap_erp.db.models import (
     ERPConflict,
     ERPConnection,
     ERPFieldMapping,
-    ERPPurchaseOrderMapping,
+    ERPPurchaseOrderLink,
     ERPSyncLog,
-    ERPVendorMapping,
+    ERPVendorLink,
     PurchaseOrder,
     PurchaseOrderLine,
     Vendor,
@@ -80,7 +80,7 @@ async def _scalar(ctx: SyncContext, statement: Any) -> Any:
 async def _stamps(ctx: SyncContext) -> dict[uuid.UUID, dt.datetime]:
     async with ctx.session_factory() as session:
         vendors = (await session.execute(select(Vendor.id, Vendor.updated_at))).all()
-        maps = (await session.execute(select(ERPVendorMapping.id, ERPVendorMapping.updated_at))).all()
+        maps = (await session.execute(select(ERPVendorLink.id, ERPVendorLink.updated_at))).all()
         pos = (await session.execute(select(PurchaseOrder.id, PurchaseOrder.updated_at))).all()
     return dict([*vendors, *maps, *pos])
 
@@ -93,8 +93,8 @@ async def _vendor_of(ctx: SyncContext, connection_id: uuid.UUID, erp_id: str) ->
     async with ctx.session_factory() as session:
         vendor = await session.scalar(
             select(Vendor)
-            .join(ERPVendorMapping, ERPVendorMapping.smartap_vendor_id == Vendor.id)
-            .where(ERPVendorMapping.connection_id == connection_id, ERPVendorMapping.erp_vendor_id == erp_id)
+            .join(ERPVendorLink, ERPVendorLink.smartap_vendor_id == Vendor.id)
+            .where(ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id == erp_id)
         )
         assert vendor is not None
         return vendor
@@ -110,7 +110,7 @@ async def test_complete_vendor_import_then_nothing_changed_writes_nothing(
     assert first.status == SyncStatus.COMPLETED and first.full_read
     assert first.created_count == first.total_count >= 12 and first.error_count == 0
     assert await _scalar(ctx, select(func.count()).select_from(Vendor)) == first.created_count
-    assert await _scalar(ctx, select(func.count()).select_from(ERPVendorMapping)) == first.created_count
+    assert await _scalar(ctx, select(func.count()).select_from(ERPVendorLink)) == first.created_count
     log = await _scalar(ctx, select(ERPSyncLog).where(ERPSyncLog.id == first.log_id))
     assert (log.status, log.total_count, log.success_count, log.triggered_by) == (
         SyncStatus.COMPLETED,
@@ -161,9 +161,9 @@ async def test_purchase_orders_import_their_vendors_first(ctx: SyncContext, syst
     assert report.created_count >= 6 and report.error_count == 0, report.errors
     async with ctx.session_factory() as session:
         pos = (await session.scalars(select(PurchaseOrder))).all()
-        mapped_vendors = set((await session.scalars(select(ERPVendorMapping.smartap_vendor_id))).all())
+        mapped_vendors = set((await session.scalars(select(ERPVendorLink.smartap_vendor_id))).all())
         lines = await session.scalar(select(func.count()).select_from(PurchaseOrderLine))
-        po_maps = await session.scalar(select(func.count()).select_from(ERPPurchaseOrderMapping))
+        po_maps = await session.scalar(select(func.count()).select_from(ERPPurchaseOrderLink))
         logs = (await session.scalars(select(ERPSyncLog.entity_type))).all()
     assert len(pos) == po_maps == report.created_count
     assert {po.vendor_id for po in pos} <= mapped_vendors and lines and lines >= len(pos)
@@ -243,7 +243,7 @@ async def test_a_bad_record_is_logged_and_the_rest_imported(ctx: SyncContext, sy
     assert log.status == SyncStatus.PARTIAL and log.error_count == 1
     assert log.errors[0]["record_id"] == bad_id and "required" in log.errors[0]["message"]
     async with ctx.session_factory() as session:
-        ids = set((await session.scalars(select(ERPVendorMapping.erp_vendor_id))).all())
+        ids = set((await session.scalars(select(ERPVendorLink.erp_vendor_id))).all())
     assert bad_id not in ids and len(ids) == report.created_count
 
 

@@ -15,7 +15,7 @@ from smartap_erp import domain
 from smartap_erp.domain import ERPEntity, ERPInvoice, ERPPurchaseOrder, ERPSystem, ERPVendor
 from smartap_erp.mappings.apply import MappingRule, MappingRuleError
 from smartap_erp.mappings.fields import INVOICE_TARGETS, SMARTAP_INVOICE, allowed_fields, check_fields
-from smartap_erp.sync.export_build import smartap_record
+from smartap_erp.sync.export.build import smartap_record
 
 STANDARD: dict[ERPEntity, type[BaseModel]] = {
     ERPEntity.VENDOR: ERPVendor,

@@ -28,7 +28,7 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
-from smartap_erp.connectors.netsuite import mapping
+from smartap_erp.connectors.netsuite import payloads
 from smartap_erp.connectors.policies import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICIES, netsuite_limits
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
@@ -67,8 +67,9 @@ SCRIPTS = {
     "account": ("customscript_smartap_account", "customdeploy_smartap_account"),
     "taxcode": ("customscript_smartap_taxcode", "customdeploy_smartap_taxcode"),
 }
-_VALIDATION_CODES = frozenset({"INVALID_FIELD_VALUE", "MISSING_REQUIRED_FIELD", "INVALID_KEY_OR_REF",
-                               "INVALID_PARAMETER"})
+_VALIDATION_CODES = frozenset(
+    {"INVALID_FIELD_VALUE", "MISSING_REQUIRED_FIELD", "INVALID_KEY_OR_REF", "INVALID_PARAMETER"}
+)
 
 
 def host_form(account_id: str) -> str:
@@ -85,13 +86,19 @@ def suiteql_timestamp(when: dt.datetime) -> str:
 class NetSuiteConnector(ERPConnector):
     system = ERPSystem.NETSUITE
     required_credentials: ClassVar[tuple[str, ...]] = (
-        "account_id", "consumer_key", "consumer_secret", "token_id", "token_secret")
+        "account_id",
+        "consumer_key",
+        "consumer_secret",
+        "token_id",
+        "token_secret",
+    )
     retry_policy = RETRY_POLICIES[ERPSystem.NETSUITE]
     bill_tax: ClassVar[str] = "amounts"  # lines take their tax as an editable tax1Amt (facts §4.7)
     page_size: ClassVar[int] = PAGE_SIZE
 
-    def __init__(self, http: httpx.AsyncClient, credentials: Mapping[str, Any],
-                 options: ConnectorOptions | None = None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
+    ) -> None:
         super().__init__(http, credentials, options)
         # currency internal id -> ISO code ("" when the record has none); REST mode only.
         self._currency_codes: dict[str, str] = {}
@@ -114,8 +121,14 @@ class NetSuiteConnector(ERPConnector):
     @classmethod
     def build_auth(cls, credentials: ConnectorCredentials, options: ConnectorOptions) -> httpx.Auth | None:
         account, key, secret, token, token_secret = credentials.require(*cls.required_credentials)
-        return OAuth1TBAAuth(account_id=account, consumer_key=key, consumer_secret=secret, token_id=token,
-                             token_secret=token_secret, clock=options.clock)
+        return OAuth1TBAAuth(
+            account_id=account,
+            consumer_key=key,
+            consumer_secret=secret,
+            token_id=token,
+            token_secret=token_secret,
+            clock=options.clock,
+        )
 
     @classmethod
     def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
@@ -144,8 +157,9 @@ class NetSuiteConnector(ERPConnector):
         else:  # REST: {"o:errorDetails": [{"detail", "o:errorCode", "o:errorPath"}]}
             detail = (body.get("o:errorDetails") or [{}])[0]
             code, message, field = detail.get("o:errorCode"), detail.get("detail"), detail.get("o:errorPath")
-        return ErrorDetails(code=code, message=message, field=field,
-                            error_class=self._error_class(response.status_code, code))
+        return ErrorDetails(
+            code=code, message=message, field=field, error_class=self._error_class(response.status_code, code)
+        )
 
     @staticmethod
     def _error_class(status: int, code: str | None) -> type[Any] | None:
@@ -175,8 +189,13 @@ class NetSuiteConnector(ERPConnector):
 
     def _suiteql(self, query: str) -> Call:
         # facts §4.6: POST with `Prefer: transient`; a read, so replaying it is safe.
-        return Call("POST", SUITEQL, headers=(("Prefer", "transient"),), content=mapping.dumps({"q": query}),
-                    idempotent=True)
+        return Call(
+            "POST",
+            SUITEQL,
+            headers=(("Prefer", "transient"),),
+            content=payloads.dumps({"q": query}),
+            idempotent=True,
+        )
 
     async def suiteql_rows(self, query: str) -> AsyncIterator[list[Any]]:
         async for page in self.pages(self._suiteql(query), OffsetLimit(limit=self.page_size), "items"):
@@ -202,14 +221,15 @@ class NetSuiteConnector(ERPConnector):
 
     async def _with_currency_codes(self, records: Sequence[Any]) -> list[Any]:
         """REST records with the ISO code added to their currency reference as `symbol`."""
-        ids = {cid for r in records if isinstance(r, Mapping) and (cid := mapping.currency_id(r))}
+        ids = {cid for r in records if isinstance(r, Mapping) and (cid := payloads.currency_id(r))}
         if not ids:
             return list(records)
         codes = await self.currency_codes(ids)
-        return [mapping.with_currency_code(r, codes) if isinstance(r, Mapping) else r for r in records]
+        return [payloads.with_currency_code(r, codes) if isinstance(r, Mapping) else r for r in records]
 
-    async def _records_since(self, record_type: str, table: str, since: dt.datetime | None,
-                             extra: str = "") -> AsyncIterator[list[Any]]:
+    async def _records_since(
+        self, record_type: str, table: str, since: dt.datetime | None, extra: str = ""
+    ) -> AsyncIterator[list[Any]]:
         conditions = [extra] if extra else []
         if since is not None:
             conditions.append(f"lastmodifieddate >= {suiteql_timestamp(since)}")
@@ -228,14 +248,22 @@ class NetSuiteConnector(ERPConnector):
             query = self._suiteql("SELECT id FROM account ORDER BY id").with_params({"limit": 1})
             await self._json(query, {"items": list})
         account = str(self.credentials["account_id"])
-        return ConnectionInfo(system=self.system, company_name=f"NetSuite account {account}",
-                              company_id=account, details={"mode": self.mode}, checked_at=self.now())
+        return ConnectionInfo(
+            system=self.system,
+            company_name=f"NetSuite account {account}",
+            company_id=account,
+            details={"mode": self.mode},
+            checked_at=self.now(),
+        )
 
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
-        pages = (self._restlet_pages("vendor", self._since(since)) if self.mode == "restlet"
-                 else self._records_since("vendor", "vendor", since))
+        pages = (
+            self._restlet_pages("vendor", self._since(since))
+            if self.mode == "restlet"
+            else self._records_since("vendor", "vendor", since)
+        )
         async for records in pages:
-            yield self.to_page(records, mapping.vendor_from_netsuite, "id")
+            yield self.to_page(records, payloads.vendor_from_netsuite, "id")
 
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
@@ -249,10 +277,11 @@ class NetSuiteConnector(ERPConnector):
         else:
             pages = self._records_since("purchaseOrder", "transaction", since, "type = 'PurchOrd'")
         async for records in pages:
-            page = self.to_page(records, mapping.purchase_order_from_netsuite, "id")
+            page = self.to_page(records, payloads.purchase_order_from_netsuite, "id")
             if wanted and self.mode == "rest":
-                page = RecordPage(o for o in page.outcomes if not isinstance(o, ERPPurchaseOrder)
-                                  or o.status in wanted)
+                page = RecordPage(
+                    o for o in page.outcomes if not isinstance(o, ERPPurchaseOrder) or o.status in wanted
+                )
             yield page
 
     @staticmethod
@@ -263,55 +292,84 @@ class NetSuiteConnector(ERPConnector):
 
     async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
         if self.mode == "restlet":
-            body = mapping.bill_body(invoice, rest=False)
+            body = payloads.bill_body(invoice, rest=False)
             # Idempotent by externalId (the script returns the existing bill), so safe to replay.
-            call = Call("POST", RESTLET_PATH, params=self._restlet("bill").params,
-                        content=mapping.dumps(body), idempotent=True)
+            call = Call(
+                "POST",
+                RESTLET_PATH,
+                params=self._restlet("bill").params,
+                content=payloads.dumps(body),
+                idempotent=True,
+            )
             result = await self._json(call)
-            return ExportResult(external_id=str(result["id"]), external_number=result.get("tranId"),
-                                created=bool(result["created"]), exported_at=self.now(),
-                                version=result.get("bill", {}).get("lastModifiedDate"),
-                                erp_total=_total(result.get("bill") or {}))
+            return ExportResult(
+                external_id=str(result["id"]),
+                external_number=result.get("tranId"),
+                created=bool(result["created"]),
+                exported_at=self.now(),
+                version=result.get("bill", {}).get("lastModifiedDate"),
+                erp_total=_total(result.get("bill") or {}),
+            )
         return await self._export_rest(invoice)
 
     async def _export_rest(self, invoice: ERPInvoice) -> ExportResult:
-        external = mapping.bill_external_id(invoice)
+        external = payloads.bill_external_id(invoice)
         try:
             existing = await self._json(Call.get(f"{RECORD}/vendorBill/eid:{external}"))
         except ERPNotFoundError:
             existing = None
         if existing is not None:
-            return ExportResult(external_id=str(existing["id"]), external_number=existing.get("tranId"),
-                                created=False, exported_at=self.now(),
-                                version=existing.get("lastModifiedDate"), erp_total=_total(existing))
-        body = mapping.bill_body(invoice, rest=True)
+            return ExportResult(
+                external_id=str(existing["id"]),
+                external_number=existing.get("tranId"),
+                created=False,
+                exported_at=self.now(),
+                version=existing.get("lastModifiedDate"),
+                erp_total=_total(existing),
+            )
+        body = payloads.bill_body(invoice, rest=True)
         body.pop("externalId")
         # Upsert by external id (facts §4.5): a replay after a lost response updates the same bill.
-        response = await self.send(Call("PUT", f"{RECORD}/vendorBill/eid:{external}",
-                                        content=mapping.dumps(body), idempotent=True))
+        response = await self.send(
+            Call("PUT", f"{RECORD}/vendorBill/eid:{external}", content=payloads.dumps(body), idempotent=True)
+        )
         new_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
         # 204 has no body (facts §4.5): read the bill back for the total NetSuite computed.
         stored = await self._json(Call.get(f"{RECORD}/vendorBill/{new_id}"))
-        return ExportResult(external_id=new_id, external_number=invoice.invoice_number, created=True,
-                            exported_at=self.now(), erp_total=_total(stored))
+        return ExportResult(
+            external_id=new_id,
+            external_number=invoice.invoice_number,
+            created=True,
+            exported_at=self.now(),
+            erp_total=_total(stored),
+        )
 
-    def iter_payment_changes(self, since: dt.datetime, bill_ids: Collection[str] | None = None
-                             ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+    def iter_payment_changes(
+        self, since: dt.datetime, bill_ids: Collection[str] | None = None
+    ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         return self._payment_changes(since, None if bill_ids is None else set(bill_ids))
 
-    async def _payment_changes(self, since: dt.datetime, wanted: set[str] | None
-                               ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
+    async def _payment_changes(
+        self, since: dt.datetime, wanted: set[str] | None
+    ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         """Bills changed since `since` (lastModifiedDate): RESTlet mode lists whole bills with their
         payments; REST mode pages changed bill ids out of SuiteQL (facts §4.6) and reads only the
         wanted ones in full."""
         now = self.now()
         if self.mode == "restlet":
             async for records in self._restlet_pages("bill", self._since(since)):
-                yield self.to_page(records, lambda bill: mapping.payment_status_from_netsuite(
-                    bill, bill.get("payments") or [], checked_at=now), "id")
+                yield self.to_page(
+                    records,
+                    lambda bill: payloads.payment_status_from_netsuite(
+                        bill, bill.get("payments") or [], checked_at=now
+                    ),
+                    "id",
+                )
             return
-        query = ("SELECT id FROM transaction WHERE type = 'VendBill' AND "  # noqa: S608 (no user input)
-                 f"lastmodifieddate >= {suiteql_timestamp(since)} ORDER BY lastmodifieddate, id")
+        query = (
+            "SELECT id FROM transaction WHERE type = 'VendBill' AND "  # noqa: S608 (no user input)
+            f"lastmodifieddate >= {suiteql_timestamp(since)} ORDER BY lastmodifieddate, id"
+        )
         async for rows in self.suiteql_rows(query):
             ids = [str(row["id"]) for row in rows if wanted is None or str(row["id"]) in wanted]
             yield RecordPage(await asyncio.gather(*(self._status_or_error(i) for i in ids)))
@@ -327,36 +385,46 @@ class NetSuiteConnector(ERPConnector):
             bill = await self._json(self._restlet("bill", {"id": external_invoice_id}))
             return self._payment_status(bill, bill.get("payments") or [])
         [bill] = await self._with_currency_codes([await self._record("vendorBill", external_invoice_id)])
-        query = ("SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608 (digits only)
-                 f"WHERE previousdoc = '{int(external_invoice_id)}' AND linktype = 'Payment' "
-                 "ORDER BY nextdoc")
+        query = (
+            "SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608 (digits only)
+            f"WHERE previousdoc = '{int(external_invoice_id)}' AND linktype = 'Payment' "
+            "ORDER BY nextdoc"
+        )
         payments: list[dict[str, Any]] = []
         async for rows in self.suiteql_rows(query):
             for row in rows:
-                payment = await self._json(Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"),
-                                           {"tranDate": str})
-                payments.append({"id": row["nextdoc"], "amount": row["foreignamount"],
-                                 "tranDate": payment["tranDate"], "tranId": payment.get("tranId")})
+                payment = await self._json(
+                    Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"), {"tranDate": str}
+                )
+                payments.append(
+                    {
+                        "id": row["nextdoc"],
+                        "amount": row["foreignamount"],
+                        "tranDate": payment["tranDate"],
+                        "tranId": payment.get("tranId"),
+                    }
+                )
         return self._payment_status(bill, payments)
 
     def _payment_status(self, bill: Any, payments: Sequence[Any]) -> ERPPaymentStatus:
         try:
-            return mapping.payment_status_from_netsuite(bill, payments, checked_at=self.now())
-        except mapping.CurrencyCodeError as exc:
+            return payloads.payment_status_from_netsuite(bill, payments, checked_at=self.now())
+        except payloads.CurrencyCodeError as exc:
             # Not this bill's fault: outdated RESTlets, or a currency record without an ISO code.
             raise ERPConfigurationError(str(exc), erp=self.system) from None
 
     async def get_accounts(self) -> list[ERPAccount]:
-        query = ("SELECT id, acctnumber, accountsearchdisplayname, accttype, isinactive FROM account "
-                 "ORDER BY id")
+        query = (
+            "SELECT id, acctnumber, accountsearchdisplayname, accttype, isinactive FROM account ORDER BY id"
+        )
         pages = await self._reference("account", query)
-        return [a for page in pages for a in self.to_page(page, mapping.account_from_netsuite, "id")]
+        return [a for page in pages for a in self.to_page(page, payloads.account_from_netsuite, "id")]
 
     async def get_tax_codes(self) -> list[ERPTaxCode]:
         # The salestaxitem table depends on the account's tax setup (facts §4.5, UNCERTAIN).
         query = "SELECT id, itemid, description, rate, isinactive FROM salestaxitem ORDER BY id"
         pages = await self._reference("taxcode", query)
-        return [t for page in pages for t in self.to_page(page, mapping.tax_code_from_netsuite, "id")]
+        return [t for page in pages for t in self.to_page(page, payloads.tax_code_from_netsuite, "id")]
 
     async def _reference(self, family: str, query: str) -> list[list[Any]]:
         pages = self._restlet_pages(family, {}) if self.mode == "restlet" else self.suiteql_rows(query)

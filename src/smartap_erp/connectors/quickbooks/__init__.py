@@ -1,4 +1,4 @@
-"""QuickBooks Online: the connector (registered on import), its query helpers, export and mapping."""
+"""QuickBooks Online: the connector (registered on import), queries, export and payloads."""
 
 from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 

@@ -19,7 +19,7 @@ from smartap_erp.connectors.common import MappingError, money, oauth2_refresh_au
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.policies import RETRY_POLICIES, quickbooks_limits
-from smartap_erp.connectors.quickbooks import export, mapping, queries
+from smartap_erp.connectors.quickbooks import export, payloads, queries
 from smartap_erp.connectors.quickbooks.errors import fault_details, response_error_details
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
@@ -147,7 +147,7 @@ class QuickBooksConnector(ERPConnector):
         # Inactive vendors are read too: a deactivation is a change to record (facts §1.5 Vendor).
         conditions = [queries.ACTIVE_AND_INACTIVE, *queries.changed_since(since)]
         async for rows in self._stream("Vendor", conditions):
-            yield self.to_page(rows, mapping.vendor_from_qbo, "Id")
+            yield self.to_page(rows, payloads.vendor_from_qbo, "Id")
 
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
@@ -161,12 +161,12 @@ class QuickBooksConnector(ERPConnector):
         currency = await self.home_currency()
         async for rows in self._stream("PurchaseOrder", conditions):
             yield self.to_page(
-                rows, lambda raw: mapping.purchase_order_from_qbo(raw, home_currency=currency), "Id"
+                rows, lambda raw: payloads.purchase_order_from_qbo(raw, home_currency=currency), "Id"
             )
 
     async def get_accounts(self) -> list[ERPAccount]:
         return [
-            mapping.account_from_qbo(raw)
+            payloads.account_from_qbo(raw)
             async for rows in self._stream("Account", [queries.ACTIVE_AND_INACTIVE])
             for raw in rows
         ]
@@ -179,7 +179,7 @@ class QuickBooksConnector(ERPConnector):
             for r in rows
         }
         return [
-            mapping.tax_code_from_qbo(raw, rates)
+            payloads.tax_code_from_qbo(raw, rates)
             async for rows in self._stream("TaxCode", [queries.ACTIVE_AND_INACTIVE])
             for raw in rows
         ]
@@ -196,7 +196,7 @@ class QuickBooksConnector(ERPConnector):
         currency, now = await self.home_currency(), self.now()
 
         def status(raw: dict[str, Any]) -> ERPPaymentStatus:
-            return mapping.payment_status_from_qbo(raw, [], home_currency=currency, checked_at=now)
+            return payloads.payment_status_from_qbo(raw, [], home_currency=currency, checked_at=now)
 
         seen: set[str] = set()
         async for rows in self._stream("Bill", queries.changed_since(since)):
@@ -229,14 +229,14 @@ class QuickBooksConnector(ERPConnector):
             in_list = ", ".join(queries.quote(i) for i in payment_ids)
             statement = queries.select("BillPayment", [f"Id IN ({in_list})"])
             payments = await self._rows("BillPayment", statement)
-        return mapping.payment_status_from_qbo(
+        return payloads.payment_status_from_qbo(
             bill, payments, home_currency=await self.home_currency(), checked_at=self.now()
         )
 
     # ---- writes ------------------------------------------------------------------------------
     async def _bill_body(self, invoice: ERPInvoice) -> dict[str, Any]:
         try:
-            return mapping.bill_to_qbo(
+            return payloads.bill_to_qbo(
                 invoice,
                 ap_account_id=self.credentials.text("ap_account_id"),
                 home_currency=await self.home_currency(),

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from smartap_erp.connectors.quickbooks.mapping import format_qbo_datetime
+from smartap_erp.connectors.quickbooks.payloads import format_qbo_datetime
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import PaginationError
 from smartap_erp.http.call import json_body, unexpected_answer

@@ -33,7 +33,7 @@ from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPa
 from smartap_erp.connectors.policies import RETRY_POLICIES, sap_limits
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails
-from smartap_erp.connectors.sap import mapping
+from smartap_erp.connectors.sap import payloads
 from smartap_erp.domain import (
     ERPAccount,
     ERPInvoice,
@@ -254,7 +254,7 @@ class SAPConnector(ERPConnector):
 
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
         # Suppliers only (CardType S); frozen and invalid ones come through as deactivations.
-        clauses = ["CardType eq 'cSupplier'", mapping.since_filter(since, self.since_overlap)]
+        clauses = ["CardType eq 'cSupplier'", payloads.since_filter(since, self.since_overlap)]
         call = self._query(
             "BusinessPartners",
             filter_=" and ".join(c for c in clauses if c),
@@ -262,18 +262,18 @@ class SAPConnector(ERPConnector):
             orderby="CardCode",
         )
         terms = await self._payment_terms()
-        async for page in self._walk(call, lambda bp: mapping.vendor_from_partner(bp, terms), "CardCode"):
+        async for page in self._walk(call, lambda bp: payloads.vendor_from_partner(bp, terms), "CardCode"):
             yield page
 
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
     ) -> AsyncIterator[RecordPage[ERPPurchaseOrder]]:
-        status = mapping.po_status_filter(status_filter)
-        clauses = [f"({status})" if status else None, mapping.since_filter(since, self.since_overlap)]
+        status = payloads.po_status_filter(status_filter)
+        clauses = [f"({status})" if status else None, payloads.since_filter(since, self.since_overlap)]
         call = self._query(
             "PurchaseOrders", filter_=" and ".join(c for c in clauses if c), orderby="DocEntry"
         )
-        async for page in self._walk(call, mapping.purchase_order_from_document, "DocEntry"):
+        async for page in self._walk(call, payloads.purchase_order_from_document, "DocEntry"):
             yield page
 
     async def get_accounts(self) -> list[ERPAccount]:
@@ -282,14 +282,14 @@ class SAPConnector(ERPConnector):
             orderby="Code",
             select="Code,Name,FormatCode,ActiveAccount,AccountType,AcctCurrency,FrozenFor",
         )
-        return [a async for page in self._walk(call, mapping.account_from_sap, "Code") for a in page]
+        return [a async for page in self._walk(call, payloads.account_from_sap, "Code") for a in page]
 
     async def get_tax_codes(self) -> list[ERPTaxCode]:
         """VAT groups and US/CA sales-tax codes; a localisation without one of them is skipped."""
         codes: list[ERPTaxCode] = []
         sources: list[tuple[str, Callable[[Any], ERPTaxCode]]] = [
-            ("VatGroups", mapping.tax_code_from_vat_group),
-            ("SalesTaxCodes", mapping.tax_code_from_sales_tax),
+            ("VatGroups", payloads.tax_code_from_vat_group),
+            ("SalesTaxCodes", payloads.tax_code_from_sales_tax),
         ]
         for resource, mapper in sources:
             try:
@@ -316,7 +316,7 @@ class SAPConnector(ERPConnector):
         )
         # VendorPayments (OVPM, object 46), never IncomingPayments (facts §5); the PaymentInvoices
         # collection cannot be filtered server-side in v3, so filter by supplier and match here.
-        card = mapping.odata_string(str(invoice["CardCode"]))
+        card = payloads.odata_string(str(invoice["CardCode"]))
         payments = await self._rows(
             self._query(
                 "VendorPayments",
@@ -326,8 +326,8 @@ class SAPConnector(ERPConnector):
             )
         )
         try:
-            return mapping.payment_status_from(invoice, payments, self.now())
-        except (mapping.SAPMappingError, ValueError) as exc:
+            return payloads.payment_status_from(invoice, payments, self.now())
+        except (payloads.SAPMappingError, ValueError) as exc:
             raise ERPProtocolError(
                 f"unreadable payment data for A/P invoice {doc_entry}: {exc}", erp=self.system
             ) from None
@@ -359,7 +359,7 @@ class SAPConnector(ERPConnector):
                     self._query(
                         "VendorPayments",
                         filter_="("
-                        + " or ".join(f"CardCode eq {mapping.odata_string(c)}" for c in cards)
+                        + " or ".join(f"CardCode eq {payloads.odata_string(c)}" for c in cards)
                         + ")"
                         " and Cancelled eq 'tNO'",
                         select=_PAYMENT_FIELDS,
@@ -370,8 +370,9 @@ class SAPConnector(ERPConnector):
                 else []
             )
             now = self.now()
+
             def status(invoice: Any, paid: list[Any] = payments, at: dt.datetime = now) -> ERPPaymentStatus:
-                return mapping.payment_status_from(invoice, paid, at)
+                return payloads.payment_status_from(invoice, paid, at)
 
             yield self.to_page(invoices, status, "DocEntry")
 
@@ -379,8 +380,8 @@ class SAPConnector(ERPConnector):
     async def _find_bill(self, invoice: ERPInvoice) -> dict[str, Any] | None:
         """The live A/P invoice with this supplier and supplier reference, if any (our idempotency key)."""
         clause = (
-            f"CardCode eq {mapping.odata_string(invoice.vendor_id)} and "
-            f"NumAtCard eq {mapping.odata_string(invoice.invoice_number)} and Cancelled eq 'tNO'"
+            f"CardCode eq {payloads.odata_string(invoice.vendor_id)} and "
+            f"NumAtCard eq {payloads.odata_string(invoice.invoice_number)} and Cancelled eq 'tNO'"
         )
         rows = await self._rows(
             self._query("PurchaseInvoices", filter_=clause, select=_BILL_KEY_FIELDS, orderby="DocEntry")
@@ -388,7 +389,7 @@ class SAPConnector(ERPConnector):
         return dict(rows[0]) if rows else None
 
     def _result(self, doc: Mapping[str, Any], created: bool) -> ExportResult:
-        stamp = mapping.parse_stamp(doc.get("UpdateDate"), doc.get("UpdateTime"))
+        stamp = payloads.parse_stamp(doc.get("UpdateDate"), doc.get("UpdateTime"))
         return ExportResult(
             external_id=str(doc["DocEntry"]),
             external_number=None if doc.get("DocNum") is None else str(doc["DocNum"]),
@@ -408,7 +409,7 @@ class SAPConnector(ERPConnector):
         if invoice.purchase_order_id:
             po = await self._json(Call.get(f"PurchaseOrders({_doc_entry(invoice.purchase_order_id)})"))
         try:
-            body = mapping.document_from_invoice(invoice, po, tax_field=await self._line_tax_field())
+            body = payloads.document_from_invoice(invoice, po, tax_field=await self._line_tax_field())
         except MappingError as exc:
             raise ERPValidationError(
                 f"invoice {invoice.invoice_number} cannot be sent to SAP: {exc}",

@@ -28,7 +28,7 @@ from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceE
 from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, generic_error_details
-from smartap_erp.connectors.xero import mapping
+from smartap_erp.connectors.xero import payloads
 from smartap_erp.domain import (
     ERPAccount,
     ERPInvoice,
@@ -105,7 +105,7 @@ class XeroConnector(ERPConnector):
             return generic_error_details(response)
         if "Type" in body and body.get("Type") and "Message" in body:
             messages = [
-                m for element in body.get("Elements") or [] for m in mapping.validation_messages(element)
+                m for element in body.get("Elements") or [] for m in payloads.validation_messages(element)
             ]
             text = "; ".join(messages) or str(body.get("Message"))
             return ErrorDetails(code=str(body["Type"]), message=text)
@@ -158,25 +158,25 @@ class XeroConnector(ERPConnector):
         )
 
     def _paged(self, resource: str, params: dict[str, object], since: dt.datetime | None) -> Call:
-        headers = {"If-Modified-Since": mapping.format_if_modified_since(since)} if since else None
+        headers = {"If-Modified-Since": payloads.format_if_modified_since(since)} if since else None
         return Call.get(resource, params=params, headers=headers)
 
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
         # includeArchived: archived suppliers must come through, as deactivations (facts §2.7).
         call = self._paged("Contacts", {"where": "IsSupplier==true", "includeArchived": "true"}, since)
         async for page in self.pages(call, PageNumber(size=self.page_size), "Contacts"):
-            yield self.to_page(page.records, mapping.vendor_from_contact, "ContactID")
+            yield self.to_page(page.records, payloads.vendor_from_contact, "ContactID")
 
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
     ) -> AsyncIterator[RecordPage[ERPPurchaseOrder]]:
         # PurchaseOrders has no `where`: one query per Xero Status (facts §2.2, §2.13.9).
-        for status in mapping.xero_po_statuses(status_filter):
+        for status in payloads.xero_po_statuses(status_filter):
             params: dict[str, object] = {"Status": status} if status else {}
             call = self._paged("PurchaseOrders", params, since)
             paginator = PageNumber(size=self.page_size)
             async for page in self.pages(call, paginator, "PurchaseOrders"):
-                yield self.to_page(page.records, mapping.purchase_order_from_xero, "PurchaseOrderID")
+                yield self.to_page(page.records, payloads.purchase_order_from_xero, "PurchaseOrderID")
 
     def iter_payment_changes(
         self, since: dt.datetime, bill_ids: Collection[str] | None = None
@@ -189,19 +189,19 @@ class XeroConnector(ERPConnector):
         call = self._paged("Invoices", {"where": 'Type=="ACCPAY"'}, since)
         now = self.now()
         async for page in self.pages(call, PageNumber(size=self.page_size), "Invoices"):
-            yield self.to_page(page.records, lambda raw: mapping.payment_status_from(raw, now), "InvoiceID")
+            yield self.to_page(page.records, lambda raw: payloads.payment_status_from(raw, now), "InvoiceID")
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         body = await self._json(
             Call.get(f"Invoices/{external_invoice_id}"), keys={"Invoices": list}, non_empty=("Invoices",)
         )
-        return mapping.payment_status_from(body["Invoices"][0], self.now())
+        return payloads.payment_status_from(body["Invoices"][0], self.now())
 
     async def get_accounts(self) -> list[ERPAccount]:
-        return await self._whole("Accounts", mapping.account_from_xero)
+        return await self._whole("Accounts", payloads.account_from_xero)
 
     async def get_tax_codes(self) -> list[ERPTaxCode]:
-        return await self._whole("TaxRates", mapping.tax_code_from_xero)
+        return await self._whole("TaxRates", payloads.tax_code_from_xero)
 
     async def _whole(self, resource: str, mapper: Any) -> list[Any]:
         out: list[Any] = []
@@ -255,8 +255,8 @@ class XeroConnector(ERPConnector):
                 "PUT",
                 "Invoices",
                 params=(("summarizeErrors", "false"),),
-                headers=(("Idempotency-Key", mapping.idempotency_key(pending)),),
-                json={"Invoices": [mapping.bill_payload(i) for i in pending]},
+                headers=(("Idempotency-Key", payloads.idempotency_key(pending)),),
+                json={"Invoices": [payloads.bill_payload(i) for i in pending]},
                 idempotent=True,
             )
             elements = (await self._json(call)).get("Invoices") or []
@@ -278,7 +278,7 @@ class XeroConnector(ERPConnector):
         found = existing.get((invoice.vendor_id.lower(), invoice.invoice_number))
         element = found if found is not None else created[id(invoice)]
         if element.get("HasErrors"):
-            messages = mapping.validation_messages(element) or ["Xero refused the bill"]
+            messages = payloads.validation_messages(element) or ["Xero refused the bill"]
             error = RecordError(
                 record_id=invoice.smartap_invoice_id or invoice.invoice_number,
                 message="; ".join(messages),

@@ -115,7 +115,7 @@ class ERPFieldMapping(UUIDPrimaryKey, Timestamps, Base):
     connection: Mapped[ERPConnection] = relationship(back_populates="field_mappings")
 
 
-class ERPVendorMapping(UUIDPrimaryKey, Timestamps, Base):
+class ERPVendorLink(UUIDPrimaryKey, Timestamps, Base):
     """One SmartAP vendor <-> one ERP vendor, per connection, in both directions."""
 
     __tablename__ = "erp_vendor_mappings"
@@ -141,7 +141,7 @@ class ERPVendorMapping(UUIDPrimaryKey, Timestamps, Base):
     synced_hash: Mapped[str | None] = mapped_column(String(64), doc="hash of the record both sides agreed on")
 
 
-class ERPInvoiceMapping(UUIDPrimaryKey, Timestamps, Base):
+class ERPInvoiceLink(UUIDPrimaryKey, Timestamps, Base):
     """An exported invoice: which ERP bill it became and how much of it is paid."""
 
     __tablename__ = "erp_invoice_mappings"
@@ -201,7 +201,7 @@ class ERPExportOutbox(UUIDPrimaryKey, Timestamps, Base):
     confirmed_at: Mapped[dt.datetime | None]
 
 
-class ERPPurchaseOrderMapping(UUIDPrimaryKey, Timestamps, Base):
+class ERPPurchaseOrderLink(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "erp_po_mappings"
     __table_args__ = (
         UniqueConstraint("connection_id", "smartap_po_id"),

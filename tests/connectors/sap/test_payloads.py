@@ -1,4 +1,4 @@
-"""Pure mapping between Service Layer JSON and the standard models (no I/O)."""
+"""Payload translation between Service Layer JSON and the standard models (no I/O)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from smartap_erp.connectors.common import MappingError
-from smartap_erp.connectors.sap import mapping
+from smartap_erp.connectors.sap import payloads
 from smartap_erp.domain import ERPInvoice, ERPInvoiceLine, PaymentStatus, PurchaseOrderStatus
 
 NOW = dt.datetime(2024, 6, 3, 12, tzinfo=dt.UTC)
@@ -46,7 +46,7 @@ def _bp(**changes: Any) -> dict[str, Any]:
 
 
 def test_vendor_from_partner() -> None:
-    vendor = mapping.vendor_from_partner(_bp(), {1: "Net 30"})
+    vendor = payloads.vendor_from_partner(_bp(), {1: "Net 30"})
     assert (vendor.external_id, vendor.name, vendor.payment_terms, vendor.is_active) == (
         "V1",
         "Acme Supply Inc",
@@ -55,30 +55,30 @@ def test_vendor_from_partner() -> None:
     )
     assert vendor.address is not None and vendor.address.line1 == "9 Main St"  # bill-to, not ship-to
     assert vendor.updated_at == dt.datetime(2024, 5, 30, 14, 5, 9, tzinfo=dt.UTC)
-    assert not mapping.vendor_from_partner(_bp(Frozen="tYES")).is_active
-    assert not mapping.vendor_from_partner(_bp(Valid="N")).is_active
-    assert mapping.vendor_from_partner(_bp(Currency="##")).currency is None
-    assert mapping.vendor_from_partner(_bp(PayTermsGrpCode=7)).payment_terms == "7"
+    assert not payloads.vendor_from_partner(_bp(Frozen="tYES")).is_active
+    assert not payloads.vendor_from_partner(_bp(Valid="N")).is_active
+    assert payloads.vendor_from_partner(_bp(Currency="##")).currency is None
+    assert payloads.vendor_from_partner(_bp(PayTermsGrpCode=7)).payment_terms == "7"
 
 
 def test_since_filter_overlaps_by_a_day() -> None:
     since = dt.datetime(2024, 6, 3, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))  # 2 June 22:30 UTC
-    assert mapping.since_filter(since, dt.timedelta(days=1)) == "UpdateDate ge '2024-06-01'"
-    assert mapping.since_filter(None, dt.timedelta(days=1)) is None
-    assert mapping.odata_string("O'Brien") == "'O''Brien'"
+    assert payloads.since_filter(since, dt.timedelta(days=1)) == "UpdateDate ge '2024-06-01'"
+    assert payloads.since_filter(None, dt.timedelta(days=1)) is None
+    assert payloads.odata_string("O'Brien") == "'O''Brien'"
 
 
 def test_po_status_and_filter() -> None:
-    assert mapping.po_status({"DocumentStatus": "bost_Open", "Cancelled": "tNO"}) is PurchaseOrderStatus.OPEN
-    assert mapping.po_status({"DocumentStatus": "C", "Cancelled": "N"}) is PurchaseOrderStatus.CLOSED
+    assert payloads.po_status({"DocumentStatus": "bost_Open", "Cancelled": "tNO"}) is PurchaseOrderStatus.OPEN
+    assert payloads.po_status({"DocumentStatus": "C", "Cancelled": "N"}) is PurchaseOrderStatus.CLOSED
     assert (
-        mapping.po_status({"DocumentStatus": "bost_Close", "Cancelled": "tYES"})
+        payloads.po_status({"DocumentStatus": "bost_Close", "Cancelled": "tYES"})
         is PurchaseOrderStatus.CANCELLED
     )
-    assert mapping.po_status_filter(None) is None
-    both = mapping.po_status_filter([PurchaseOrderStatus.OPEN, PurchaseOrderStatus.CANCELLED])
+    assert payloads.po_status_filter(None) is None
+    both = payloads.po_status_filter([PurchaseOrderStatus.OPEN, PurchaseOrderStatus.CANCELLED])
     assert both == "(DocumentStatus eq 'bost_Open' and Cancelled eq 'tNO') or (Cancelled eq 'tYES')"
-    assert mapping.po_status_filter([PurchaseOrderStatus.DRAFT]) == "DocEntry eq -1"
+    assert payloads.po_status_filter([PurchaseOrderStatus.DRAFT]) == "DocEntry eq -1"
 
 
 PO = {
@@ -121,7 +121,7 @@ def _invoice(*lines: ERPInvoiceLine, po: str | None = None, tax: str = "0") -> E
 
 
 def test_service_document_without_po() -> None:
-    body = mapping.document_from_invoice(
+    body = payloads.document_from_invoice(
         _invoice(
             ERPInvoiceLine(description="Rent", amount=Decimal("1000.10"), account_code="62000", tax_code="I1")
         ),
@@ -138,29 +138,29 @@ def test_service_document_without_po() -> None:
 
 def test_po_links_by_line_id_or_by_item() -> None:
     explicit = _invoice(ERPInvoiceLine(amount=Decimal(10), item_code="A2", po_line_id="1"), po="12")
-    lines = mapping.document_from_invoice(explicit, PO)["DocumentLines"]
+    lines = payloads.document_from_invoice(explicit, PO)["DocumentLines"]
     assert lines == [{"BaseType": 22, "BaseEntry": 12, "BaseLine": 1, "Quantity": 1}]
     matched = _invoice(
         ERPInvoiceLine(quantity=Decimal(2), unit_price=Decimal("2.5"), amount=Decimal(5), item_code="A1"),
         po="12",
     )
-    body = mapping.document_from_invoice(matched, PO)
+    body = payloads.document_from_invoice(matched, PO)
     assert body["DocType"] == "dDocument_Items"
     assert body["DocumentLines"] == [
         {"BaseType": 22, "BaseEntry": 12, "BaseLine": 0, "Quantity": 2, "UnitPrice": 2.5}
     ]
-    with pytest.raises(mapping.SAPMappingError):
-        mapping.document_from_invoice(
+    with pytest.raises(payloads.SAPMappingError):
+        payloads.document_from_invoice(
             _invoice(ERPInvoiceLine(amount=Decimal(1), item_code="A1", po_line_id="9"), po="12"), PO
         )
 
 
 def test_item_line_without_price_and_bad_numbers() -> None:
     line = ERPInvoiceLine(quantity=Decimal(3), amount=Decimal(10), item_code="A9")
-    body = mapping.document_from_invoice(_invoice(line), None)
+    body = payloads.document_from_invoice(_invoice(line), None)
     assert body["DocumentLines"][0]["UnitPrice"] == 3.333333
     with pytest.raises(MappingError):
-        mapping.json_number(Decimal("0.12345678901234567890"))
+        payloads.json_number(Decimal("0.12345678901234567890"))
 
 
 PAYMENTS = [
@@ -202,23 +202,23 @@ def test_payment_status_counts_only_live_vendor_payments_for_this_bill() -> None
         "DocumentStatus": "bost_Open",
         "Cancelled": "tNO",
     }
-    status = mapping.payment_status_from(bill, PAYMENTS, NOW)
+    status = payloads.payment_status_from(bill, PAYMENTS, NOW)
     assert (status.status, status.amount_paid, status.amount_due) == (
         PaymentStatus.PARTIAL,
         Decimal(40),
         Decimal(60),
     )
     assert [p.external_id for p in status.payments] == ["1"] and status.payments[0].method == "transfer"
-    closed = mapping.payment_status_from(bill | {"DocumentStatus": "bost_Close"}, [], NOW)
+    closed = payloads.payment_status_from(bill | {"DocumentStatus": "bost_Close"}, [], NOW)
     assert closed.status is PaymentStatus.UNPAID  # closed by hand is not paid (facts §3.8)
-    paid = mapping.payment_status_from(bill | {"DocTotal": Decimal(40)}, PAYMENTS, NOW)
+    paid = payloads.payment_status_from(bill | {"DocTotal": Decimal(40)}, PAYMENTS, NOW)
     assert paid.status is PaymentStatus.PAID and paid.amount_due == 0
-    voided = mapping.payment_status_from(bill | {"Cancelled": "tYES"}, [], NOW)
+    voided = payloads.payment_status_from(bill | {"Cancelled": "tYES"}, [], NOW)
     assert voided.status is PaymentStatus.VOIDED
 
 
 def test_accounts_and_tax_codes() -> None:
-    title = mapping.account_from_sap(
+    title = payloads.account_from_sap(
         {
             "Code": "_SYS1",
             "Name": "Expenses",
@@ -229,7 +229,7 @@ def test_accounts_and_tax_codes() -> None:
         }
     )
     assert (title.code, title.is_active, title.currency) == ("60000", False, None)
-    vat = mapping.tax_code_from_vat_group(
+    vat = payloads.tax_code_from_vat_group(
         {
             "Code": "I1",
             "Name": "Input",
@@ -238,7 +238,7 @@ def test_accounts_and_tax_codes() -> None:
         }
     )
     assert vat.rate == Decimal(20) and vat.is_active
-    sales = mapping.tax_code_from_sales_tax(
+    sales = payloads.tax_code_from_sales_tax(
         {"Code": "CA", "Name": "California", "Rate": Decimal("8.25"), "ValidForAP": "tNO", "Inactive": "tNO"}
     )
     assert not sales.is_active

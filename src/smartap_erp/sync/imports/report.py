@@ -11,7 +11,7 @@ from typing import Any
 
 from smartap_erp.domain.enums import ERPEntity, SyncStatus
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.planning import Action
+from smartap_erp.sync.imports.planning import Action
 
 
 @dataclass

@@ -17,9 +17,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.db.models import ERPInvoiceMapping, ERPSyncCursor, Invoice
+from smartap_erp.db.models import ERPInvoiceLink, ERPSyncCursor, Invoice
 from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, PaymentStatus
-from smartap_erp.sync.export_common import IN_CHUNK, chunks, insert_for
+from smartap_erp.sync.export.common import IN_CHUNK, chunks, insert_for
 
 OPEN_STATUSES = (PaymentStatus.UNPAID, PaymentStatus.PARTIAL)
 # The invoice status a bill's payment status puts the SmartAP invoice in (voided bills leave it).
@@ -53,19 +53,19 @@ class StatusChange:
 async def open_bills(session: AsyncSession, connection_id: uuid.UUID) -> list[OpenBill]:
     rows = await session.execute(
         select(
-            ERPInvoiceMapping.id,
-            ERPInvoiceMapping.smartap_invoice_id,
-            ERPInvoiceMapping.erp_invoice_id,
-            ERPInvoiceMapping.payment_status,
-            ERPInvoiceMapping.payment_amount,
-            ERPInvoiceMapping.payment_currency,
-            ERPInvoiceMapping.payment_synced_at,
+            ERPInvoiceLink.id,
+            ERPInvoiceLink.smartap_invoice_id,
+            ERPInvoiceLink.erp_invoice_id,
+            ERPInvoiceLink.payment_status,
+            ERPInvoiceLink.payment_amount,
+            ERPInvoiceLink.payment_currency,
+            ERPInvoiceLink.payment_synced_at,
         )
         .where(
-            ERPInvoiceMapping.connection_id == connection_id,
-            ERPInvoiceMapping.payment_status.in_(OPEN_STATUSES),
+            ERPInvoiceLink.connection_id == connection_id,
+            ERPInvoiceLink.payment_status.in_(OPEN_STATUSES),
         )
-        .order_by(ERPInvoiceMapping.id)
+        .order_by(ERPInvoiceLink.id)
     )
     return [OpenBill(*row) for row in rows]
 
@@ -102,7 +102,7 @@ async def apply_changes(session: AsyncSession, changes: Sequence[StatusChange], 
     """New payment statuses of `changes` and the invoice statuses that follow; the caller commits."""
     if not changes:
         return
-    table = cast(Table, ERPInvoiceMapping.__table__)
+    table = cast(Table, ERPInvoiceLink.__table__)
     await session.execute(
         table.update()
         .where(table.c.id == bindparam("mapping_id"))
@@ -138,8 +138,8 @@ async def mark_read(session: AsyncSession, mapping_ids: Sequence[uuid.UUID], now
     """Bills read and found unchanged: their status is known as of `now`."""
     for part in chunks(mapping_ids, IN_CHUNK):
         await session.execute(
-            update(ERPInvoiceMapping)
-            .where(ERPInvoiceMapping.id.in_(part))
+            update(ERPInvoiceLink)
+            .where(ERPInvoiceLink.id.in_(part))
             .values(payment_synced_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -32,8 +32,8 @@ from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine, ERPTaxCode
 from smartap_erp.domain.money import MoneyError, from_minor_units
 from smartap_erp.domain.results import RecordError
 from smartap_erp.mappings.apply import CompiledRule, apply_rules
-from smartap_erp.sync.export_refdata import ReferenceCache
-from smartap_erp.sync.export_tax import AMOUNTS, TaxRefused, plan_tax
+from smartap_erp.sync.export.refdata import ReferenceCache
+from smartap_erp.sync.export.tax import AMOUNTS, TaxRefused, plan_tax
 
 # Fields a field mapping may not change: the idempotency key of the export and the resolved vendor.
 PROTECTED_FIELDS = ("smartap_invoice_id", "vendor_id")

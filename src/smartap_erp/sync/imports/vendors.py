@@ -20,15 +20,15 @@ from sqlalchemy import Table, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.db.models import ERPVendorMapping, Vendor
+from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
-from smartap_erp.sync.planning import Action, ConflictRecord, Policy, decide, write_conflicts
+from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
+from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
-from smartap_erp.sync.report import PageCounts
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
-MAPPINGS: Table = ERPVendorMapping.__table__  # type: ignore[assignment]
+MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
 
 
@@ -110,11 +110,11 @@ def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dic
 
 async def _mapped(
     session: AsyncSession, connection_id: uuid.UUID, ids: Sequence[str]
-) -> dict[str, tuple[ERPVendorMapping, Vendor]]:
+) -> dict[str, tuple[ERPVendorLink, Vendor]]:
     rows = await session.execute(
-        select(ERPVendorMapping, Vendor)
-        .join(Vendor, Vendor.id == ERPVendorMapping.smartap_vendor_id)
-        .where(ERPVendorMapping.connection_id == connection_id, ERPVendorMapping.erp_vendor_id.in_(ids))
+        select(ERPVendorLink, Vendor)
+        .join(Vendor, Vendor.id == ERPVendorLink.smartap_vendor_id)
+        .where(ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id.in_(ids))
     )
     return {m.erp_vendor_id: (m, v) for m, v in rows}
 
@@ -130,7 +130,7 @@ async def _candidates(
     # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join on the indexed smartap_vendor_id,
     # where NOT IN over the connection's (growing) mappings made each page slower than the last.
     taken = exists().where(
-        ERPVendorMapping.connection_id == connection_id, ERPVendorMapping.smartap_vendor_id == Vendor.id
+        ERPVendorLink.connection_id == connection_id, ERPVendorLink.smartap_vendor_id == Vendor.id
     )
     matches = [Vendor.normalized_name.in_(names)]
     if tax_ids:

@@ -21,18 +21,18 @@ from sqlalchemy import Table, delete, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.db.models import ERPPurchaseOrderMapping, ERPVendorMapping, PurchaseOrder, PurchaseOrderLine
+from smartap_erp.db.models import ERPPurchaseOrderLink, ERPVendorLink, PurchaseOrder, PurchaseOrderLine
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.planning import Action, ConflictRecord, Policy, decide, write_conflicts
+from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
+from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
-from smartap_erp.sync.report import PageCounts
 
 ORDERS: Table = PurchaseOrder.__table__  # type: ignore[assignment]
 LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
-MAPPINGS: Table = ERPPurchaseOrderMapping.__table__  # type: ignore[assignment]
+MAPPINGS: Table = ERPPurchaseOrderLink.__table__  # type: ignore[assignment]
 
 
 def erp_projection(po: ERPPurchaseOrder, vendor_id: uuid.UUID) -> dict[str, Any]:
@@ -102,9 +102,9 @@ async def vendor_ids(
     session: AsyncSession, connection_id: uuid.UUID, erp_ids: Iterable[str]
 ) -> dict[str, uuid.UUID]:
     rows = await session.execute(
-        select(ERPVendorMapping.erp_vendor_id, ERPVendorMapping.smartap_vendor_id).where(
-            ERPVendorMapping.connection_id == connection_id,
-            ERPVendorMapping.erp_vendor_id.in_(sorted(set(erp_ids))),
+        select(ERPVendorLink.erp_vendor_id, ERPVendorLink.smartap_vendor_id).where(
+            ERPVendorLink.connection_id == connection_id,
+            ERPVendorLink.erp_vendor_id.in_(sorted(set(erp_ids))),
         )
     )
     return dict(rows.all())
@@ -116,7 +116,7 @@ async def _existing(
     ids: Sequence[str],
     pairs: Sequence[tuple[uuid.UUID, str]],
 ) -> tuple[
-    dict[str, tuple[ERPPurchaseOrderMapping, PurchaseOrder]],
+    dict[str, tuple[ERPPurchaseOrderLink, PurchaseOrder]],
     dict[tuple[uuid.UUID, str], PurchaseOrder],
     dict[uuid.UUID, list[PurchaseOrderLine]],
 ]:
@@ -125,19 +125,19 @@ async def _existing(
         m.erp_po_id: (m, po)
         for m, po in (
             await session.execute(
-                select(ERPPurchaseOrderMapping, PurchaseOrder)
-                .join(PurchaseOrder, PurchaseOrder.id == ERPPurchaseOrderMapping.smartap_po_id)
+                select(ERPPurchaseOrderLink, PurchaseOrder)
+                .join(PurchaseOrder, PurchaseOrder.id == ERPPurchaseOrderLink.smartap_po_id)
                 .where(
-                    ERPPurchaseOrderMapping.connection_id == connection_id,
-                    ERPPurchaseOrderMapping.erp_po_id.in_(ids),
+                    ERPPurchaseOrderLink.connection_id == connection_id,
+                    ERPPurchaseOrderLink.erp_po_id.in_(ids),
                 )
             )
         )
     }
     free: dict[tuple[uuid.UUID, str], PurchaseOrder] = {}
     if pairs:
-        taken = select(ERPPurchaseOrderMapping.smartap_po_id).where(
-            ERPPurchaseOrderMapping.connection_id == connection_id
+        taken = select(ERPPurchaseOrderLink.smartap_po_id).where(
+            ERPPurchaseOrderLink.connection_id == connection_id
         )
         rows = await session.scalars(
             select(PurchaseOrder).where(

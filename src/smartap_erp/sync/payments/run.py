@@ -31,10 +31,10 @@ from smartap_erp.domain.models import ERPPaymentStatus
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPError, ERPRecordError
-from smartap_erp.sync import payments_store as store
 from smartap_erp.sync.context import SyncContext
-from smartap_erp.sync.export_common import IN_CHUNK, chunks, close_log
+from smartap_erp.sync.export.common import IN_CHUNK, chunks, close_log
 from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
+from smartap_erp.sync.payments import store
 
 OVERLAP = dt.timedelta(minutes=5)  # re-read margin for clock skew between us and the ERP (facts §6)
 PER_BILL_BATCH = 10  # per-bill reads started together when there is no feed (the limiter bounds them)

@@ -23,17 +23,17 @@ from sqlalchemy.orm import selectinload
 from smartap_erp.connectors.models import ExportResult
 from smartap_erp.db.models import (
     ERPExportOutbox,
-    ERPInvoiceMapping,
-    ERPPurchaseOrderMapping,
-    ERPVendorMapping,
+    ERPInvoiceLink,
+    ERPPurchaseOrderLink,
+    ERPVendorLink,
     ExportState,
     Invoice,
     PurchaseOrderLine,
 )
 from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, PaymentStatus
 from smartap_erp.mappings.apply import CompiledRule
-from smartap_erp.sync.export_build import ExportRefs
-from smartap_erp.sync.export_common import IN_CHUNK, chunks, insert_for
+from smartap_erp.sync.export.build import ExportRefs
+from smartap_erp.sync.export.common import IN_CHUNK, chunks, insert_for
 from smartap_erp.sync.records import load_rules
 
 _KEY_NAMESPACE = uuid.UUID("5b0f3f0e-9a52-4c55-8a1e-6f1d2c7e4b21")
@@ -46,12 +46,10 @@ def idempotency_key(connection_id: uuid.UUID, invoice_id: uuid.UUID) -> str:
 
 async def pending_invoice_ids(session: AsyncSession, connection_id: uuid.UUID) -> list[uuid.UUID]:
     """Approved invoices of the connection's mapped vendors with no bill in this ERP yet."""
-    mapped_vendors = select(ERPVendorMapping.smartap_vendor_id).where(
-        ERPVendorMapping.connection_id == connection_id
+    mapped_vendors = select(ERPVendorLink.smartap_vendor_id).where(
+        ERPVendorLink.connection_id == connection_id
     )
-    exported = select(ERPInvoiceMapping.smartap_invoice_id).where(
-        ERPInvoiceMapping.connection_id == connection_id
-    )
+    exported = select(ERPInvoiceLink.smartap_invoice_id).where(ERPInvoiceLink.connection_id == connection_id)
     rows = await session.scalars(
         select(Invoice.id)
         .where(
@@ -87,23 +85,23 @@ async def load_batch(
     missing = [i for i in ids if i not in by_id]
     mapped: dict[uuid.UUID, str] = await _pairs(
         session,
-        select(ERPInvoiceMapping.smartap_invoice_id, ERPInvoiceMapping.erp_invoice_id).where(
-            ERPInvoiceMapping.connection_id == connection_id, ERPInvoiceMapping.smartap_invoice_id.in_(ids)
+        select(ERPInvoiceLink.smartap_invoice_id, ERPInvoiceLink.erp_invoice_id).where(
+            ERPInvoiceLink.connection_id == connection_id, ERPInvoiceLink.smartap_invoice_id.in_(ids)
         ),
     )
     vendors: dict[uuid.UUID, str] = await _pairs(
         session,
-        select(ERPVendorMapping.smartap_vendor_id, ERPVendorMapping.erp_vendor_id).where(
-            ERPVendorMapping.connection_id == connection_id,
-            ERPVendorMapping.smartap_vendor_id.in_({i.vendor_id for i in invoices}),
+        select(ERPVendorLink.smartap_vendor_id, ERPVendorLink.erp_vendor_id).where(
+            ERPVendorLink.connection_id == connection_id,
+            ERPVendorLink.smartap_vendor_id.in_({i.vendor_id for i in invoices}),
         ),
     )
     po_ids = {i.purchase_order_id for i in invoices if i.purchase_order_id}
     purchase_orders: dict[uuid.UUID, str] = await _pairs(
         session,
-        select(ERPPurchaseOrderMapping.smartap_po_id, ERPPurchaseOrderMapping.erp_po_id).where(
-            ERPPurchaseOrderMapping.connection_id == connection_id,
-            ERPPurchaseOrderMapping.smartap_po_id.in_(po_ids),
+        select(ERPPurchaseOrderLink.smartap_po_id, ERPPurchaseOrderLink.erp_po_id).where(
+            ERPPurchaseOrderLink.connection_id == connection_id,
+            ERPPurchaseOrderLink.smartap_po_id.in_(po_ids),
         ),
     )
     line_ids = {ln.purchase_order_line_id for i in invoices for ln in i.lines if ln.purchase_order_line_id}
@@ -195,8 +193,8 @@ async def taken_bills(
     if not bill_ids:
         return {}
     rows = await session.execute(
-        select(ERPInvoiceMapping.erp_invoice_id, ERPInvoiceMapping.smartap_invoice_id).where(
-            ERPInvoiceMapping.connection_id == connection_id, ERPInvoiceMapping.erp_invoice_id.in_(bill_ids)
+        select(ERPInvoiceLink.erp_invoice_id, ERPInvoiceLink.smartap_invoice_id).where(
+            ERPInvoiceLink.connection_id == connection_id, ERPInvoiceLink.erp_invoice_id.in_(bill_ids)
         )
     )
     return {key: value for key, value in rows}
@@ -225,7 +223,7 @@ async def confirm(
     """
     if not confirmed:
         return
-    table = ERPInvoiceMapping.__table__
+    table = ERPInvoiceLink.__table__
     rows = [
         {
             "id": uuid.uuid4(),

@@ -1,4 +1,4 @@
-"""Pure mapping between NetSuite JSON and the standard models, for both connection modes.
+"""Payload translation between NetSuite JSON and the standard models, for both connection modes.
 
 Reads the RESTlet contract shapes (docs/netsuite.md: lines merged into `lines`, `statusRef`, bill
 `payments`) and the REST record API shapes (facts §4.5/§4.7: sublists as `{"items": [...]}` with
@@ -36,10 +36,14 @@ Json = Mapping[str, Any]
 PO_STATUSES = {s.value: s for s in PurchaseOrderStatus}
 # PO status text -> standard (the same table as the shipped RESTlets, docs/netsuite.md).
 PO_STATUS_TEXT = {
-    "pending supervisor approval": PurchaseOrderStatus.DRAFT, "planned": PurchaseOrderStatus.DRAFT,
-    "pending receipt": PurchaseOrderStatus.OPEN, "partially received": PurchaseOrderStatus.OPEN,
-    "pending billing/partially received": PurchaseOrderStatus.OPEN, "pending bill": PurchaseOrderStatus.OPEN,
-    "rejected by supervisor": PurchaseOrderStatus.CANCELLED, "fully billed": PurchaseOrderStatus.CLOSED,
+    "pending supervisor approval": PurchaseOrderStatus.DRAFT,
+    "planned": PurchaseOrderStatus.DRAFT,
+    "pending receipt": PurchaseOrderStatus.OPEN,
+    "partially received": PurchaseOrderStatus.OPEN,
+    "pending billing/partially received": PurchaseOrderStatus.OPEN,
+    "pending bill": PurchaseOrderStatus.OPEN,
+    "rejected by supervisor": PurchaseOrderStatus.CANCELLED,
+    "fully billed": PurchaseOrderStatus.CLOSED,
     "closed": PurchaseOrderStatus.CLOSED,
 }
 _DECIMAL_MARK = re.compile(r'"__smartap_decimal__:([-0-9.Ee+]+)"')
@@ -52,6 +56,7 @@ class CurrencyCodeError(ValueError):
 
 def dumps(body: Any) -> bytes:
     """JSON with Decimal written as an exact number (never through float)."""
+
     def default(value: Any) -> Any:
         if isinstance(value, Decimal):
             return f"__smartap_decimal__:{value}"
@@ -101,8 +106,10 @@ def currency_code(ref: Any) -> str | None:
     symbol = str(raw or "").strip().upper()
     if not _ISO_CODE.fullmatch(symbol):
         hint = " (older SmartAP RESTlets do not send it: redeploy netsuite/restlets)" if raw is None else ""
-        raise CurrencyCodeError(f"NetSuite currency {ref['id']} ({ref.get('refName')!r}) has no three-letter "
-                                f"ISO 4217 code: symbol is {raw!r}{hint}")
+        raise CurrencyCodeError(
+            f"NetSuite currency {ref['id']} ({ref.get('refName')!r}) has no three-letter "
+            f"ISO 4217 code: symbol is {raw!r}{hint}"
+        )
     return symbol
 
 
@@ -131,20 +138,31 @@ def _address(record: Json) -> ERPAddress | None:
         address = book[0].get("addressBookAddress") if book else None
     if not address:
         return None
-    return ERPAddress(line1=address.get("addr1"), line2=address.get("addr2"), city=address.get("city"),
-                      region=address.get("state"), postal_code=address.get("zip"),
-                      country=address.get("country"))
+    return ERPAddress(
+        line1=address.get("addr1"),
+        line2=address.get("addr2"),
+        city=address.get("city"),
+        region=address.get("state"),
+        postal_code=address.get("zip"),
+        country=address.get("country"),
+    )
 
 
 def vendor_from_netsuite(record: Json) -> ERPVendor:
     """A vendor from the RESTlet or REST shape; inactive vendors map to `is_active=False`."""
     name = record.get("companyName") or record.get("entityId")
     return ERPVendor(
-        external_id=str(record["id"]), name=str(name), email=record.get("email") or None,
-        phone=record.get("phone") or None, address=_address(record), tax_id=record.get("taxIdNum") or None,
-        payment_terms=_ref_name(record.get("terms")), currency=_currency(record),
+        external_id=str(record["id"]),
+        name=str(name),
+        email=record.get("email") or None,
+        phone=record.get("phone") or None,
+        address=_address(record),
+        tax_id=record.get("taxIdNum") or None,
+        payment_terms=_ref_name(record.get("terms")),
+        currency=_currency(record),
         is_active=not bool(record.get("isInactive")),
-        updated_at=parse_datetime(record.get("lastModifiedDate")), version=record.get("lastModifiedDate"),
+        updated_at=parse_datetime(record.get("lastModifiedDate")),
+        version=record.get("lastModifiedDate"),
     )
 
 
@@ -174,11 +192,14 @@ def _lines(record: Json) -> list[Json]:
 def _po_line(line: Json) -> ERPPurchaseOrderLine:
     quantity = line.get("quantity")
     return ERPPurchaseOrderLine(
-        line_id=str(line["line"]), description=line.get("description"),
+        line_id=str(line["line"]),
+        description=line.get("description"),
         quantity=Decimal(str(quantity)) if quantity is not None else Decimal(1),
         unit_price=Decimal(str(line["rate"])) if line.get("rate") is not None else None,
-        amount=Decimal(str(line["amount"])), account_code=_ref_id(line.get("account")),
-        item_code=_ref_id(line.get("item")), tax_code=_ref_id(line.get("taxCode")),
+        amount=Decimal(str(line["amount"])),
+        account_code=_ref_id(line.get("account")),
+        item_code=_ref_id(line.get("item")),
+        tax_code=_ref_id(line.get("taxCode")),
     )
 
 
@@ -186,12 +207,15 @@ def purchase_order_from_netsuite(record: Json, default_currency: str = "USD") ->
     lines = [_po_line(line) for line in _lines(record)]
     total = record.get("total")
     return ERPPurchaseOrder(
-        external_id=str(record["id"]), po_number=str(record.get("tranId") or record["id"]),
+        external_id=str(record["id"]),
+        po_number=str(record.get("tranId") or record["id"]),
         vendor_id=str(_ref_id(record.get("entity"))),
         total_amount=Decimal(str(total)) if total is not None else sum((x.amount for x in lines), Decimal(0)),
-        currency=_currency(record) or default_currency, status=_po_status(record),
+        currency=_currency(record) or default_currency,
+        status=_po_status(record),
         order_date=dt.date.fromisoformat(record["tranDate"]) if record.get("tranDate") else None,
-        line_items=tuple(lines), updated_at=parse_datetime(record.get("lastModifiedDate")),
+        line_items=tuple(lines),
+        updated_at=parse_datetime(record.get("lastModifiedDate")),
         version=record.get("lastModifiedDate"),
     )
 
@@ -203,16 +227,24 @@ def _bill_status(record: Json) -> str:
     return str(record.get("statusRef") or status or "")
 
 
-def payment_status_from_netsuite(bill: Json, payments: Sequence[Json], *, checked_at: dt.datetime,
-                                 default_currency: str = "USD") -> ERPPaymentStatus:
+def payment_status_from_netsuite(
+    bill: Json, payments: Sequence[Json], *, checked_at: dt.datetime, default_currency: str = "USD"
+) -> ERPPaymentStatus:
     """Status from amountRemaining, the bill status and the applied vendor payments (facts §4.7)."""
     total = Decimal(str(bill["total"]))
     remaining = Decimal(str(bill.get("amountRemaining", total)))
     status_id = _bill_status(bill).lower()
     currency = _currency(bill) or default_currency
-    items = tuple(ERPPayment(external_id=str(p["id"]), amount=Decimal(str(p["amount"])), currency=currency,
-                             paid_on=dt.date.fromisoformat(str(p["tranDate"])[:10]),
-                             reference=p.get("tranId")) for p in payments)
+    items = tuple(
+        ERPPayment(
+            external_id=str(p["id"]),
+            amount=Decimal(str(p["amount"])),
+            currency=currency,
+            paid_on=dt.date.fromisoformat(str(p["tranDate"])[:10]),
+            reference=p.get("tranId"),
+        )
+        for p in payments
+    )
     if status_id in ("cancelled", "rejected"):
         state, remaining = PaymentStatus.VOIDED, total - sum((p.amount for p in items), Decimal(0))
     elif remaining <= 0 or status_id == "paid":
@@ -222,9 +254,15 @@ def payment_status_from_netsuite(bill: Json, payments: Sequence[Json], *, checke
     else:
         state = PaymentStatus.UNPAID
     return ERPPaymentStatus(
-        external_invoice_id=str(bill["id"]), status=state, currency=currency, total_amount=total,
-        amount_paid=total - remaining, amount_due=remaining, payments=items,
-        last_payment_date=max((p.paid_on for p in items), default=None), checked_at=checked_at,
+        external_invoice_id=str(bill["id"]),
+        status=state,
+        currency=currency,
+        total_amount=total,
+        amount_paid=total - remaining,
+        amount_due=remaining,
+        payments=items,
+        last_payment_date=max((p.paid_on for p in items), default=None),
+        checked_at=checked_at,
     )
 
 
@@ -235,7 +273,8 @@ def _flag(value: Any) -> bool:
 def account_from_netsuite(record: Json) -> ERPAccount:
     """From the RESTlet shape or a SuiteQL `account` row."""
     return ERPAccount(
-        external_id=str(record["id"]), code=record.get("acctNumber") or record.get("acctnumber"),
+        external_id=str(record["id"]),
+        code=record.get("acctNumber") or record.get("acctnumber"),
         name=str(record.get("acctName") or record.get("accountsearchdisplayname") or record.get("fullname")),
         account_type=str(record.get("acctType") or record.get("accttype")),
         is_active=not _flag(record.get("isInactive", record.get("isinactive"))),
@@ -247,9 +286,13 @@ def tax_code_from_netsuite(record: Json) -> ERPTaxCode:
     """From the RESTlet shape or a SuiteQL `salestaxitem` row (rate in percent)."""
     code = str(record.get("itemId") or record.get("itemid"))
     rate = record.get("rate")
-    return ERPTaxCode(external_id=str(record["id"]), code=code, name=str(record.get("description") or code),
-                      rate=Decimal(str(rate).rstrip("%")) if rate not in (None, "") else None,
-                      is_active=not _flag(record.get("isInactive", record.get("isinactive"))))
+    return ERPTaxCode(
+        external_id=str(record["id"]),
+        code=code,
+        name=str(record.get("description") or code),
+        rate=Decimal(str(rate).rstrip("%")) if rate not in (None, "") else None,
+        is_active=not _flag(record.get("isInactive", record.get("isinactive"))),
+    )
 
 
 def bill_external_id(invoice: ERPInvoice) -> str:
@@ -266,19 +309,33 @@ def bill_body(invoice: ERPInvoice, *, rest: bool) -> dict[str, Any]:
         if share is not None:  # the line's share of the invoice tax (editable tax1Amt)
             tax["tax1Amt"] = share
         if line.item_code:
-            entry: dict[str, Any] = {"item": {"id": line.item_code}, "quantity": line.quantity,
-                                     "rate": line.unit_price if line.unit_price is not None
-                                     else line.amount / line.quantity, "amount": line.amount, **tax}
+            entry: dict[str, Any] = {
+                "item": {"id": line.item_code},
+                "quantity": line.quantity,
+                "rate": line.unit_price if line.unit_price is not None else line.amount / line.quantity,
+                "amount": line.amount,
+                **tax,
+            }
             if line.description:
                 entry["description"] = line.description
             if line.po_line_id:
                 entry["orderLine"] = line.po_line_id
             item.append(entry)
         else:
-            expense.append({"account": {"id": line.account_code}, "amount": line.amount,
-                            **({"memo": line.description} if line.description else {}), **tax})
-    body: dict[str, Any] = {"externalId": bill_external_id(invoice), "entity": {"id": invoice.vendor_id},
-                            "tranId": invoice.invoice_number, "tranDate": invoice.invoice_date.isoformat()}
+            expense.append(
+                {
+                    "account": {"id": line.account_code},
+                    "amount": line.amount,
+                    **({"memo": line.description} if line.description else {}),
+                    **tax,
+                }
+            )
+    body: dict[str, Any] = {
+        "externalId": bill_external_id(invoice),
+        "entity": {"id": invoice.vendor_id},
+        "tranId": invoice.invoice_number,
+        "tranDate": invoice.invoice_date.isoformat(),
+    }
     if invoice.due_date:
         body["dueDate"] = invoice.due_date.isoformat()
     if invoice.memo:

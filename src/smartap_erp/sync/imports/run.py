@@ -29,7 +29,9 @@ from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync.context import SyncContext
-from smartap_erp.sync.cursors import ReadWindow, read_window, save_cursor
+from smartap_erp.sync.imports.cursors import ReadWindow, read_window, save_cursor
+from smartap_erp.sync.imports.planning import Policy, policy_for
+from smartap_erp.sync.imports.report import ImportReport, PageCounts
 from smartap_erp.sync.logs import (
     auth_failure_message,
     finish_log,
@@ -37,9 +39,7 @@ from smartap_erp.sync.logs import (
     start_log,
     usable_connection,
 )
-from smartap_erp.sync.planning import Policy, policy_for
 from smartap_erp.sync.records import load_rules, map_records
-from smartap_erp.sync.report import ImportReport, PageCounts
 
 
 class EntityImport(Protocol):

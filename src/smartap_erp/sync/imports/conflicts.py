@@ -20,11 +20,11 @@ from smartap_erp.domain.enums import ConflictStatus, ERPEntity, SyncDirection
 from smartap_erp.domain.models import ERPPurchaseOrder, ERPVendor
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.sync.context import SyncContext
+from smartap_erp.sync.imports.planning import Action, Policy
+from smartap_erp.sync.imports.purchase_orders import write_po_page
+from smartap_erp.sync.imports.report import PageCounts
+from smartap_erp.sync.imports.vendors import write_vendor_page
 from smartap_erp.sync.logs import finish_log, start_log
-from smartap_erp.sync.planning import Action, Policy
-from smartap_erp.sync.purchase_orders import write_po_page
-from smartap_erp.sync.report import PageCounts
-from smartap_erp.sync.vendors import write_vendor_page
 
 CHOICES = {"erp": Action.APPLY, "erp_wins": Action.APPLY, "smartap": Action.KEEP, "smartap_wins": Action.KEEP}
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from smartap_erp.connectors.common import MappingError, json_number
-from smartap_erp.connectors.quickbooks.mapping import (
+from smartap_erp.connectors.quickbooks.payloads import (
     QuickBooksMappingError,
     bill_to_qbo,
     payment_status_from_qbo,

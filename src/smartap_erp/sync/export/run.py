@@ -36,11 +36,11 @@ from smartap_erp.domain.models import ERPInvoice
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPError
 from smartap_erp.mappings.apply import CompiledRule
-from smartap_erp.sync import export_store as store
 from smartap_erp.sync.context import SyncContext
-from smartap_erp.sync.export_build import InvoiceRefused, ReferenceResolver, build_invoice
-from smartap_erp.sync.export_common import close_log
-from smartap_erp.sync.export_tax import total_mismatch
+from smartap_erp.sync.export import store
+from smartap_erp.sync.export.build import InvoiceRefused, ReferenceResolver, build_invoice
+from smartap_erp.sync.export.common import close_log
+from smartap_erp.sync.export.tax import total_mismatch
 from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
 
 DEFAULT_BATCH_SIZE = 100

@@ -1,4 +1,4 @@
-"""Pure Xero mapping: contacts, POs, bills out, payment status, accounts, tax rates, dates."""
+"""Xero payload translation: contacts, POs, bills out, payment status, accounts, tax rates, dates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartap_erp.connectors.xero import mapping
+from smartap_erp.connectors.xero import payloads
 from smartap_erp.domain import PaymentStatus, PurchaseOrderStatus
 from tests.erpsim.xero.spec import enum_of, validate
 
@@ -17,17 +17,17 @@ NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 
 
 def test_dates_parse_from_xero_forms() -> None:
-    assert mapping.parse_timestamp("/Date(1552348800000+0000)/") == dt.datetime(2019, 3, 12, tzinfo=dt.UTC)
-    assert mapping.parse_timestamp("/Date(1552348800000)/") == dt.datetime(2019, 3, 12, tzinfo=dt.UTC)
-    assert mapping.parse_date("/Date(1552348800000+0000)/") == dt.date(2019, 3, 12)
-    assert mapping.parse_date("2019-03-12T00:00:00") == dt.date(2019, 3, 12)
-    assert mapping.format_if_modified_since(NOW) == "2024-06-03T12:00:00.000+00:00"
+    assert payloads.parse_timestamp("/Date(1552348800000+0000)/") == dt.datetime(2019, 3, 12, tzinfo=dt.UTC)
+    assert payloads.parse_timestamp("/Date(1552348800000)/") == dt.datetime(2019, 3, 12, tzinfo=dt.UTC)
+    assert payloads.parse_date("/Date(1552348800000+0000)/") == dt.date(2019, 3, 12)
+    assert payloads.parse_date("2019-03-12T00:00:00") == dt.date(2019, 3, 12)
+    assert payloads.format_if_modified_since(NOW) == "2024-06-03T12:00:00.000+00:00"
     with pytest.raises(ValueError, match="aware"):
-        mapping.format_if_modified_since(dt.datetime(2024, 1, 1))  # noqa: DTZ001
+        payloads.format_if_modified_since(dt.datetime(2024, 1, 1))  # noqa: DTZ001
 
 
 def test_archived_contact_is_an_inactive_vendor() -> None:
-    vendor = mapping.vendor_from_contact(
+    vendor = payloads.vendor_from_contact(
         {
             "ContactID": "c1",
             "Name": "Acme",
@@ -49,31 +49,31 @@ def test_archived_contact_is_an_inactive_vendor() -> None:
 
 
 def test_every_spec_po_status_maps_and_filters_translate_back() -> None:
-    assert set(mapping.PO_STATUS) == set(enum_of("PurchaseOrder", "Status"))
-    assert mapping.xero_po_statuses([PurchaseOrderStatus.OPEN]) == ["AUTHORISED"]
-    assert mapping.xero_po_statuses(None) == [None]
-    with pytest.raises(mapping.XeroMappingError):
-        mapping.purchase_order_from_xero(
+    assert set(payloads.PO_STATUS) == set(enum_of("PurchaseOrder", "Status"))
+    assert payloads.xero_po_statuses([PurchaseOrderStatus.OPEN]) == ["AUTHORISED"]
+    assert payloads.xero_po_statuses(None) == [None]
+    with pytest.raises(payloads.XeroMappingError):
+        payloads.purchase_order_from_xero(
             {"PurchaseOrderID": "p", "Status": "VOIDED", "Contact": {"ContactID": "c"}}
         )
 
 
 def test_bill_payload_validates_against_the_spec_and_keeps_decimals() -> None:
-    payload = mapping.bill_payload(invoice_for("6d7c0000-0000-4000-8000-000000000001", "SUP-1"))
+    payload = payloads.bill_payload(invoice_for("6d7c0000-0000-4000-8000-000000000001", "SUP-1"))
     validate("Invoices", {"Invoices": [payload]})
     assert payload["Type"] == "ACCPAY" and payload["Contact"] == {
         "ContactID": "6d7c0000-0000-4000-8000-000000000001"
     }
     assert payload["LineItems"][0]["UnitAmount"] == 100.25 and payload["LineAmountTypes"] == "Exclusive"
-    no_tax = mapping.bill_payload(invoice_for("c", "SUP-2", tax=None))
+    no_tax = payloads.bill_payload(invoice_for("c", "SUP-2", tax=None))
     assert no_tax["LineAmountTypes"] == "NoTax" and "TaxType" not in no_tax["LineItems"][0]
 
 
 def test_idempotency_key_is_stable_per_content_and_short_enough() -> None:
     one = invoice_for("c", "SUP-1")
-    key = mapping.idempotency_key([one])
-    assert key == mapping.idempotency_key([invoice_for("c", "SUP-1")]) and len(key) <= 128
-    assert key != mapping.idempotency_key([invoice_for("c", "SUP-1", account="400")])
+    key = payloads.idempotency_key([one])
+    assert key == payloads.idempotency_key([invoice_for("c", "SUP-1")]) and len(key) <= 128
+    assert key != payloads.idempotency_key([invoice_for("c", "SUP-1", account="400")])
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_idempotency_key_is_stable_per_content_and_short_enough() -> None:
 def test_payment_status_from_amounts(
     status: str, paid: str, due: str, credited: str, expected: PaymentStatus
 ) -> None:
-    result = mapping.payment_status_from(
+    result = payloads.payment_status_from(
         {
             "InvoiceID": "i1",
             "Status": status,
@@ -109,11 +109,11 @@ def test_payment_status_from_amounts(
 
 
 def test_accounts_and_tax_rates() -> None:
-    account = mapping.account_from_xero(
+    account = payloads.account_from_xero(
         {"AccountID": "a1", "Code": "429", "Name": "General", "Type": "EXPENSE", "Status": "ARCHIVED"}
     )
     assert account.code == "429" and account.is_active is False
-    rate = mapping.tax_code_from_xero(
+    rate = payloads.tax_code_from_xero(
         {"TaxType": "TAX001", "Name": "CA", "EffectiveRate": Decimal("8.25"), "Status": "ACTIVE"}
     )
     assert rate.code == "TAX001" and rate.rate == Decimal("8.25")
