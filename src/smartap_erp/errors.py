@@ -5,8 +5,10 @@ The classes are grouped by what the caller must do, not by HTTP status:
 SmartAPError
 ├── ConfigurationError              a setting or stored configuration is wrong: a person must fix it
 │   ├── CredentialDecryptionError   stored credentials cannot be decrypted with the configured keys
-│   └── ERPConfigurationError       (also an ERPError) the ERP says our set-up is wrong: bad client id,
-│                                   unknown company or tenant; retrying will not help
+│   ├── ERPConfigurationError       (also an ERPError) the ERP says our set-up is wrong: bad client id,
+│   │                               unknown company or tenant; retrying will not help
+│   ├── NotFoundError               what a request names does not exist (an API answers 404)
+│   └── ConflictError               the request contradicts what is stored (an API answers 409)
 └── ERPError                        something the ERP answered (or failed to answer)
     ├── ERPAuthError                authentication needed: pause the connection, ask a person to reconnect
     │   └── ERPPermissionError      authenticated, but the user or role lacks a permission
@@ -50,6 +52,14 @@ class CredentialDecryptionError(ConfigurationError):
     """Stored credentials could not be decrypted with any configured key."""
 
     exit_code = 1
+
+
+class NotFoundError(ConfigurationError):
+    """What a request names (a connection, an invoice, a job) does not exist, or names several."""
+
+
+class ConflictError(ConfigurationError):
+    """The request contradicts what is stored: a name already taken, a job that did not fail."""
 
 
 _MAX_TEXT = 500  # an ERP message is a summary, never a whole body (it can be huge or hold PII)
