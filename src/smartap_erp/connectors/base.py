@@ -5,12 +5,17 @@ rate limits as data, and four construction hooks (`api_base_url`, `build_auth`, 
 `default_headers`); `create()` wires them into the one HTTP client (`smartap_erp.http.build_client`).
 It then implements the ERP-specific methods: `test_connection`, the streaming `iter_vendors` /
 `iter_purchase_orders` (pages of standard models), `export_invoice`, `sync_payment_status`,
-`get_accounts`, `get_tax_codes`. The base implements `authenticate`, `import_vendors` /
-`import_purchase_orders` (counting, `limit`, per-record errors collected as `RecordError`s without
-stopping), `export_invoices` (one by one, record errors captured per invoice; override with the ERP's
-batch endpoint), `close()` and the async context manager. Helpers `send`, `pages` and `to_page` give
-subclasses error mapping, the guarded paging loop and per-record mapping. Connectors never build
-clients, sleep, retry, refresh tokens or log in themselves.
+`get_accounts`, `get_tax_codes`. The base implements `authenticate`, `export_invoices` (one by one,
+record errors captured per invoice; override with the ERP's batch endpoint), `close()`, the async
+context manager, and the seed's `import_vendors` / `import_purchase_orders`: a thin facade over the
+same `iter_*` pages the sync engine streams, read through `LimitedPages` (the one reader of "pages up
+to a limit", which `sync.imports.run.ImportRun` uses too), returning a `SyncResult[ERPVendor]` /
+`SyncResult[ERPPurchaseOrder]` of typed records and per-record `RecordError`s. `limit=None` means every
+record the caller asked for (all changed since `since`), held in memory: that is what the seed's call
+promises, and its users are tests, scripts and previews that pass a `limit` when the ERP is large; the
+product's imports never hold more than a page (they go through `ERPSyncService`). Helpers `send`,
+`pages` and `to_page` give subclasses error mapping, the guarded paging loop and per-record mapping.
+Connectors never build clients, sleep, retry, refresh tokens or log in themselves.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ import datetime as dt
 import ssl
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel
 
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
@@ -35,7 +40,7 @@ from smartap_erp.connectors.responses import (
     record_error_from,
     transport_error,
 )
-from smartap_erp.domain.enums import ERPEntity, ERPSystem, PurchaseOrderStatus, SyncStatus
+from smartap_erp.domain.enums import ERPEntity, ERPSystem, PurchaseOrderStatus
 from smartap_erp.domain.models import (
     ERPAccount,
     ERPInvoice,
@@ -66,6 +71,7 @@ from smartap_erp.http.tokens import TokenStore
 log = get_logger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,18 +221,22 @@ class ERPConnector(abc.ABC):
         return None
 
     # ---- implemented once --------------------------------------------------------------------
-    async def import_vendors(self, since: dt.datetime | None = None, limit: int | None = None) -> SyncResult:
-        return await self._import(ERPEntity.VENDOR, self.iter_vendors(since), limit)
+    async def import_vendors(
+        self, since: dt.datetime | None = None, limit: int | None = None
+    ) -> SyncResult[ERPVendor]:
+        """The seed's call, a facade over `iter_vendors`: the first `limit` vendors read (every one
+        changed since `since` if None), held in memory, with the records that failed to read."""
+        return await self._collect(ERPEntity.VENDOR, self.iter_vendors(since), limit)
 
     async def import_purchase_orders(
         self,
         since: dt.datetime | None = None,
         status_filter: list[PurchaseOrderStatus] | None = None,
         limit: int | None = None,
-    ) -> SyncResult:
-        return await self._import(
-            ERPEntity.PURCHASE_ORDER, self.iter_purchase_orders(since, status_filter), limit
-        )
+    ) -> SyncResult[ERPPurchaseOrder]:
+        """The seed's call, a facade over `iter_purchase_orders`, as `import_vendors`."""
+        pages = self.iter_purchase_orders(since, status_filter)
+        return await self._collect(ERPEntity.PURCHASE_ORDER, pages, limit)
 
     async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
         """Export one by one; a record-level refusal is captured for that invoice and the rest go on.
@@ -308,50 +318,52 @@ class ERPConnector(abc.ABC):
                 outcomes.append(record_error_from(exc, None if record_id is None else str(record_id)))
         return RecordPage(outcomes)
 
-    async def _import(self, entity: ERPEntity, pages: AsyncIterator[Any], limit: int | None) -> SyncResult:
+    async def _collect(
+        self, entity: ERPEntity, pages: AsyncIterator[RecordPage[M]], limit: int | None
+    ) -> SyncResult[M]:
         started = self.now()
-        data: list[JsonValue] = []
+        records: list[M] = []
         errors: list[RecordError] = []
-        try:
-            while limit is None or len(data) + len(errors) < limit:
-                page = await anext(pages, None)
-                if page is None:
-                    break
-                for item in page.outcomes if isinstance(page, RecordPage) else page:
+        async with LimitedPages(pages, limit) as read:
+            async for outcomes in read:
+                for item in outcomes:
                     if isinstance(item, RecordError):
                         errors.append(item)
                     else:
-                        data.append(item.model_dump(mode="json"))
-                    if limit is not None and len(data) + len(errors) >= limit:
-                        break
-        finally:
-            close = getattr(pages, "aclose", None)
-            if close is not None:
-                await close()  # stop paging as soon as the limit is reached
-        return _import_result(entity, data, errors, started, self.now())
+                        records.append(item)
+        return SyncResult[M].of(entity, records, errors, started_at=started, completed_at=self.now())
 
 
-def _import_result(
-    entity: ERPEntity,
-    data: list[JsonValue],
-    errors: list[RecordError],
-    started: dt.datetime,
-    ended: dt.datetime,
-) -> SyncResult:
-    if errors and not data:
-        status = SyncStatus.FAILED
-    elif errors:
-        status = SyncStatus.PARTIAL
-    else:
-        status = SyncStatus.COMPLETED
-    return SyncResult(
-        entity_type=entity,
-        status=status,
-        total_count=len(data) + len(errors),
-        success_count=len(data),
-        error_count=len(errors),
-        errors=tuple(errors),
-        data=tuple(data),
-        started_at=started,
-        completed_at=ended,
-    )
+class LimitedPages(Generic[T]):
+    """The one reader of "a connector's pages, up to a limit", used by the import facade above and by
+    the sync engine's `ImportRun`: `async with LimitedPages(pages, limit) as read: async for outcomes
+    in read: ...` yields each page's outcomes (records and `RecordError`s), at most `limit` in all
+    (None: every page). Reaching the limit sets `cut` (more may remain, so a cursor must not move) and
+    stops: the connector's paging is closed on leaving the block, so no page past the limit is asked
+    for, nor any after an error in the caller's loop."""
+
+    def __init__(self, pages: AsyncIterator[RecordPage[T]], limit: int | None) -> None:
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be None or >= 0, not {limit}")
+        self.pages, self.limit = pages, limit
+        self.read = 0  # outcomes handed out
+        self.cut = limit == 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        close = getattr(self.pages, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def __aiter__(self) -> AsyncIterator[list[T | RecordError]]:
+        while not self.cut:
+            page = await anext(self.pages, None)
+            if page is None:
+                return
+            outcomes = list(page.outcomes)
+            if self.limit is not None and self.read + len(outcomes) >= self.limit:
+                outcomes, self.cut = outcomes[: self.limit - self.read], True
+            self.read += len(outcomes)
+            yield outcomes

@@ -29,13 +29,19 @@ from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.db.models import ERPConnection, Invoice
 from smartap_erp.db.session import engine_from_settings, make_session_factory
 from smartap_erp.db.vault import CredentialVault, KeyRing, load_keyring
+from smartap_erp.domain.enums import ERPEntity
+from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, CredentialDecryptionError
 from smartap_erp.jobs.config import JobOptions
 from smartap_erp.settings import Settings, load_settings
 from smartap_erp.sync.context import SyncContext
+from smartap_erp.sync.export.run import ExportReport
+from smartap_erp.sync.imports.report import ImportReport
+from smartap_erp.sync.payments.run import PaymentSyncReport
+from smartap_erp.sync.service import ERPSyncService
 
-Summary = dict[str, Any]
-ENTITY_METHODS = {"vendor": "import_vendors", "purchase_order": "import_purchase_orders"}
+Summary = dict[str, Any]  # JSON values only: DBOS stores it (workflows add up its counts)
+Report = ImportReport | ExportReport | PaymentSyncReport
 
 
 class SyncOperations(Protocol):
@@ -69,14 +75,10 @@ COUNTS = (
 MAX_ERRORS = 10  # record errors carried in a summary; the sync log keeps them all
 
 
-def summarise(result: Any) -> Summary:
-    """Counts, status, log id, stop reason and first record errors of a SyncResult or a report."""
-    if isinstance(result, dict):
-        return {k: v for k, v in result.items() if isinstance(v, str | int | float | bool | type(None))}
-    summary: Summary = {}
-    status = getattr(result, "status", None)
-    if status is not None:
-        summary["status"] = str(status)
+def summarise(result: Report) -> Summary:
+    """Counts, status, log id, stop reason and first record errors of an engine's report (the
+    counts a report has: `review_count` is an import's, `created_count` an import's or export's)."""
+    summary: Summary = {"status": str(result.status)}
     for name in COUNTS:
         value = getattr(result, name, None)
         if value is not None:
@@ -85,27 +87,24 @@ def summarise(result: Any) -> Summary:
         value = getattr(result, name, None)
         if value is not None:
             summary[name] = str(value)
-    errors = list(getattr(result, "errors", None) or [])
-    if errors:
-        summary["errors"] = [_one_line(error) for error in errors[:MAX_ERRORS]]
+    if result.errors:
+        summary["errors"] = [_one_line(error) for error in result.errors[:MAX_ERRORS]]
     return summary
 
 
-def _one_line(error: Any) -> str:
+def _one_line(error: RecordError) -> str:
     """ "RECORD: message" for a record error, or the message alone if it names its record."""
-    message = str(getattr(error, "message", error))[:300]
-    record = getattr(error, "record_id", None)
+    message = error.message[:300]
+    record = error.record_id
     if not record or message.startswith("invoice ") or record in message:
         return message
     return f"{record}: {message}"
 
 
 class ServiceOperations:
-    """`SyncOperations` on the sync engine (smartap_erp.sync.service, imported on first use)."""
+    """`SyncOperations` on the sync engine's `ERPSyncService`."""
 
     def __init__(self, ctx: SyncContext) -> None:
-        from smartap_erp.sync.service import ERPSyncService  # lands with the sync engine (issue 8)
-
         self._service = ERPSyncService(ctx)
 
     async def import_entity(
@@ -118,7 +117,13 @@ class ServiceOperations:
         *,
         full: bool = False,
     ) -> Summary:
-        method = getattr(self._service, ENTITY_METHODS[entity])
+        kind = ERPEntity(entity)
+        if kind is ERPEntity.VENDOR:
+            method = self._service.import_vendors
+        elif kind is ERPEntity.PURCHASE_ORDER:
+            method = self._service.import_purchase_orders
+        else:
+            raise ConfigurationError(f"cannot import {entity}: only vendor and purchase_order are imported")
         return summarise(await method(connection_id, since=since, limit=limit, full=full, triggered_by=by))
 
     async def export_invoices(
@@ -131,7 +136,7 @@ class ServiceOperations:
             summary["errors"] = await self._by_number(list(report.errors)[:MAX_ERRORS])
         return summary
 
-    async def _by_number(self, errors: list[Any]) -> list[str]:
+    async def _by_number(self, errors: Sequence[RecordError]) -> list[str]:
         """Export errors named by invoice number, as people know them (the engine keys them by id)."""
         ids = [uuid.UUID(str(e.record_id)) for e in errors if _is_uuid(e.record_id)]
         async with self._service.ctx.session_factory() as session:
@@ -141,7 +146,7 @@ class ServiceOperations:
             numbers = {str(invoice_id): number for invoice_id, number in rows}
         named = []
         for error in errors:
-            line = str(error.message)[:300]
+            line = error.message[:300]
             number = numbers.get(str(error.record_id))
             if not line.startswith("invoice "):
                 line = f"invoice {number}: {line}" if number else _one_line(error)
@@ -152,7 +157,7 @@ class ServiceOperations:
         return summarise(await self._service.sync_payment_statuses(connection_id, triggered_by=by))
 
 
-def _is_uuid(value: Any) -> bool:
+def _is_uuid(value: str | None) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:

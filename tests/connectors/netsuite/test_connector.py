@@ -62,7 +62,7 @@ async def test_deactivated_vendor_is_imported_as_inactive(connect: Connect, serv
     deactivated = server.sim.mutate("deactivate_vendor", {})["deactivated"]
     async with connect() as connector:
         result = await connector.import_vendors(since=start)
-    assert [(v["external_id"], v["is_active"]) for v in result.data] == [(deactivated, False)]
+    assert [(v.external_id, v.is_active) for v in result.data] == [(deactivated, False)]
 
 
 async def test_purchase_orders_with_lines_and_status(connect: Connect, server: LiveServer) -> None:

@@ -82,7 +82,7 @@ async def test_vendor_import_all_with_since_and_with_limit(qbo: Harness) -> None
         changed = await connector.import_vendors(since=before_edit + dt.timedelta(seconds=1))
         limited = await connector.import_vendors(limit=7)
     assert everything.status == SyncStatus.COMPLETED and everything.total_count == 40
-    assert "3" in {v["external_id"] for v in everything.data if not v["is_active"]}  # deactivation seen
+    assert "3" in {v.external_id for v in everything.data if not v.is_active}  # deactivation seen
     assert 4 <= changed.total_count < 40
     assert limited.total_count == 7 and limited.success_count == 7
 
@@ -92,7 +92,7 @@ async def test_vendor_import_across_many_pages_in_parallel_within_limits(harness
     async with opened(qbo) as connector:
         result = await connector.import_vendors()
     state = await qbo.state()
-    assert result.total_count == 5000 and len({v["external_id"] for v in result.data}) == 5000
+    assert result.total_count == 5000 and len({v.external_id for v in result.data}) == 5000
     assert state["responses"]["throttled_429"] == 0
     assert 1 < state["concurrency"]["peak"] <= 10
     assert state["requests"]["by_endpoint"]  # 1 count + 5 pages, nothing else

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from erpsim.core import Clock
-from smartap_erp.domain import ERPInvoice, ERPInvoiceLine, PaymentStatus, PurchaseOrderStatus
+from smartap_erp.domain import (
+    ERPInvoice,
+    ERPInvoiceLine,
+    ERPPurchaseOrder,
+    ERPVendor,
+    PaymentStatus,
+    PurchaseOrderStatus,
+)
 from smartap_erp.domain.results import SyncResult
 from smartap_erp.errors import ERPAuthError
 from tests.connectors.sap.conftest import Harness, make_harness, service_invoice
 
 
-def _data(result: SyncResult) -> list[dict[str, Any]]:
-    return [cast(dict[str, Any], row) for row in result.data]
+def _data(result: SyncResult[ERPVendor] | SyncResult[ERPPurchaseOrder]) -> list[dict[str, Any]]:
+    """The typed records read, as JSON values (what the assertions below compare with the simulator)."""
+    return [row.model_dump(mode="json") for row in result.data]
 
 
 def _logins(harness: Harness) -> int:

@@ -46,7 +46,7 @@ async def test_vendor_import_includes_archived_as_deactivations_and_is_increment
     async with harness.connector() as xero:
         result = await xero.import_vendors()
         assert result.status is SyncStatus.COMPLETED and result.success_count == 30
-        inactive = [v for v in result.data if isinstance(v, dict) and v["is_active"] is False]
+        inactive = [v for v in result.data if v.is_active is False]
         assert len(inactive) == sum(
             1
             for c in harness.sim.orgs[harness.creds["tenant_id"]].contacts.values()
@@ -58,7 +58,7 @@ async def test_vendor_import_includes_archived_as_deactivations_and_is_increment
         harness.sim.mutate("edit_vendors", {"count": 2})  # two other, still active suppliers
         changed = await xero.import_vendors(since=since)
     assert changed.success_count == 3
-    assert sum(1 for v in changed.data if isinstance(v, dict) and not v["is_active"]) == 1
+    assert sum(1 for v in changed.data if not v.is_active) == 1
     pages = [r for r in harness.api_log() if r.path.endswith("/Contacts")]
     assert all(r.status == 200 for r in pages)
 
@@ -71,7 +71,7 @@ async def test_purchase_orders_map_the_real_statuses(harness: Harness) -> None:
     assert everything.success_count == len(org.purchase_orders)
     authorised = sum(1 for p in org.purchase_orders.values() if p["Status"] == "AUTHORISED")
     assert open_only.success_count == authorised
-    assert {po["status"] for po in open_only.data if isinstance(po, dict)} == {"open"}
+    assert {po.status for po in open_only.data} == {PurchaseOrderStatus.OPEN}
 
 
 async def test_batch_export_reports_the_bad_bill_and_exports_the_others(harness: Harness) -> None:

@@ -37,7 +37,7 @@ async def test_a_rule_that_divides_by_zero_or_overflows_fails_only_its_record(ct
     harness = await ErpHarness.start(SYSTEM, ctx, vendors=6, purchase_orders=0, bills=0)
     async with ctx.connector(harness.connection) as erp:
         first, second = (await erp.import_vendors(limit=2)).data[:2]
-    zero, big = str(first["external_id"]), str(second["external_id"])  # type: ignore[index,call-overload]
+    zero, big = first.external_id, second.external_id
     rule = (
         f'record.external_id == "{zero}" ? string(100 / (size(value) - size(value))) : '
         f'record.external_id == "{big}" ? string(9223372036854775807 + size(value)) : value'

@@ -224,7 +224,7 @@ async def test_a_bad_record_is_logged_and_the_rest_imported(ctx: SyncContext, sy
     harness = await ErpHarness.start(system, ctx, vendors=8, purchase_orders=0, bills=0)
     async with ctx.connector(harness.connection) as erp:
         first = (await erp.import_vendors(limit=1)).data[0]
-    bad_id = str(first["external_id"])  # type: ignore[index,call-overload]
+    bad_id = first.external_id
     async with ctx.session_factory() as session, session.begin():
         session.add(
             ERPFieldMapping(

@@ -60,7 +60,7 @@ async def test_import_vendors_counts_records_and_collects_the_bad_one(
     assert (result.total_count, result.success_count, result.error_count) == (25, 24, 1)
     error = result.errors[0]
     assert (error.record_id, error.field, error.code) == ("v7", "name", "missing_field")
-    assert [v["external_id"] for v in result.data] == [f"v{i}" for i in range(25) if i != 7]  # type: ignore[call-overload,index]
+    assert [v.external_id for v in result.data] == [f"v{i}" for i in range(25) if i != 7]
     assert len(data_requests(server, "vendors")) == 3  # pages of 10: 10, 10, 5
     assert result.started_at is not None and result.completed_at is not None
 
@@ -108,7 +108,7 @@ async def test_import_purchase_orders_with_status_filter_and_decimal_amounts(
         3,
     )
     assert data_requests(server, "orders")[0].url.params["status"] == "open"
-    assert result.data[0]["total_amount"] == "12.5"  # type: ignore[call-overload,index]
+    assert result.data[0].total_amount == Decimal("12.5")  # a Decimal, exactly as the ERP wrote it
 
 
 async def test_iter_vendors_streams_pages_of_standard_models(make_connector: Make) -> None:

@@ -21,7 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.connectors.base import ERPConnector, LimitedPages
+from smartap_erp.connectors.models import RecordPage
 from smartap_erp.db.errors import describe_exception
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
@@ -47,7 +48,7 @@ class EntityImport(Protocol):
 
     entity: ERPEntity
 
-    def pages(self, erp: ERPConnector, since: dt.datetime | None) -> AsyncIterator[Any]: ...
+    def pages(self, erp: ERPConnector, since: dt.datetime | None) -> AsyncIterator[RecordPage[Any]]: ...
 
     async def prepare(self, records: Sequence[Any]) -> None:
         """Work needed before a page's transaction (e.g. importing vendors that POs name)."""
@@ -167,22 +168,11 @@ class ImportRun:
         window = await self._window(erp)
         self.report.full_read, self.report.since = window.full, window.since
         signpost = erp.now()  # taken before reading: changes made during the read are read next time
-        seen, complete = 0, True
-        pages = self.spec.pages(erp, window.since)
-        try:
-            async for page in pages:
-                outcomes = list(getattr(page, "outcomes", page))
-                if self.limit is not None and seen + len(outcomes) >= self.limit:
-                    outcomes, complete = outcomes[: self.limit - seen], False
-                seen += len(outcomes)
+        # the read stops at `limit` records; a read the limit cut short leaves the cursor where it was
+        async with LimitedPages(self.spec.pages(erp, window.since), self.limit) as read:
+            async for outcomes in read:
                 await self._page(outcomes, policy, rules)
-                if not complete:
-                    break
-        finally:
-            close = getattr(pages, "aclose", None)
-            if close is not None:
-                await close()  # stop the connector's paging when a limit cut the read short
-        if complete and window.advances_cursor:
+        if not read.cut and window.advances_cursor:
             async with self.ctx.session_factory() as cursor_session, cursor_session.begin():
                 await save_cursor(
                     cursor_session,
