@@ -12,16 +12,15 @@ from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
-from sqlalchemy.exc import SQLAlchemyError
 
 from smartap_erp import __version__
+from smartap_erp.app.database import database_failure
 from smartap_erp.cli import conflicts, connections, db, invoices, keys, mappings, sync
 from smartap_erp.cli.about import about
 from smartap_erp.cli.demo import demo
 from smartap_erp.cli.logs import logs
 from smartap_erp.cli.output import EXIT_FAILURE, EXIT_USAGE, error_console
 from smartap_erp.cli.worker import worker
-from smartap_erp.db.errors import describe_db_error, is_missing_schema
 from smartap_erp.errors import SmartAPError
 from smartap_erp.http.redact import install_handler_redaction
 
@@ -75,6 +74,9 @@ def main() -> None:
     except SmartAPError as exc:
         error_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
-    except SQLAlchemyError as exc:  # one line naming what failed; never the SQL or its parameters
-        error_console.print(f"[red]error:[/red] {describe_db_error(exc)}", highlight=False, soft_wrap=True)
-        raise SystemExit(EXIT_USAGE if is_missing_schema(exc) else EXIT_FAILURE) from None
+    except Exception as exc:
+        failure = database_failure(exc)  # one line naming what failed; never the SQL or its parameters
+        if failure is None:
+            raise  # a bug: keep the traceback
+        error_console.print(f"[red]error:[/red] {failure.message}", highlight=False, soft_wrap=True)
+        raise SystemExit(EXIT_USAGE if failure.missing_schema else EXIT_FAILURE) from None

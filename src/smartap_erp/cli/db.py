@@ -12,9 +12,8 @@ from typing import Annotated
 
 import typer
 
+from smartap_erp.app import database
 from smartap_erp.cli.output import JsonOption, console, emit
-from smartap_erp.db import migrate
-from smartap_erp.db.session import make_engine
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
 
@@ -24,9 +23,7 @@ app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.",
 @app.command()
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Create or migrate the database schema to the newest revision."""
-    settings = get_settings()
-    migrate.upgrade(settings.database_url, revision)
-    _report(settings.database_url)
+    _report(asyncio.run(database.upgrade(get_settings(), revision)))
 
 
 @app.command()
@@ -37,56 +34,27 @@ def downgrade(
     """Revert the schema to an older revision (`base` drops every table and all data)."""
     settings = get_settings()
     if not yes:
-        _confirm_downgrade(settings.database_url, revision)
-    migrate.downgrade(settings.database_url, revision)
-    _report(settings.database_url)
+        _confirm_downgrade(database.describe_url(settings.database_url), revision)
+    _report(asyncio.run(database.downgrade(settings, revision)))
 
 
-def _confirm_downgrade(url: str, revision: str) -> None:
-    what = (
-        "drop every table and all data" if revision == "base" else "drop the tables and columns added since"
-    )
+def _confirm_downgrade(where: str, revision: str) -> None:
+    what = database.downgrade_consequence(revision)
     if not sys.stdin.isatty():
         raise ConfigurationError(
-            f"db downgrade {revision} would {what} in {_describe(url)}; "
+            f"db downgrade {revision} would {what} in {where}; "
             "no terminal to confirm on: add --yes to go ahead"
         )
-    typer.confirm(f"Downgrade {_describe(url)} to {revision}? This will {what}.", abort=True)
+    typer.confirm(f"Downgrade {where} to {revision}? This will {what}.", abort=True)
 
 
 @app.command()
 def current(as_json: JsonOption = False) -> None:
     """Show the schema revision of the database and the newest one this version ships."""
-    settings = get_settings()
-    revision = asyncio.run(_current(settings.database_url))
-    head = migrate.head_revision()
-    emit(
-        {
-            "database": _describe(settings.database_url),
-            "current": revision,
-            "head": head,
-            "up_to_date": revision == head,
-        },
-        as_json=as_json,
-        title="Database",
-    )
+    state = asyncio.run(database.current(get_settings()))
+    emit(state.model_dump(mode="json"), as_json=as_json, title="Database")
 
 
-def _report(url: str) -> None:
-    revision = asyncio.run(_current(url))
-    console.print(f"database schema at revision [bold]{revision or 'base (empty)'}[/bold] ({_describe(url)})")
-
-
-async def _current(url: str) -> str | None:
-    engine = make_engine(url)
-    try:
-        return await migrate.current_revision(engine)
-    finally:
-        await engine.dispose()
-
-
-def _describe(url: str) -> str:
-    """The URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+def _report(state: database.SchemaState) -> None:
+    revision = state.current or "base (empty)"
+    console.print(f"database schema at revision [bold]{revision}[/bold] ({state.database})")

@@ -9,30 +9,20 @@ or a file that cannot be read; every error is one line on stderr.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import uuid
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
+from smartap_erp.app import invoices as service
+from smartap_erp.app.database import DatabaseFailedError
 from smartap_erp.cli.output import EXIT_FAILURE, EXIT_USAGE, JsonOption, emit, error_console, fail
 from smartap_erp.cli.runtime import runtime
-from smartap_erp.db.models import Invoice
 from smartap_erp.domain.enums import InvoiceStatus
-from smartap_erp.domain.money import from_minor_units
-from smartap_erp.invoices.approval import approve_invoices, resolve_references
-from smartap_erp.invoices.files import read_invoice_file
-from smartap_erp.invoices.problems import FileProblem, InvoiceFileError
-from smartap_erp.invoices.store import chunks, store_invoices, vendors_by_key
+from smartap_erp.errors import ConfigurationError, NotFoundError
 
 app = typer.Typer(help="SmartAP invoices: import from a file, approve, list.", no_args_is_help=True)
 
@@ -40,24 +30,20 @@ DetailsOption = Annotated[bool, typer.Option("--details", help="Also print every
 DEFAULT_LIST_LIMIT = 50
 
 
-def _row(invoice: Invoice) -> dict[str, Any]:
+def _row(invoice: service.InvoiceSummary) -> dict[str, Any]:
     return {
         "id": str(invoice.id),
         "invoice_number": invoice.invoice_number,
-        "vendor": invoice.vendor.name,
-        "date": invoice.invoice_date.isoformat(),
-        "currency": invoice.currency,
-        "total": str(from_minor_units(invoice.total_minor, invoice.currency)),
+        "vendor": invoice.vendor,
+        "date": invoice.date.isoformat(),
+        "currency": invoice.total.currency,
+        "total": str(invoice.total.amount),
         "status": invoice.status.value,
     }
 
 
-async def _rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for batch in chunks(ids):
-        query = select(Invoice).options(selectinload(Invoice.vendor)).where(Invoice.id.in_(batch))
-        rows.extend(_row(i) for i in (await session.scalars(query)).all())
-    return sorted(rows, key=lambda r: (r["date"], r["vendor"], r["invoice_number"]))
+def _rows(invoices: list[service.InvoiceSummary] | None) -> list[dict[str, Any]]:
+    return [_row(i) for i in invoices or []]
 
 
 @contextmanager
@@ -71,16 +57,6 @@ def _progress(description: str, total: int) -> Iterator[Any]:
         yield lambda advance: bar.advance(task, advance)
 
 
-def _database_failure(action: str, exc: SQLAlchemyError) -> typer.Exit:
-    original = getattr(exc, "orig", None)
-    reason = (str(original if original is not None else exc).splitlines() or [type(exc).__name__])[0][:300]
-    return fail(f"the database failed while {action}, nothing was changed: {reason}", EXIT_FAILURE)
-
-
-def _reasons(problems: Sequence[FileProblem]) -> dict[str, int]:
-    return dict(Counter(p.reason for p in problems).most_common())
-
-
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="A .csv or .json file (see docs/invoices.md).")],
@@ -89,31 +65,35 @@ def import_(
 ) -> None:
     """Validate every row, store the invoices that are right, report the others; exit 1 if any failed."""
     try:
-        parsed = read_invoice_file(file)
-    except InvoiceFileError as exc:
+        parsed = service.read_file(file)
+    except ConfigurationError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
 
-    async def run() -> tuple[Any, list[dict[str, Any]]]:
-        async with runtime() as rt, rt.sessions() as session:
+    async def run() -> service.ImportResult:
+        async with runtime() as rt:
             with _progress(f"Importing {file.name}", len(parsed.invoices)) as advance:
-                report = await store_invoices(session, parsed.invoices, progress=advance)
-            await session.commit()
-            return report, (await _rows(session, report.created)) if details else []
+                return await service.import_file(
+                    rt, parsed, file.name, with_invoices=details, progress=advance
+                )
 
     try:
-        report, rows = asyncio.run(run())
-    except SQLAlchemyError as exc:
-        raise _database_failure(f"importing {file.name}", exc) from None
-    problems = sorted(parsed.problems + report.problems, key=_place_order)
+        result = asyncio.run(run())
+    except DatabaseFailedError as exc:
+        raise fail(str(exc), EXIT_FAILURE) from None
+    rows = _rows(result.invoices)
     summary: dict[str, Any] = {
-        "imported": len(report.created),
-        "imported_rows": report.rows,
-        "refused": len(problems),
-        "reasons": _reasons(problems),
+        "imported": result.imported,
+        "imported_rows": result.imported_rows,
+        "refused": len(result.problems),
+        "reasons": result.reasons,
     }
     if as_json:
         emit(
-            {**summary, "problems": [str(p) for p in problems], **({"invoices": rows} if details else {})},
+            {
+                **summary,
+                "problems": [str(p) for p in result.problems],
+                **({"invoices": rows} if details else {}),
+            },
             as_json=True,
         )
     else:
@@ -127,15 +107,10 @@ def import_(
         emit(shown, as_json=False, title=f"Invoices from {file.name}")
         if details:
             emit(rows, as_json=False, title="Imported invoices")
-        for problem in problems:
+        for problem in result.problems:
             error_console.print(f"[red]refused[/red] {problem}", highlight=False, soft_wrap=True)
-    if problems:
+    if result.problems:
         raise typer.Exit(EXIT_FAILURE)
-
-
-def _place_order(problem: FileProblem) -> tuple[int, str]:
-    word, _, number = problem.where.partition(" ")
-    return (int(number) if number.isdigit() else 0, word)
 
 
 @app.command()
@@ -159,30 +134,23 @@ def approve(
     if all_pending and vendor is not None:
         raise fail("--vendor narrows invoice numbers; it does not go with --all", EXIT_USAGE)
 
-    async def run() -> tuple[list[str], Any, list[dict[str, Any]]]:
-        async with runtime() as rt, rt.sessions() as session:
-            chosen = None
-            if references:
-                resolution = await resolve_references(session, references, vendor=vendor)
-                if resolution.errors:
-                    return resolution.errors, None, []
-                chosen = resolution.invoices
-            report = await approve_invoices(
-                session, invoices=chosen, approved_by=by, now=dt.datetime.now(dt.UTC)
-            )
-            await session.commit()
-            return [], report, (await _rows(session, report.approved)) if details else []
+    request = service.ApprovalRequest(references=references or None, vendor=vendor, approved_by=by)
+
+    async def run() -> service.ApprovalResult:
+        async with runtime() as rt:
+            return await service.approve(rt, request, with_invoices=details)
 
     try:
-        errors, report, rows = asyncio.run(run())
-    except SQLAlchemyError as exc:
-        raise _database_failure("approving", exc) from None
-    if errors:
-        for error in errors:
+        report = asyncio.run(run())
+    except service.InvoiceReferenceError as exc:
+        for problem in exc.problems:
             error_console.print(
-                f"[red]error:[/red] {error}; nothing was approved", highlight=False, soft_wrap=True
+                f"[red]error:[/red] {problem}; nothing was approved", highlight=False, soft_wrap=True
             )
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
+    except DatabaseFailedError as exc:
+        raise fail(str(exc), EXIT_FAILURE) from None
+    rows = _rows(report.invoices)
     not_pending = [
         {"id": str(c.id), "invoice_number": c.invoice_number, "vendor": c.vendor, "status": c.status.value}
         for c in report.not_pending
@@ -217,30 +185,17 @@ def list_(
 ) -> None:
     """SmartAP invoices with their status, newest first."""
     effective = limit if limit is not None else (0 if as_json else DEFAULT_LIST_LIMIT)
+    query = service.InvoiceFilter(status=status, vendor=vendor, limit=effective or None)
 
-    async def run() -> tuple[list[dict[str, Any]], int] | None:
-        async with runtime() as rt, rt.sessions() as session:
-            conditions = [] if status is None else [Invoice.status == status]
-            if vendor is not None:
-                ids = [v.id for v in (await vendors_by_key(session, [vendor]))[vendor]]
-                if not ids:
-                    return None
-                conditions.append(Invoice.vendor_id.in_(ids))
-            total = await session.scalar(select(func.count()).select_from(Invoice).where(*conditions))
-            query = (
-                select(Invoice)
-                .options(selectinload(Invoice.vendor))
-                .where(*conditions)
-                .order_by(Invoice.invoice_date.desc(), Invoice.invoice_number, Invoice.id)
-            )
-            if effective:
-                query = query.limit(effective)
-            return [_row(i) for i in (await session.scalars(query)).all()], int(total or 0)
+    async def run() -> service.InvoicePage:
+        async with runtime() as rt:
+            return await service.list_invoices(rt, query)
 
-    result = asyncio.run(run())
-    if result is None:
-        raise fail(f"no SmartAP vendor is named or has the tax id {vendor!r}", EXIT_USAGE)
-    rows, total = result
+    try:
+        page = asyncio.run(run())
+    except NotFoundError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    rows, total = _rows(page.invoices), page.total
     title = (
         "Invoices"
         if len(rows) == total

@@ -1,5 +1,5 @@
-"""How `sync`, `export` and `payments sync` follow and report a job: checking that a worker is alive
-(heartbeats) before waiting on one, a live progress display while it runs, and the outcome.
+"""How `sync`, `export` and `payments sync` follow and report a job (`smartap_erp.app.syncs` queues it
+and reads its status): a live progress display while it runs, and the outcome.
 
 Output, `--json` or not, has one nested shape, the same as `sync status`: `workflow_id`, `joined`,
 `workflow`, `status` (the job's: SUCCESS, ERROR ...), `outcome` (completed, partial, failed),
@@ -10,68 +10,35 @@ when the outcome is `completed`; otherwise one line on stderr says what failed a
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from smartap_erp.app import syncs
+from smartap_erp.app.context import AppContext
 from smartap_erp.cli.output import emit, error_console, fail
-from smartap_erp.db.session import engine_from_settings, make_session_factory
-from smartap_erp.jobs import heartbeat
-from smartap_erp.jobs.client import DONE_STATES, JobClient
-from smartap_erp.jobs.outcome import COMPLETED, judge
-from smartap_erp.settings import Settings
+from smartap_erp.errors import NotFoundError
+from smartap_erp.jobs.heartbeat import START_HINT
+from smartap_erp.jobs.outcome import COMPLETED
 
 POLL_SECONDS = 0.5
 WATCH_EVERY = 5.0  # seconds between two looks at the workers' heartbeats while waiting
+INLINE_HINT = ", or add --inline to run it in this process"
 
 
-class WorkerWatch:
-    """Whether any worker is alive, asked from synchronous code (its own loop and engine)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._engine = engine_from_settings(settings)
-        self._sessions = make_session_factory(self._engine)
-
-    def alive(self) -> bool:
-        now = dt.datetime.now(dt.UTC)
-        return bool(self._loop.run_until_complete(heartbeat.alive(self._sessions, now=now)))
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._engine.dispose())
-        self._loop.close()
+def note_no_worker() -> None:
+    """The note `--no-wait` prints when the job it queued waits for a worker to start."""
+    error_console.print(
+        f"[yellow]note:[/yellow] no worker is running: the job waits until one starts; {START_HINT}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
-def require_worker(settings: Settings, what: str) -> None:
-    """Exit 1 with one line when no worker would run `what` (instead of waiting forever)."""
-    watch = WorkerWatch(settings)
-    try:
-        if watch.alive():
-            return
-    finally:
-        watch.close()
-    raise fail(heartbeat.no_worker_message(what) + ", or add --inline to run it in this process")
-
-
-def warn_if_no_worker(settings: Settings) -> None:
-    watch = WorkerWatch(settings)
-    try:
-        if not watch.alive():
-            error_console.print(
-                f"[yellow]note:[/yellow] no worker is running: the job waits until one starts; "
-                f"{heartbeat.START_HINT}",
-                highlight=False,
-                soft_wrap=True,
-            )
-    finally:
-        watch.close()
-
-
-def progress_display(title: str) -> tuple[Progress, Callable[[str, dict[str, Any]], None]]:
-    """A transient progress bar on stderr, and how to update it from a job's progress event."""
+def progress_display(title: str) -> tuple[Progress, Callable[[str, syncs.JobProgress], None]]:
+    """A transient progress bar on stderr, and how to update it from a job's progress."""
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -84,57 +51,42 @@ def progress_display(title: str) -> tuple[Progress, Callable[[str, dict[str, Any
     )
     task = progress.add_task(title, total=None)
 
-    def update(state: str, step: dict[str, Any]) -> None:
-        done = step.get("done")
-        completed = len(done) if isinstance(done, list) else int(done or 0)
-        progress.update(task, description=f"{title}: {state}", completed=completed, total=step.get("total"))
+    def update(state: str, step: syncs.JobProgress) -> None:
+        progress.update(task, description=f"{title}: {state}", completed=step.done, total=step.total)
 
     return progress, update
 
 
-def follow(client: JobClient, settings: Settings, workflow_id: str, title: str) -> dict[str, Any]:
+async def follow(ctx: AppContext, queue: syncs.JobQueue, job_id: str, title: str) -> syncs.JobView:
     """Wait for the job to end, showing progress; exit 1 if every worker goes away meanwhile."""
     if not error_console.is_terminal:
-        error_console.print(
-            f"{title}: job {workflow_id} queued, waiting for it", highlight=False, soft_wrap=True
-        )
-    watch = WorkerWatch(settings)
+        error_console.print(f"{title}: job {job_id} queued, waiting for it", highlight=False, soft_wrap=True)
     progress, update = progress_display(title)
     next_watch = time.monotonic() + WATCH_EVERY
-    try:
-        with progress:
-            while True:
-                status = client.status(workflow_id) or {"status": "ENQUEUED"}
-                if status["status"] in DONE_STATES:
-                    return status
-                if time.monotonic() >= next_watch:
-                    next_watch = time.monotonic() + WATCH_EVERY
-                    if not watch.alive():
-                        raise fail(
-                            f"{title}: job {workflow_id} is {status['status']} but no worker is running "
-                            f"anymore: {heartbeat.START_HINT}; the job carries on there"
-                        )
-                state = "waiting for a worker" if status["status"] == "ENQUEUED" else "running"
-                update(state, client.progress(workflow_id) or {})
-                time.sleep(POLL_SECONDS)
-    finally:
-        watch.close()
+    with progress:
+        while True:
+            try:
+                current: syncs.JobView | None = await syncs.job_status(ctx, queue, job_id)
+            except NotFoundError:  # not visible yet: as good as queued
+                current = None
+            if current is not None and current.finished:
+                return current
+            status = "ENQUEUED" if current is None else current.status
+            if time.monotonic() >= next_watch:
+                next_watch = time.monotonic() + WATCH_EVERY
+                if not (await syncs.workers(ctx)).alive:
+                    raise fail(
+                        f"{title}: job {job_id} is {status} but no worker is running "
+                        f"anymore: {START_HINT}; the job carries on there"
+                    )
+            state = "waiting for a worker" if status == "ENQUEUED" else "running"
+            update(state, await syncs.job_progress(ctx, queue, job_id))
+            await asyncio.sleep(POLL_SECONDS)
 
 
-def shaped(status: dict[str, Any], *, joined: bool = False) -> dict[str, Any]:
+def shaped(view: syncs.JobView) -> dict[str, Any]:
     """The one output shape of a job (see the module docstring)."""
-    outcome = judge(status["status"], status.get("result"), status.get("error"))
-    return {
-        "workflow_id": status.get("workflow_id"),
-        "joined": joined,
-        "workflow": status.get("workflow"),
-        "status": status["status"],
-        "outcome": outcome.status,
-        "result": status.get("result"),
-        "error": status.get("error"),
-        "failures": outcome.failures,
-        "notes": outcome.notes,
-    }
+    return view.model_dump(mode="json", exclude={"sync_log_ids"})
 
 
 def _flat_for_people(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -149,9 +101,9 @@ def _flat_for_people(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return rows
 
 
-def report(status: dict[str, Any], title: str, *, joined: bool, as_json: bool) -> None:
+def report(view: syncs.JobView, title: str, *, as_json: bool) -> None:
     """Print the job's outcome; raise Exit(1) with one line unless it completed."""
-    data = shaped(status, joined=joined)
+    data = shaped(view)
     emit(data if as_json else _flat_for_people(data), as_json=as_json, title=f"{title}: {data['outcome']}")
     for note in data["notes"]:
         error_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)

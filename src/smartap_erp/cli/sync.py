@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from smartap_erp.app import syncs
+from smartap_erp.app.syncs import export_invoice_ids as _invoice_ids  # noqa: F401 (tests import it here)
 from smartap_erp.cli import jobs_view
-from smartap_erp.cli.output import JsonOption, emit
-from smartap_erp.cli.runtime import find_connection, runtime
+from smartap_erp.cli.output import JsonOption, emit, fail
+from smartap_erp.cli.runtime import Runtime, runtime
 from smartap_erp.errors import ConfigurationError
-from smartap_erp.invoices.approval import resolve_references
-from smartap_erp.jobs.client import JobClient, Queued, export_args, payments_args, sync_args
-from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, SYNC_WORKFLOW
-from smartap_erp.settings import get_settings
 
 app = typer.Typer(
     help="Import from an ERP through the workers: vendors, purchase orders, or all.", no_args_is_help=True
@@ -49,99 +45,78 @@ WaitOpt = Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the job 
 InlineOpt = Annotated[
     bool, typer.Option("--inline", help="Run the job in this process instead of queuing it for a worker.")
 ]
-
-Enqueue = Callable[[JobClient, async_sessionmaker[AsyncSession], uuid.UUID], Awaitable[Queued]]
-Args = Callable[[async_sessionmaker[AsyncSession], uuid.UUID], Awaitable[tuple[Any, ...]]]
+Request = syncs.SyncRequest | syncs.ExportRequest | syncs.PaymentsRequest
 
 
-class Job:
-    """One command's job: its workflow, how to build its inputs, and how to queue it."""
-
-    def __init__(self, workflow: str, args: Args, enqueue: Enqueue) -> None:
-        self.workflow, self.args, self.enqueue = workflow, args, enqueue
-
-
-def _run(connection: str, job: Job, title: str, *, wait: bool, inline: bool, as_json: bool) -> None:
+def _run(connection: str, job: Request, *, wait: bool, inline: bool, as_json: bool) -> None:
     if inline and not wait:
         raise ConfigurationError("--inline runs the job here and waits for it: drop --no-wait")
-    settings = get_settings()
     if inline:
-        _inline(connection, job, title, as_json=as_json)
+        _inline(connection, job, as_json=as_json)
         return
-    what = title.format(name=asyncio.run(_connection_name(connection)))  # a clear error if none
-    if wait:
-        jobs_view.require_worker(settings, what)
-    client = JobClient(settings)  # outside the loop: DBOSClient's calls are synchronous
-    try:
-        queued = asyncio.run(_enqueue(client, connection, job))
-        if not wait:
-            jobs_view.warn_if_no_worker(settings)
-            emit(
-                {"workflow_id": queued.workflow_id, "joined": queued.joined, "status": "ENQUEUED"},
-                as_json=as_json,
-                title=what,
-            )
-            return
-        status = jobs_view.follow(client, settings, queued.workflow_id, what)
-    finally:
-        client.close()
-    jobs_view.report(status, what, joined=queued.joined, as_json=as_json)
+
+    async def request(rt: Runtime, queue: syncs.JobQueue) -> syncs.JobRequested:
+        return await syncs.request_job(rt, queue, connection, job, require_worker=wait)
+
+    requested, view = asyncio.run(_queued(request, wait=wait))
+    _finish(requested, view, as_json=as_json, title=requested.title)
 
 
-async def _connection_name(connection: str) -> str:
-    async with runtime() as rt, rt.sessions() as session:
-        return (await find_connection(session, connection)).name
-
-
-async def _enqueue(client: JobClient, connection: str, job: Job) -> Queued:
+async def _queued(
+    request: Callable[[Runtime, syncs.JobQueue], Awaitable[syncs.JobRequested]], *, wait: bool
+) -> tuple[syncs.JobRequested, syncs.JobView | None]:
+    """Queue a job through `request`; with `wait`, follow it until it ends."""
     async with runtime() as rt:
-        async with rt.sessions() as session:
-            found = await find_connection(session, connection)
-        return await job.enqueue(client, rt.sessions, found.id)
+        queue = syncs.JobQueue(rt.settings)
+        try:
+            requested = await request(rt, queue)
+            if not wait:
+                return requested, None
+            return requested, await jobs_view.follow(rt, queue, requested.job_id, requested.title)
+        except syncs.NoWorkerError as exc:
+            raise fail(f"{exc}{jobs_view.INLINE_HINT}") from None
+        finally:
+            queue.close()
 
 
-def _inline(connection: str, job: Job, title: str, *, as_json: bool) -> None:
-    from smartap_erp.jobs.inline import run_inline
+def _finish(
+    requested: syncs.JobRequested, view: syncs.JobView | None, *, as_json: bool, title: str | None
+) -> None:
+    if view is None:  # --no-wait: queued (or joined), and said so
+        if not requested.worker_alive:
+            jobs_view.note_no_worker()
+        emit(
+            {"workflow_id": requested.job_id, "joined": requested.joined, "status": "ENQUEUED"},
+            as_json=as_json,
+            title=title,
+        )
+        return
+    jobs_view.report(view.model_copy(update={"joined": requested.joined}), requested.title, as_json=as_json)
 
-    async def go(update: Callable[[str, dict[str, Any]], None]) -> tuple[str, dict[str, Any]]:
+
+def _inline(connection: str, request: Request, *, as_json: bool) -> None:
+    progress, update = jobs_view.progress_display(syncs.job_title(request, connection))
+
+    async def go() -> tuple[str, syncs.JobView]:
         async with runtime() as rt:
-            async with rt.sessions() as session:
-                found = await find_connection(session, connection)
-            args = await job.args(rt.sessions, found.id)
-            status = await run_inline(rt.settings, job.workflow, args, lambda p: update("running here", p))
-            return found.name, status
+            return await syncs.run_here(
+                rt, connection, request, lambda step: update("running here", syncs.progress_of(step))
+            )
 
-    progress, update = jobs_view.progress_display(title.format(name=connection))
     with progress:
-        name, status = asyncio.run(go(update))
-    jobs_view.report(status, title.format(name=name), joined=False, as_json=as_json)
+        title, view = asyncio.run(go())
+    jobs_view.report(view, title, as_json=as_json)
 
 
-def _sync_job(entities: list[str], since: dt.datetime | None, limit: int | None, full: bool) -> Job:
-    if full and since is not None:
-        raise ConfigurationError("--full reads everything and --since only recent changes: give one")
-    when = _since(since)
-
-    async def args(_: async_sessionmaker[AsyncSession], cid: uuid.UUID) -> tuple[Any, ...]:
-        return sync_args(cid, entities, since=when, limit=limit, full=full, by="cli")
-
-    def enqueue(
-        client: JobClient, sessions: async_sessionmaker[AsyncSession], cid: uuid.UUID
-    ) -> Awaitable[Queued]:
-        return client.sync(sessions, cid, entities, since=when, limit=limit, full=full)
-
-    return Job(SYNC_WORKFLOW, args, enqueue)
-
-
-def _since(value: dt.datetime | None) -> str | None:
+def _since(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _sync(
     connection: str,
-    entities: list[str],
+    entities: list[syncs.SyncEntity],
     since: dt.datetime | None,
     limit: int | None,
     full: bool,
@@ -149,9 +124,10 @@ def _sync(
     inline: bool,
     as_json: bool,
 ) -> None:
-    job = _sync_job(entities, since, limit, full)
-    title = f"sync {'+'.join(entities)} of {{name}}"
-    _run(connection, job, title, wait=wait, inline=inline, as_json=as_json)
+    if full and since is not None:
+        raise ConfigurationError("--full reads everything and --since only recent changes: give one")
+    request = syncs.SyncRequest(entities=entities, since=_since(since), limit=limit, full=full)
+    _run(connection, request, wait=wait, inline=inline, as_json=as_json)
 
 
 @app.command()
@@ -204,28 +180,11 @@ def retry(
 ) -> None:
     """Queue a failed sync, export or payment sync again with the same inputs."""
 
-    async def run(client: JobClient) -> Queued:
-        async with runtime() as rt:
-            return await client.retry(rt.sessions, workflow_id)
+    async def request(rt: Runtime, queue: syncs.JobQueue) -> syncs.JobRequested:
+        return await syncs.retry_job(rt, queue, workflow_id, require_worker=wait)
 
-    settings = get_settings()
-    title = f"retry of {workflow_id}"
-    if wait:
-        jobs_view.require_worker(settings, title)
-    client = JobClient(settings)
-    try:
-        queued = asyncio.run(run(client))
-        if not wait:
-            jobs_view.warn_if_no_worker(settings)
-            emit(
-                {"workflow_id": queued.workflow_id, "joined": queued.joined, "status": "ENQUEUED"},
-                as_json=as_json,
-            )
-            return
-        status_ = jobs_view.follow(client, settings, queued.workflow_id, title)
-    finally:
-        client.close()
-    jobs_view.report(status_, title, joined=queued.joined, as_json=as_json)
+    requested, view = asyncio.run(_queued(request, wait=wait))
+    _finish(requested, view, as_json=as_json, title=None)
 
 
 @app.command()
@@ -234,25 +193,17 @@ def status(
 ) -> None:
     """Where a job is: ENQUEUED, PENDING (running), SUCCESS or ERROR, with its result and outcome."""
 
-    client = JobClient(get_settings())
-    try:
-        found = client.status(workflow_id)
-    finally:
-        client.close()
-    if found is None:
-        raise ConfigurationError(f"no job with id {workflow_id!r}")
-    shown = jobs_view.shaped(found)
+    async def run() -> syncs.JobView:
+        async with runtime() as rt:
+            queue = syncs.JobQueue(rt.settings)
+            try:
+                return await syncs.job_status(rt, queue, workflow_id)
+            finally:
+                queue.close()
+
+    shown = jobs_view.shaped(asyncio.run(run()))
     del shown["joined"]
     emit(shown, as_json=as_json, title="Job")
-
-
-async def _invoice_ids(session: AsyncSession, references: list[str], vendor: str | None) -> list[str]:
-    """Each number or id to exactly one invoice; a number two vendors share is refused with the
-    candidates listed (same rules as `invoices approve`)."""
-    resolution = await resolve_references(session, references, vendor=vendor)
-    if resolution.errors:
-        raise ConfigurationError("; ".join(resolution.errors))
-    return [str(found.id) for found in resolution.invoices]
 
 
 def export(
@@ -269,23 +220,8 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Export approved invoices to the ERP as bills (each exactly once, even across crashes)."""
-
-    async def ids(sessions: async_sessionmaker[AsyncSession]) -> list[str] | None:
-        if not invoices:
-            return None
-        async with sessions() as session:
-            return await _invoice_ids(session, invoices, vendor)
-
-    async def args(sessions: async_sessionmaker[AsyncSession], cid: uuid.UUID) -> tuple[Any, ...]:
-        return export_args(cid, await ids(sessions), "cli")
-
-    async def enqueue(
-        client: JobClient, sessions: async_sessionmaker[AsyncSession], cid: uuid.UUID
-    ) -> Queued:
-        return await client.export(sessions, cid, await ids(sessions))
-
-    job = Job(EXPORT_WORKFLOW, args, enqueue)
-    _run(connection, job, "export to {name}", wait=wait, inline=inline, as_json=as_json)
+    request = syncs.ExportRequest(invoices=invoices or None, vendor=vendor)
+    _run(connection, request, wait=wait, inline=inline, as_json=as_json)
 
 
 @payments_app.command("sync")
@@ -293,14 +229,4 @@ def payments_sync(
     connection: ConnectionOpt, wait: WaitOpt = True, inline: InlineOpt = False, as_json: JsonOption = False
 ) -> None:
     """Read the payment status of exported bills from the ERP."""
-
-    async def args(_: async_sessionmaker[AsyncSession], cid: uuid.UUID) -> tuple[Any, ...]:
-        return payments_args(cid, "cli")
-
-    def enqueue(
-        client: JobClient, sessions: async_sessionmaker[AsyncSession], cid: uuid.UUID
-    ) -> Awaitable[Queued]:
-        return client.payments(sessions, cid)
-
-    job = Job(PAYMENTS_WORKFLOW, args, enqueue)
-    _run(connection, job, "payment statuses of {name}", wait=wait, inline=inline, as_json=as_json)
+    _run(connection, syncs.PaymentsRequest(), wait=wait, inline=inline, as_json=as_json)
