@@ -325,8 +325,8 @@ async def invoice_status(ctx: AppContext, reference: str, *, vendor: str | None 
     async with ctx.sessions() as session:
         [invoice_id] = await resolve_invoice_ids(session, [reference], vendor)
         invoice = await session.get(Invoice, invoice_id, options=[selectinload(Invoice.vendor)])
-        assert invoice is not None  # just resolved, in this session
-        names = dict((await session.execute(select(ERPConnection.id, ERPConnection.name))).tuples().all())
+        if invoice is None:  # deleted between the two reads
+            raise NotFoundError(f"{reference}: no invoice has this number or id any more")
         outbox = (
             await session.scalars(
                 select(ERPExportOutbox).where(ERPExportOutbox.smartap_invoice_id == invoice_id)
@@ -337,6 +337,9 @@ async def invoice_status(ctx: AppContext, reference: str, *, vendor: str | None 
                 select(ERPInvoiceLink).where(ERPInvoiceLink.smartap_invoice_id == invoice_id)
             )
         ).all()
+        ids = {row.connection_id for row in outbox} | {link.connection_id for link in links}
+        query = select(ERPConnection.id, ERPConnection.name).where(ERPConnection.id.in_(ids))
+        names = {cid: name for cid, name in (await session.execute(query)).all()}
     exports: dict[uuid.UUID, ConnectionExport] = {}
     for row in outbox:
         exports[row.connection_id] = ConnectionExport(

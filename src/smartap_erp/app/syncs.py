@@ -12,6 +12,7 @@ for `logs` detail. Nothing is queued when no worker is alive and the caller aske
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
@@ -131,17 +132,23 @@ class NoWorkerError(SmartAPError):
 
 
 class JobQueue:
-    """The job queue, its client opened on first use and closed by `close()`."""
+    """The job queue, its client opened on first use and closed by `close()`. The client's reads are
+    synchronous database round-trips: they run in a thread, so an API's event loop never waits."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client: JobClient | None = None
 
-    @property
-    def client(self) -> JobClient:
+    async def client(self) -> JobClient:
         if self._client is None:
-            self._client = JobClient(self._settings)
+            self._client = await asyncio.to_thread(JobClient, self._settings)
         return self._client
+
+    async def status(self, job_id: str) -> dict[str, JsonValue] | None:
+        return await asyncio.to_thread((await self.client()).status, job_id)
+
+    async def progress(self, job_id: str) -> dict[str, JsonValue] | None:
+        return await asyncio.to_thread((await self.client()).progress, job_id)
 
     def close(self) -> None:
         if self._client is not None:
@@ -220,7 +227,7 @@ async def _connection(ctx: AppContext, name_or_id: str) -> tuple[uuid.UUID, str]
 async def _enqueue(
     ctx: AppContext, queue: JobQueue, request: SyncRequest | ExportRequest | PaymentsRequest, cid: uuid.UUID
 ) -> Queued:
-    client = queue.client
+    client = await queue.client()
     if isinstance(request, SyncRequest):
         since, limit, full = _sync_options(request)
         entities: list[str] = list(request.entities)
@@ -300,7 +307,7 @@ def _log_ids(result: JsonValue) -> list[str]:
 
 async def job_status(ctx: AppContext, queue: JobQueue, job_id: str) -> JobView:
     """Where a job is, with its result and outcome; `NotFoundError` if no job has this id."""
-    found = queue.client.status(job_id)
+    found = await queue.status(job_id)
     if found is None:
         raise NotFoundError(f"no job with id {job_id!r}")
     return view(found)
@@ -317,7 +324,7 @@ def progress_of(step: dict[str, JsonValue] | None) -> JobProgress:
 
 async def job_progress(ctx: AppContext, queue: JobQueue, job_id: str) -> JobProgress:
     """The last progress a running job reported; zero steps before its first report."""
-    return progress_of(queue.client.progress(job_id))
+    return progress_of(await queue.progress(job_id))
 
 
 async def retry_job(
@@ -329,12 +336,12 @@ async def retry_job(
     alive = (await workers(ctx)).alive
     if require_worker and not alive:
         raise NoWorkerError(heartbeat.no_worker_message(title))
-    status = queue.client.status(job_id)
+    status = await queue.status(job_id)
     if status is None:
         raise NotFoundError(f"no job with id {job_id!r}")
     if status["status"] not in FAILED_STATES:
         raise ConflictError(f"job {job_id} is {status['status']}, not failed: nothing to retry")
-    queued = await queue.client.retry(ctx.sessions, job_id)
+    queued = await (await queue.client()).retry(ctx.sessions, job_id)
     return JobRequested(
         job_id=queued.workflow_id, joined=queued.joined, title=title, connection_id=None, worker_alive=alive
     )
