@@ -7,7 +7,6 @@ connections' schedules are switched off: their simulators stop with it.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from typing import Annotated, Any
 
 import typer
@@ -20,22 +19,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from smartap_erp.app import demo as service
 from smartap_erp.cli.output import JsonOption, console, emit
-from smartap_erp.cli.runtime import Runtime, runtime
+from smartap_erp.cli.runtime import runtime
 from smartap_erp.db import migrate
-from smartap_erp.demo import scenario
 from smartap_erp.demo.simulators import NAMES, RunningSimulator, running_simulators
+from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.settings import get_settings
-
-STEPS = (
-    "connect",
-    "import vendors",
-    "import purchase orders",
-    "load and approve invoices",
-    "export bills",
-    "pay bills in the ERP",
-    "sync payment status",
-)
 
 
 def _worker_id() -> str:
@@ -44,43 +34,6 @@ def _worker_id() -> str:
 
     configured = JobOptions.from_env().worker_id
     return "demo" if configured == JobOptions().worker_id else configured
-
-
-async def _cycle(rt: Runtime, sims: list[RunningSimulator], progress: Progress) -> list[dict[str, Any]]:
-    from smartap_erp.jobs import lease
-    from smartap_erp.sync.logs import this_process
-    from smartap_erp.sync.service import ERPSyncService
-
-    ctx = rt.sync_context()
-    service = ERPSyncService(ctx)
-    tasks = {sim.system: progress.add_task(NAMES[sim.system], total=len(STEPS)) for sim in sims}
-    summaries = []
-    for sim in sims:
-        task = tasks[sim.system]
-
-        def step(name: str, task: Any = task, label: str = NAMES[sim.system]) -> None:
-            progress.update(task, advance=1, description=f"{label}: {name}")
-
-        connection = await scenario.connect(ctx, sim, _worker_id())
-        step("connected")
-        # One run per connection, as for jobs: no worker's job may run on it meanwhile (jobs.lease).
-        async with lease.holding(ctx.session_factory, connection.id, this_process()):
-            await service.import_vendors(connection.id, triggered_by="demo")
-            step("vendors imported")
-            await service.import_purchase_orders(connection.id, triggered_by="demo")
-            step("purchase orders imported")
-            account = await scenario.expense_account(ctx, connection)
-            today = dt.datetime.now(dt.UTC).date()
-            invoice_ids = await scenario.sample_invoices(ctx, connection, account, today)
-            step(f"{len(invoice_ids)} invoices approved")
-            await service.export_invoices(connection.id, invoice_ids, triggered_by="demo")
-            step("bills exported")
-            await scenario.pay_some(ctx, connection, sim)
-            step("bills paid in the ERP")
-            await service.sync_payment_statuses(connection.id, triggered_by="demo")
-            step("payment status synced")
-        summaries.append((await scenario.summarise(ctx, connection, sim)).row())
-    return summaries
 
 
 def demo(
@@ -103,7 +56,7 @@ def demo(
 
 async def _stop_schedules() -> int:
     async with runtime() as rt:
-        return await scenario.stop_schedules(rt.sync_context())
+        return await service.stop_schedules(rt)
 
 
 def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) -> None:
@@ -119,10 +72,17 @@ def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) ->
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console, disable=as_json) as progress:
+            tasks = {
+                sim.system: progress.add_task(NAMES[sim.system], total=len(service.STEPS)) for sim in sims
+            }
+
+            def step(system: ERPSystem, done: str) -> None:
+                progress.update(tasks[system], advance=1, description=f"{NAMES[system]}: {done}")
 
             async def run() -> list[dict[str, Any]]:
                 async with runtime() as rt:
-                    return await _cycle(rt, sims, progress)
+                    found = await service.run_cycle(rt, sims, worker_id=_worker_id(), on_step=step)
+                return [summary.model_dump(mode="json") for summary in found]
 
             summaries = asyncio.run(run())
         emit(summaries, as_json=as_json, title="What happened, per ERP")
