@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 from smartap_erp.app.context import AppContext
 from smartap_erp.demo import scenario
 from smartap_erp.demo.simulators import RunningSimulator
@@ -29,27 +27,11 @@ STEPS = (
 OnStep = Callable[[ERPSystem, str], None]  # the ERP, and what was just done
 
 
-class DemoSummary(BaseModel):
-    """What happened with one simulated ERP, read back from the database."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    system: str
-    vendors: int
-    purchase_orders: int
-    exported: int
-    paid: int
-    partially_paid: int
-    unpaid: int
-    in_review: int
-    requests: int
-    throttled: int
-
-
 async def run_cycle(
     ctx: AppContext, sims: Sequence[RunningSimulator], *, worker_id: str, on_step: OnStep
-) -> list[DemoSummary]:
-    """The whole cycle on each simulator in turn; `on_step` is called after each of `STEPS`."""
+) -> list[scenario.ErpSummary]:
+    """The whole cycle on each simulator in turn; `on_step` is called after each of `STEPS`. The
+    figures per ERP are a dataclass pydantic (and an API) serves as it is."""
     from smartap_erp.jobs import lease
     from smartap_erp.sync.logs import this_process
     from smartap_erp.sync.service import ERPSyncService
@@ -80,8 +62,7 @@ async def run_cycle(
             step("bills paid in the ERP")
             await service.sync_payment_statuses(connection.id, triggered_by="demo")
             step("payment status synced")
-        summary = await scenario.summarise(sync, connection, sim)
-        summaries.append(DemoSummary.model_validate(summary.row()))
+        summaries.append(await scenario.summarise(sync, connection, sim))
     return summaries
 
 

@@ -82,7 +82,7 @@ def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) ->
             async def run() -> list[dict[str, Any]]:
                 async with runtime() as rt:
                     found = await service.run_cycle(rt, sims, worker_id=_worker_id(), on_step=step)
-                return [summary.model_dump(mode="json") for summary in found]
+                return [summary.row() for summary in found]
 
             summaries = asyncio.run(run())
         emit(summaries, as_json=as_json, title="What happened, per ERP")
