@@ -5,22 +5,28 @@ body and its records), what is the next call, or None? `PageNumber` (Xero `page`
 §2.3), `QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text,
 1-based, facts §1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6),
 `NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4) and `LinkRel` (NetSuite
-`links[rel=next]`). `iter_pages` is an async iterator holding one page in memory at a time; bodies
+`links[rel=next]`). A strategy that can also name calls before their answers is `ReadAhead`
+(`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the loop then keeps
+`width` calls in flight and still checks and yields the pages in order. Every ERP pages through
+`iter_pages`, an async iterator holding one page in memory at a time (plus those in flight); bodies
 are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
 (`records` is a function of the body, or the name of the body's key holding the list): an empty,
 non-JSON or differently shaped page is an `ERPProtocolError` naming the ERP and the URL, never an
 empty import. It stops on an empty page and raises `PaginationError` on a repeated request, a page
-identical to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages.
+identical to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages;
+leaving the loop early cancels the calls in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urljoin
 
 import httpx
@@ -48,6 +54,18 @@ class Paginator(Protocol):
     def first(self, call: Call) -> Call: ...
 
     def next(self, page: Page) -> Call | None: ...
+
+
+@runtime_checkable
+class ReadAhead(Protocol):
+    """A strategy that knows calls before their answers (QuickBooks, once a COUNT gave the total):
+    `ahead(call)` is the call after `call`, or None when only the page itself can tell (`next`).
+    The loop keeps up to `width` of these calls in flight."""
+
+    @property
+    def width(self) -> int: ...
+
+    def ahead(self, call: Call) -> Call | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +112,15 @@ class QueryStartPosition:
 
     The statement travels in query parameter `param` (GET) or as the text body (POST
     `application/text`); QuickBooks accepts both (facts §1.1). Fewer rows than `size` ends the walk.
+    With `total` known (a `SELECT COUNT(*)` first), it reads ahead: every page that starts at or
+    before `total` is planned before its answer, `width` of them in flight; past `total`, pages are
+    read one after another while they come back full (records added since the count).
     """
 
     size: int = 1000
     param: str = "query"
+    total: int | None = None
+    width: int = 1
 
     def first(self, call: Call) -> Call:
         return self._with_start(call, 1)
@@ -105,9 +128,17 @@ class QueryStartPosition:
     def next(self, page: Page) -> Call | None:
         if len(page.records) < self.size:
             return None
-        match = _START_VALUE.search(self._statement(page.call))
-        current = int(match.group(1)) if match else 1
-        return self._with_start(page.call, current + self.size)
+        return self._with_start(page.call, self._start(page.call) + self.size)
+
+    def ahead(self, call: Call) -> Call | None:
+        following = self._start(call) + self.size
+        if self.total is None or following > self.total:
+            return None
+        return self._with_start(call, following)
+
+    def _start(self, call: Call) -> int:
+        match = _START_VALUE.search(self._statement(call))
+        return int(match.group(1)) if match else 1
 
     def _statement(self, call: Call) -> str:
         in_param = call.param(self.param)
@@ -200,35 +231,72 @@ async def iter_pages(
     *,
     erp: ERPSystem,
     max_pages: int = DEFAULT_MAX_PAGES,
-    stop_on_empty: bool = True,
 ) -> AsyncIterator[Page]:
     """The one paging loop. `send` sends a call and raises on an error status; `records` pulls the
-    list of records out of a parsed body (or names the body's key that holds it)."""
-    current = paginator.first(call)
-    seen: set[str] = set()
-    previous: str | None = None
-    for number in range(1, max_pages + 1):
-        if current.key() in seen:
-            raise _loop_error("the paginator asked for a page it already read", current, erp)
-        seen.add(current.key())
-        response = await send(current)
-        url = str(response.request.url)
-        if _sent_key(response.request) in seen:  # same URL reached by another route (relative vs absolute)
-            raise _loop_error("the paginator asked for a page it already read", current, erp, url)
-        seen.add(_sent_key(response.request))
-        body = json_body(response, erp, shape=(dict, list))
-        rows = _records(records, body, response, erp)
+    list of records out of a parsed body (or names the body's key that holds it). A `ReadAhead`
+    strategy has up to `width` calls in flight; pages are still checked and yielded in order."""
+    ahead = paginator if isinstance(paginator, ReadAhead) else None
+    width = max(1, ahead.width) if ahead is not None else 1
+    guard = _Guard(erp)
+    in_flight: deque[tuple[Call, asyncio.Task[httpx.Response]]] = deque()
+    planned: Call | None = paginator.first(call)  # the next call to send
+    number = 0
+    try:
+        while True:
+            while planned is not None and len(in_flight) < width and number + len(in_flight) < max_pages:
+                guard.new_call(planned)
+                in_flight.append((planned, asyncio.ensure_future(send(planned))))
+                planned = ahead.ahead(planned) if ahead is not None else None
+            if not in_flight:
+                if planned is not None:
+                    raise _loop_error(f"gave up after {max_pages} pages (max_pages)", planned, erp)
+                return
+            current, sending = in_flight.popleft()
+            response = await sending
+            number += 1
+            url = str(response.request.url)
+            guard.sent(response.request, current, url)
+            body = json_body(response, erp, shape=(dict, list))
+            rows = _records(records, body, response, erp)
+            guard.new_rows(rows, number, current, url)
+            page = Page(number, current, url, body, rows)
+            yield page
+            if not rows:
+                return  # an empty page ends the read, whatever link or count it carries
+            if not in_flight and planned is None:
+                planned = paginator.next(page)
+    finally:
+        for _, pending in in_flight:
+            pending.cancel()
+        await asyncio.gather(*(pending for _, pending in in_flight), return_exceptions=True)
+
+
+class _Guard:
+    """The loop's guards: no call sent twice (by the strategy's key, then by the URL and body really
+    sent: a relative and an absolute link can name the same page), no page identical to the one
+    before (an ERP ignoring the paging parameter)."""
+
+    def __init__(self, erp: ERPSystem) -> None:
+        self.erp = erp
+        self.seen: set[str] = set()
+        self.previous: str | None = None
+
+    def new_call(self, call: Call) -> None:
+        if call.key() in self.seen:
+            raise _loop_error("the paginator asked for a page it already read", call, self.erp)
+        self.seen.add(call.key())
+
+    def sent(self, request: httpx.Request, call: Call, url: str) -> None:
+        key = _sent_key(request)
+        if key in self.seen:
+            raise _loop_error("the paginator asked for a page it already read", call, self.erp, url)
+        self.seen.add(key)
+
+    def new_rows(self, rows: list[Any], number: int, call: Call, url: str) -> None:
         digest = _digest(rows)
-        if digest is not None and digest == previous:
-            raise _loop_error(f"page {number} repeats page {number - 1}", current, erp, url)
-        previous = digest
-        page = Page(number, current, url, body, rows)
-        yield page
-        following = None if (stop_on_empty and not rows) else paginator.next(page)
-        if following is None:
-            return
-        current = following
-    raise _loop_error(f"gave up after {max_pages} pages (max_pages)", current, erp)
+        if digest is not None and digest == self.previous:
+            raise _loop_error(f"page {number} repeats page {number - 1}", call, self.erp, url)
+        self.previous = digest
 
 
 def _sent_key(request: httpx.Request) -> str:
@@ -245,7 +313,11 @@ def _records(records: Records, body: Any, response: httpx.Response, erp: ERPSyst
             rows = records(body)
         except (KeyError, TypeError, AttributeError, IndexError) as exc:
             rows = None
-            problem = f"no {exc.args[0]!r} in the page" if isinstance(exc, KeyError) else type(exc).__name__
+            problem = (
+                f"no {exc.args[0]!r} in the page"
+                if isinstance(exc, KeyError)
+                else str(exc) or type(exc).__name__
+            )
         else:
             problem = f"records that are {type(rows).__name__}, not a list"
     if not isinstance(rows, list):

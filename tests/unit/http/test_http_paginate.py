@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -281,3 +282,131 @@ async def test_a_records_key_reads_the_list_under_it() -> None:
             async for p in iter_pages(sender(client), Call.get("x"), SinglePage(), "Items", erp=ERPSystem.SAP)
         ]
     assert [p.records for p in pages] == [[{"id": 1}]]
+
+
+# ---- read ahead (QuickBooks after a COUNT) -------------------------------------------------------
+
+
+def test_query_start_position_with_a_total_plans_the_calls_up_to_it() -> None:
+    strategy = QueryStartPosition(size=10, total=25, width=4)
+    first = strategy.first(
+        Call.get("query", {"query": "SELECT * FROM Vendor ORDERBY Id", "minorversion": "75"})
+    )
+    second = strategy.ahead(first)
+    third = strategy.ahead(second) if second is not None else None
+    assert second is not None and str(second.param("query")).endswith("STARTPOSITION 11 MAXRESULTS 10")
+    assert third is not None and str(third.param("query")).endswith("STARTPOSITION 21 MAXRESULTS 10")
+    assert third.param("minorversion") == "75"
+    assert strategy.ahead(third) is None  # 31 is past the total: only a full page 21 can tell
+    assert QueryStartPosition(size=10).ahead(first) is None  # no total: one page after another
+
+
+class QueryCollection:
+    """A QuickBooks-like query endpoint: `STARTPOSITION s MAXRESULTS m` in `?query=`, recording how
+    many requests were in flight at once."""
+
+    def __init__(self, n: int, ignore_start: bool = False, hold: asyncio.Event | None = None) -> None:
+        self.rows = [{"Id": str(i + 1)} for i in range(n)]
+        self.ignore_start = ignore_start
+        self.hold = hold  # if given, every page but the first waits for it
+        self.starts: list[int] = []
+        self.in_flight = 0
+        self.peak = 0
+        self.answered = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        statement = request.url.params["query"]
+        start, size = (int(w) for w in statement.split("STARTPOSITION ")[1].split(" MAXRESULTS "))
+        self.starts.append(start)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            for _ in range(20):  # let the other requests in flight start too (no time passes)
+                await asyncio.sleep(0)
+            if self.hold is not None and start > 1:
+                await self.hold.wait()
+        finally:
+            self.in_flight -= 1
+        first = 0 if self.ignore_start else start - 1
+        self.answered += 1
+        return httpx.Response(200, json={"QueryResponse": {"Vendor": self.rows[first : first + size]}})
+
+
+def vendor_rows(body: Any) -> list[Any]:
+    return list(body["QueryResponse"].get("Vendor", []))
+
+
+async def read_query(
+    collection: QueryCollection, total: int, *, width: int = 4, max_pages: int = 100
+) -> list[Page]:
+    async with build_client("https://qbo.test/", transport=httpx.MockTransport(collection)) as client:
+        return [
+            p
+            async for p in iter_pages(
+                sender(client),
+                Call.get("query", {"query": "SELECT * FROM Vendor ORDERBY Id"}),
+                QueryStartPosition(size=10, total=total, width=width),
+                vendor_rows,
+                erp=ERPSystem.QUICKBOOKS,
+                max_pages=max_pages,
+            )
+        ]
+
+
+async def test_read_ahead_keeps_width_calls_in_flight_and_yields_pages_in_order() -> None:
+    collection = QueryCollection(95)
+    pages = await read_query(collection, total=95, width=4)
+    assert [p.number for p in pages] == list(range(1, 11))
+    assert [r["Id"] for p in pages for r in p.records] == [str(i) for i in range(1, 96)]
+    assert collection.peak == 4  # never more than `width`, and really in parallel
+    assert sorted(collection.starts) == [1 + 10 * k for k in range(10)]  # one request a page, no more
+
+
+async def test_read_ahead_reads_on_past_the_count_while_pages_come_back_full() -> None:
+    collection = QueryCollection(35)  # 15 added since the count said 20
+    pages = await read_query(collection, total=20)
+    assert [len(p.records) for p in pages] == [10, 10, 10, 5]
+    assert collection.starts == [1, 11, 21, 31]
+
+
+async def test_a_read_ahead_of_a_full_last_page_ends_on_one_empty_page() -> None:
+    collection = QueryCollection(20)
+    pages = await read_query(collection, total=20)
+    assert [len(p.records) for p in pages] == [10, 10, 0]  # QuickBooks' COUNT + 3 pages for 2,000
+    assert collection.starts == [1, 11, 21]
+
+
+async def test_read_ahead_stops_at_an_empty_page_when_records_went_away_since_the_count() -> None:
+    collection = QueryCollection(15)  # the count said 100
+    pages = await read_query(collection, total=100, width=4)
+    assert [len(p.records) for p in pages] == [10, 5, 0]
+    assert collection.answered <= 4 + 1 and collection.in_flight == 0  # the rest cancelled, not read
+
+
+async def test_read_ahead_refuses_an_erp_that_ignores_the_start_position() -> None:
+    collection = QueryCollection(100, ignore_start=True)
+    with pytest.raises(PaginationError, match="page 2 repeats page 1"):
+        await read_query(collection, total=100)
+
+
+async def test_read_ahead_gives_up_after_max_pages_having_sent_no_more() -> None:
+    collection = QueryCollection(1000)
+    with pytest.raises(PaginationError, match=r"gave up after 3 pages \(max_pages\)"):
+        await read_query(collection, total=1000, width=8, max_pages=3)
+    assert len(collection.starts) == 3
+
+
+async def test_leaving_a_read_ahead_early_cancels_the_calls_in_flight() -> None:
+    collection = QueryCollection(1000, hold=asyncio.Event())  # pages 2-8 never answer
+    async with build_client("https://qbo.test/", transport=httpx.MockTransport(collection)) as client:
+        pages = iter_pages(
+            sender(client),
+            Call.get("query", {"query": "SELECT * FROM Vendor ORDERBY Id"}),
+            QueryStartPosition(size=10, total=1000, width=8),
+            vendor_rows,
+            erp=ERPSystem.QUICKBOOKS,
+        )
+        first = await anext(pages)
+        await pages.aclose()
+    assert first.number == 1 and len(collection.starts) == 8
+    assert collection.in_flight == 0 and collection.answered == 1  # cancelled, not left running

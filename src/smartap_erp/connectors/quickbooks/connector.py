@@ -118,11 +118,14 @@ class QuickBooksConnector(ERPConnector):
         return list((await self._query(statement)).get(entity, []))
 
     async def _stream(self, entity: str, conditions: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every `entity` row matching `conditions`, a page at a time: a COUNT, then the pages, read
+        ahead in parallel up to the count (`queries.start_positions`) by the shared paging loop."""
         counted = await self._query(queries.select(entity, conditions, count=True), {"totalCount": int})
-        total = int(counted["totalCount"])
-        statement = queries.select(entity, conditions)
-        async for rows in queries.read_pages(lambda s: self._rows(entity, s), statement, total):
-            yield rows
+        paging = queries.start_positions(int(counted["totalCount"]))
+        call = Call.get("query", {"query": queries.select(entity, conditions), "minorversion": MINOR_VERSION})
+        async for page in self.pages(call, paging, queries.rows_of(entity)):
+            if page.records:  # the empty page that ends a read past the count holds nothing to map
+                yield page.records
 
     async def test_connection(self) -> ConnectionInfo:
         info = (await self._get(f"companyinfo/{self.realm_id}", {"CompanyInfo": dict}))["CompanyInfo"]

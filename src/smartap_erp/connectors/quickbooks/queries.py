@@ -1,32 +1,31 @@
-"""QuickBooks query statements (facts §1.3) and the parallel page reader.
+"""QuickBooks query statements (facts §1.3) and how their pages are read.
 
 Statements only use what the query language has: `=`, `>=`, `IN`, `AND` (no OR), `ORDERBY`,
 `STARTPOSITION`/`MAXRESULTS` (at most 1000). Pages are ordered by `Id`, which a record keeps when it
 is edited, so an edit during the walk never shifts a record past the page boundary (ordering by
-LastUpdatedTime would). When the total is known from `SELECT COUNT(*)`, pages are fetched several at a
-time, up to the realm's concurrency limit, and still yielded in order, so a large import approaches
-the rate-limit bound while memory holds only the pages in flight. `query_response` reads an answer:
-a `QueryResponse` object whose entity keys hold lists; anything else is an `ERPProtocolError`.
+LastUpdatedTime would). Pages go through the shared paging loop (`http.paginate.iter_pages`, with its
+repeat guard and page cap) with the `QueryStartPosition` strategy of `start_positions`: the total
+known from `SELECT COUNT(*)`, pages are fetched several at a time, up to the realm's concurrency
+limit, and still yielded in order, so a large import approaches the rate-limit bound while memory
+holds only the pages in flight. `query_response` reads a single answer and `rows_of` a page's
+records: a `QueryResponse` object whose entity keys hold lists; anything else is an `ERPProtocolError`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from smartap_erp.connectors.quickbooks.payloads import format_qbo_datetime
 from smartap_erp.domain.enums import ERPSystem
-from smartap_erp.errors import PaginationError
 from smartap_erp.http.call import json_body, unexpected_answer
+from smartap_erp.http.paginate import QueryStartPosition
 
 PAGE_SIZE = 1000  # MAXRESULTS cap (facts §1.3)
 PARALLEL_PAGES = 8  # below the 10 concurrent requests per realm+app (facts §1.12)
-
-FetchPage = Callable[[str], Coroutine[Any, Any, list[dict[str, Any]]]]
 
 
 def quote(value: str) -> str:
@@ -65,38 +64,21 @@ def query_response(response: httpx.Response, keys: Mapping[str, type] | None = N
     return inner
 
 
-def paged(statement: str, start: int, size: int = PAGE_SIZE) -> str:
-    return f"{statement} STARTPOSITION {start} MAXRESULTS {size}"
+def rows_of(entity: str) -> Callable[[Any], list[Any]]:
+    """The records of a query page for the paging loop: `QueryResponse.<entity>`, a list, absent
+    when the page is empty (facts §1.3); a body without a `QueryResponse` object is refused."""
+
+    def rows(body: Any) -> list[Any]:
+        inner = body["QueryResponse"]
+        if not isinstance(inner, dict):
+            raise TypeError("QueryResponse is not an object")
+        found: list[Any] = inner.get(entity, [])
+        return found  # the loop refuses anything but a list
+
+    return rows
 
 
-async def read_pages(
-    fetch: FetchPage, statement: str, total: int, *, width: int = PARALLEL_PAGES
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every page of `statement`, in order, `width` requests in flight; keeps reading past `total`
-    while pages come back full (records added since the count), and refuses a repeated page."""
-    in_flight: list[asyncio.Task[list[dict[str, Any]]]] = []
-    next_start, last_len, last_ids = 1, PAGE_SIZE, None
-    try:
-        for start in range(1, total + 1, PAGE_SIZE):
-            in_flight.append(asyncio.create_task(fetch(paged(statement, start))))
-            next_start = start + PAGE_SIZE
-            while len(in_flight) >= width or (in_flight and next_start > total):
-                rows = await in_flight.pop(0)
-                last_len, last_ids = len(rows), _check_new(rows, last_ids)
-                yield rows
-        while last_len == PAGE_SIZE:
-            rows = await fetch(paged(statement, next_start))
-            next_start += PAGE_SIZE
-            last_len, last_ids = len(rows), _check_new(rows, last_ids)
-            if rows:
-                yield rows
-    finally:
-        for task in in_flight:
-            task.cancel()
-
-
-def _check_new(rows: list[dict[str, Any]], previous: tuple[Any, Any] | None) -> tuple[Any, Any] | None:
-    ids = (rows[0].get("Id"), rows[-1].get("Id")) if rows else None
-    if ids is not None and ids == previous:
-        raise PaginationError("QuickBooks returned the same page twice", erp=ERPSystem.QUICKBOOKS)
-    return ids
+def start_positions(total: int) -> QueryStartPosition:
+    """The paging strategy of a query whose `SELECT COUNT(*)` gave `total`: pages of `PAGE_SIZE`,
+    `PARALLEL_PAGES` in flight up to `total`, then one at a time while pages come back full."""
+    return QueryStartPosition(size=PAGE_SIZE, param="query", total=total, width=PARALLEL_PAGES)
