@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from pydantic import ValidationError
+from pydantic import JsonValue, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import invoices, syncs
@@ -73,6 +73,7 @@ async def test_an_identical_request_joins_the_queued_job_and_its_status_reads_ba
     status = await syncs.job_status(ctx, queue, first.job_id)
     assert (status.workflow_id, status.workflow, status.status) == (first.job_id, SYNC_WORKFLOW, "ENQUEUED")
     assert not status.finished and status.sync_log_ids == []
+    assert (status.outcome, status.failures) == ("pending", [])  # not judged before it ends
     assert await syncs.job_progress(ctx, queue, first.job_id) == syncs.JobProgress(done=0, total=None)
 
     await heartbeat.beat(ctx.sessions, "w1", now=dt.datetime.now(dt.UTC), started_at=T0)
@@ -175,7 +176,7 @@ def test_requests_are_checked_before_anything_runs() -> None:
     with pytest.raises(ValidationError):
         syncs.SyncRequest(entities=["vendor"], since=T0.replace(tzinfo=None))  # naive: which zone?
     with pytest.raises(ValidationError):
-        syncs.SyncRequest(entities=["invoice"])  # type: ignore[list-item]
+        syncs.SyncRequest.model_validate({"entities": ["invoice"]})
     with pytest.raises(ValidationError):
         syncs.SyncRequest(entities=[])
 
@@ -186,7 +187,7 @@ async def test_a_job_run_here_goes_through_the_job_code_and_reports_its_outcome(
     log = tmp_path / "ops.jsonl"
     monkeypatch.setenv("SMARTAP_JOBS_OPERATIONS", "tests.jobs.fakes:build")
     monkeypatch.setenv("SMARTAP_FAKE_LOG", str(log))
-    steps: list[dict[str, object]] = []
+    steps: list[dict[str, JsonValue]] = []
 
     title, view = await syncs.run_here(
         ctx, "qb", syncs.SyncRequest(entities=["vendor"], limit=5), steps.append

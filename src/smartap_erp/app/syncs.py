@@ -34,11 +34,12 @@ from smartap_erp.jobs.client import (
     payments_args,
     sync_args,
 )
-from smartap_erp.jobs.outcome import judge
+from smartap_erp.jobs.outcome import Outcome, judge
 from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, SYNC_WORKFLOW
 from smartap_erp.settings import Settings
 
 SyncEntity = Literal["vendor", "purchase_order"]
+PENDING = "pending"
 ProgressCallback = Callable[[dict[str, JsonValue]], None]
 
 
@@ -97,7 +98,7 @@ class JobView(AppModel):
     joined: bool = False
     workflow: str | None
     status: str  # the queue's state: ENQUEUED, PENDING (running), SUCCESS, ERROR ...
-    outcome: str
+    outcome: str  # pending (queued or running), completed, partial or failed
     result: JsonValue = None
     error: str | None = None
     failures: list[str] = Field(default_factory=list)
@@ -271,7 +272,10 @@ def view(status: dict[str, JsonValue], *, joined: bool = False) -> JobView:
     state = str(status["status"])
     result = status.get("result")
     error = status.get("error")
-    outcome = judge(state, result, None if error is None else str(error))
+    if state in DONE_STATES:
+        outcome = judge(state, result, None if error is None else str(error))
+    else:  # queued or running: no outcome yet (judging it would call it failed)
+        outcome = Outcome(PENDING)
     workflow_id, workflow = status.get("workflow_id"), status.get("workflow")
     return JobView(
         workflow_id=None if workflow_id is None else str(workflow_id),
