@@ -2,6 +2,7 @@
 
 A downgrade drops tables or columns and the data in them (`base` drops every table), so it asks
 first; `--yes` skips the question, and without a terminal to ask on it is refused unless `--yes`.
+The schema calls are `smartap_erp.app.database`'s.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """`smartap-erp demo`: what `make run` runs. Four ERP simulators on loopback, one connection each, a
 whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
 ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`). When it stops, the demo
-connections' schedules are switched off: their simulators stop with it.
+connections' schedules are switched off: their simulators stop with it. The cycle is
+`smartap_erp.app.demo`'s; this module draws its progress and prints.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Each command prints a summary by default and the invoice rows with `--details`; `--json` prints the
 same as one JSON document on stdout. A progress bar shows on stderr, and only on a terminal. Exit
 codes: 0 done, 1 some rows were refused or the database failed (the good rows are kept), 2 bad usage
-or a file that cannot be read; every error is one line on stderr.
+or a file that cannot be read; every error is one line on stderr. The work is
+`smartap_erp.app.invoices`'s: this module parses arguments and prints.
 """
 
 from __future__ import annotations

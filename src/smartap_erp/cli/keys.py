@@ -1,4 +1,5 @@
-"""`smartap-erp keys ...`: create encryption keys and re-encrypt stored credentials under the newest."""
+"""`smartap-erp keys ...`: create encryption keys and re-encrypt stored credentials under the newest
+(`smartap_erp.app.keys` does the work)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ run it in this process through the same job code (`smartap_erp.jobs.inline`).
 Jobs run in `smartap-erp worker` processes (docs/operations.md); a request identical to one already
 queued joins it. Waiting with no worker alive (heartbeats) is refused at once, in one line naming the
 command that starts one. Output and exit codes: `smartap_erp.cli.jobs_view` (exit 0 only when
-everything went through; 1 when anything failed, with what and why; 2 for bad input).
+everything went through; 1 when anything failed, with what and why; 2 for bad input). Requests,
+status and retries are `smartap_erp.app.syncs`'s: this module parses arguments and prints.
 """
 
 from __future__ import annotations
