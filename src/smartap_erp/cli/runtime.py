@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from smartap_erp.app.context import AppContext as Runtime
 from smartap_erp.app.context import open_app as runtime
-from smartap_erp.app.context import require_database
 from smartap_erp.app.context import resolve_connection as find_connection
 
-__all__ = ["Runtime", "find_connection", "require_database", "runtime"]
+__all__ = ["Runtime", "find_connection", "runtime"]
