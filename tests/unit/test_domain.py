@@ -162,6 +162,25 @@ def test_sync_result_round_trips_through_json_without_loss() -> None:
     assert again.to_json() == result.to_json()
 
 
+def test_a_typed_sync_result_counts_its_records_and_round_trips_them_as_models() -> None:
+    at = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    error = RecordError(record_id="58", message="not an email")
+    result = SyncResult[ERPVendor].of(
+        ERPEntity.VENDOR, [ERPVendor(external_id="56", name="Acme")], [error], started_at=at, completed_at=at
+    )
+    assert (result.status, result.total_count, result.success_count, result.error_count) == (
+        SyncStatus.PARTIAL,
+        2,
+        1,
+        1,
+    )
+    again = SyncResult[ERPVendor].from_json(result.to_json())
+    assert again == result and isinstance(again.data[0], ERPVendor)
+    assert SyncResult[ERPVendor].of(ERPEntity.VENDOR, [], [error], started_at=at, completed_at=at).status == (
+        SyncStatus.FAILED
+    )
+
+
 def test_sync_result_counts_must_be_consistent() -> None:
     with pytest.raises(ValidationError, match="exceeds total_count"):
         SyncResult(entity_type="vendor", status="completed", total_count=1, success_count=1, error_count=1)
