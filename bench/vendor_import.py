@@ -55,8 +55,8 @@ async def one_run(system: str, backend: str, vendors: int, latency_ms: float) ->
     from smartap_erp.db.vault import CredentialVault, KeyRing
     from smartap_erp.domain import ERPSystem
     from smartap_erp.http import LimiterRegistry
-    from smartap_erp.sync import imports
     from smartap_erp.sync.context import SyncContext
+    from smartap_erp.sync.imports import run as imports
     from smartap_erp.sync.service import ERPSyncService
 
     _ = migrate

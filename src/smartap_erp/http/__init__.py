@@ -11,7 +11,6 @@ from smartap_erp.http.clock import Clock, ManualClock, Random, Sleep, system_clo
 from smartap_erp.http.oauth1 import OAuth1TBAAuth, realm_for, signature_base_string
 from smartap_erp.http.oauth2 import OAuth2RefreshAuth
 from smartap_erp.http.paginate import (
-    LinkRel,
     NextLink,
     OffsetLimit,
     Page,
@@ -59,7 +58,6 @@ __all__ = [
     "Decision",
     "HeaderQuota",
     "LimiterRegistry",
-    "LinkRel",
     "ManualClock",
     "MemoryTokenStore",
     "NextLink",

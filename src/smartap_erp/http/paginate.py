@@ -4,9 +4,8 @@ A strategy answers one question: given the page just read (the call, its absolut
 body and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, facts
 §2.3), `QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text,
 1-based, facts §1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6),
-`NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4) and `LinkRel` (NetSuite
-`links[rel=next]`). A strategy that can also name calls before their answers is `ReadAhead`
-(`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the loop then keeps
+and `NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4). A strategy that can also
+name calls before their answers is `ReadAhead` (`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the loop then keeps
 `width` calls in flight and still checks and yields the pages in order. Every ERP pages through
 `iter_pages`, an async iterator holding one page in memory at a time (plus those in flight); bodies
 are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
@@ -198,25 +197,6 @@ class NextLink:
     def next(self, page: Page) -> Call | None:
         body = page.body if isinstance(page.body, dict) else {}
         return _follow(page, next((body[k] for k in self.keys if body.get(k)), None))
-
-
-@dataclass(frozen=True, slots=True)
-class LinkRel:
-    """Follow `links: [{"rel": "next", "href": …}]` in the body (NetSuite collections, facts §4.5)."""
-
-    rel: str = "next"
-    links_key: str = "links"
-
-    def first(self, call: Call) -> Call:
-        return call
-
-    def next(self, page: Page) -> Call | None:
-        body = page.body if isinstance(page.body, dict) else {}
-        links = body.get(self.links_key)
-        if not isinstance(links, list):
-            return None
-        hrefs = [ln.get("href") for ln in links if isinstance(ln, dict) and ln.get("rel") == self.rel]
-        return _follow(page, hrefs[0] if hrefs else None)
 
 
 Send = Callable[[Call], Awaitable[httpx.Response]]

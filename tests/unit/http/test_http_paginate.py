@@ -13,7 +13,6 @@ from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ERPProtocolError, PaginationError
 from smartap_erp.http import (
     Call,
-    LinkRel,
     NextLink,
     OffsetLimit,
     Page,
@@ -110,20 +109,6 @@ def test_next_link_resolves_absolute_server_relative_and_bare_links(
         assert following is not None
         assert (following.method, following.url, following.params) == ("GET", expected, ())
         assert following.headers == (("Prefer", "odata.maxpagesize=100"),)  # page size kept
-
-
-def test_link_rel_next() -> None:
-    body = {
-        "links": [
-            {"rel": "self", "href": "https://a.test/x?offset=0"},
-            {"rel": "next", "href": "https://a.test/x?offset=1000"},
-        ]
-    }
-    call = Call.get("https://a.test/x")
-    following = LinkRel().next(page(call, [{}], body=body, url="https://a.test/x?offset=0"))
-    assert following is not None and following.url == "https://a.test/x?offset=1000"
-    assert LinkRel().next(page(call, [{}], body={"links": [{"rel": "self", "href": "x"}]})) is None
-    assert LinkRel().next(page(call, [{}], body={})) is None
 
 
 def test_single_page() -> None:
