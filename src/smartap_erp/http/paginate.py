@@ -1,19 +1,19 @@
 """Pagination: small frozen strategies and the one paging loop that owns the guards.
 
-A strategy answers one question: given the page just read (the call, its absolute URL, the parsed
-body and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, facts
-§2.3), `QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text,
-1-based, facts §1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6),
-and `NextLink` (SAP `odata.nextLink` / `@odata.nextLink`, facts §3.4). A strategy that can also
-name calls before their answers is `ReadAhead` (`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the loop then keeps
-`width` calls in flight and still checks and yields the pages in order. Every ERP pages through
-`iter_pages`, an async iterator holding one page in memory at a time (plus those in flight); bodies
-are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
-(`records` is a function of the body, or the name of the body's key holding the list): an empty,
-non-JSON or differently shaped page is an `ERPProtocolError` naming the ERP and the URL, never an
-empty import. It stops on an empty page and raises `PaginationError` on a repeated request, a page
-identical to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages;
-leaving the loop early cancels the calls in flight.
+A strategy answers one question: given the page just read (the call, its absolute URL, the parsed body
+and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, facts §2.3),
+`QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text, 1-based, facts
+§1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6), and `NextLink` (SAP
+`odata.nextLink` / `@odata.nextLink`, facts §3.4). A strategy that can also name calls before their
+answers is `ReadAhead` (`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the
+loop then keeps `width` calls in flight and still checks and yields the pages in order. Every ERP pages
+through `iter_pages`, an async iterator holding one page in memory at a time (plus those in flight);
+bodies are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
+(`records` is a function of the body, or the name of the body's key holding the list): an empty, non-
+JSON or differently shaped page is an `ERPProtocolError` naming the ERP and the URL, never an empty
+import. It stops on an empty page and raises `PaginationError` on a repeated request, a page identical
+to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages; leaving the
+loop early cancels the calls in flight.
 """
 
 from __future__ import annotations
