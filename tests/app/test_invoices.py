@@ -77,7 +77,9 @@ async def test_a_list_import_stores_the_good_invoices_and_names_each_refused_one
         "USD",
     )
     served = json.loads(result.model_dump_json())  # what an API sends: money as exact text, never a float
-    assert served["invoices"][0]["total"] == {"amount": "10.00", "currency": "USD"}
+    assert (
+        served["invoices"][0]["total"] == {"amount": "10.00", "currency": "USD"} and served["imported"] == 1
+    )
 
     again = await invoices.import_invoices(ctx, [invoice("B-1", "Beta Office")])
     assert again.imported == 0 and again.problems[0].reason == "already imported"

@@ -189,11 +189,9 @@ async def test_a_job_run_here_goes_through_the_job_code_and_reports_its_outcome(
     monkeypatch.setenv("SMARTAP_FAKE_LOG", str(log))
     steps: list[dict[str, JsonValue]] = []
 
-    title, view = await syncs.run_here(
-        ctx, "qb", syncs.SyncRequest(entities=["vendor"], limit=5), steps.append
-    )
+    run = await syncs.run_here(ctx, "qb", syncs.SyncRequest(entities=["vendor"], limit=5), steps.append)
 
-    assert title == "sync vendor of qb" and view.workflow_id is None
-    assert (view.status, view.outcome) == ("SUCCESS", "completed")
+    assert run.title == "sync vendor of qb" and run.job.workflow_id is None
+    assert (run.job.status, run.job.outcome) == ("SUCCESS", "completed")
     assert [json.loads(line)["op"] for line in log.read_text().splitlines()] == ["import:vendor:5"]
     assert steps  # progress was reported while it ran

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,6 +81,7 @@ class ImportResult(AppModel):
     reasons: dict[str, int]  # refused rows per reason, most frequent first
     invoices: list[InvoiceSummary] | None = None  # the stored invoices, when asked for
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def imported(self) -> int:
         return len(self.invoice_ids)

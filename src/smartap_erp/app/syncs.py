@@ -110,6 +110,13 @@ class JobView(AppModel):
         return self.status in DONE_STATES
 
 
+class JobRun(AppModel):
+    """A job run in this process: the title naming it and how it ended."""
+
+    title: str
+    job: JobView
+
+
 class JobProgress(AppModel):
     done: int = 0
     total: int | None = None
@@ -157,7 +164,7 @@ class JobQueue:
             self._client = None
 
 
-def job_title(request: SyncRequest | ExportRequest | PaymentsRequest, connection: str) -> str:
+def job_title(request: JobRequest, connection: str) -> str:
     """How messages name a request on a connection: "sync vendor+purchase_order of Acme"."""
     if isinstance(request, SyncRequest):
         return f"sync {'+'.join(request.entities)} of {connection}"
@@ -177,7 +184,7 @@ async def workers(ctx: AppContext, *, now: dt.datetime | None = None) -> Workers
 
 
 async def _workflow_args(
-    ctx: AppContext, request: SyncRequest | ExportRequest | PaymentsRequest, connection_id: uuid.UUID
+    ctx: AppContext, request: JobRequest, connection_id: uuid.UUID
 ) -> tuple[str, tuple[str | int | bool | list[str] | None, ...]]:
     """The workflow and the inputs a worker (or an inline run) gets for `request`."""
     if isinstance(request, SyncRequest):
@@ -225,9 +232,7 @@ async def _connection(ctx: AppContext, name_or_id: str) -> tuple[uuid.UUID, str]
         return found.id, found.name
 
 
-async def _enqueue(
-    ctx: AppContext, queue: JobQueue, request: SyncRequest | ExportRequest | PaymentsRequest, cid: uuid.UUID
-) -> Queued:
+async def _enqueue(ctx: AppContext, queue: JobQueue, request: JobRequest, cid: uuid.UUID) -> Queued:
     client = await queue.client()
     if isinstance(request, SyncRequest):
         since, limit, full = _sync_options(request)
@@ -250,7 +255,7 @@ async def request_job(
     ctx: AppContext,
     queue: JobQueue,
     connection: str,
-    request: SyncRequest | ExportRequest | PaymentsRequest,
+    request: JobRequest,
     *,
     require_worker: bool = False,
 ) -> JobRequested:
@@ -354,14 +359,14 @@ async def retry_job(
 async def run_here(
     ctx: AppContext,
     connection: str,
-    request: SyncRequest | ExportRequest | PaymentsRequest,
+    request: JobRequest,
     on_progress: ProgressCallback | None = None,
-) -> tuple[str, JobView]:
-    """Run `request` in this process through the same job code a worker runs (nothing is queued);
-    the title naming it, and its outcome. Refused at once if another run holds the connection."""
+) -> JobRun:
+    """Run `request` in this process through the same job code a worker runs (nothing is queued).
+    Refused at once (`ConnectionBusyInlineError`) if another run holds the connection."""
     from smartap_erp.jobs.inline import run_inline
 
     cid, name = await _connection(ctx, connection)
     workflow, args = await _workflow_args(ctx, request, cid)
     status = await run_inline(ctx.settings, workflow, args, on_progress)
-    return job_title(request, name), view(status)
+    return JobRun(title=job_title(request, name), job=view(status))

@@ -46,10 +46,9 @@ WaitOpt = Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the job 
 InlineOpt = Annotated[
     bool, typer.Option("--inline", help="Run the job in this process instead of queuing it for a worker.")
 ]
-Request = syncs.SyncRequest | syncs.ExportRequest | syncs.PaymentsRequest
 
 
-def _run(connection: str, job: Request, *, wait: bool, inline: bool, as_json: bool) -> None:
+def _run(connection: str, job: syncs.JobRequest, *, wait: bool, inline: bool, as_json: bool) -> None:
     if inline and not wait:
         raise ConfigurationError("--inline runs the job here and waits for it: drop --no-wait")
     if inline:
@@ -95,18 +94,18 @@ def _finish(
     jobs_view.report(view.model_copy(update={"joined": requested.joined}), requested.title, as_json=as_json)
 
 
-def _inline(connection: str, request: Request, *, as_json: bool) -> None:
+def _inline(connection: str, request: syncs.JobRequest, *, as_json: bool) -> None:
     progress, update = jobs_view.progress_display(syncs.job_title(request, connection))
 
-    async def go() -> tuple[str, syncs.JobView]:
+    async def go() -> syncs.JobRun:
         async with runtime() as rt:
             return await syncs.run_here(
                 rt, connection, request, lambda step: update("running here", syncs.progress_of(step))
             )
 
     with progress:
-        title, view = asyncio.run(go())
-    jobs_view.report(view, title, as_json=as_json)
+        run = asyncio.run(go())
+    jobs_view.report(run.job, run.title, as_json=as_json)
 
 
 def _since(value: dt.datetime | None) -> dt.datetime | None:
