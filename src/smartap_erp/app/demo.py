@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from smartap_erp.app.context import AppContext
 from smartap_erp.demo import scenario
 from smartap_erp.demo.simulators import RunningSimulator
-from smartap_erp.domain.enums import ERPSystem
 
 STEPS = (
     "connect",
@@ -24,7 +23,7 @@ STEPS = (
     "sync payment status",
 )
 
-OnStep = Callable[[ERPSystem, str], None]  # the ERP, and what was just done
+OnStep = Callable[[str, str], None]  # the ERP (its key), and what was just done
 
 
 async def run_cycle(
@@ -41,7 +40,7 @@ async def run_cycle(
     summaries = []
     for sim in sims:
 
-        def step(done: str, system: ERPSystem = sim.system) -> None:
+        def step(done: str, system: str = sim.system) -> None:
             on_step(system, done)
 
         connection = await scenario.connect(sync, sim, worker_id)

@@ -25,7 +25,6 @@ from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.db import migrate
 from smartap_erp.demo.simulators import NAMES, RunningSimulator, running_simulators
-from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.settings import get_settings
 
 
@@ -73,11 +72,10 @@ def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) ->
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console, disable=as_json) as progress:
-            tasks = {
-                sim.system: progress.add_task(NAMES[sim.system], total=len(service.STEPS)) for sim in sims
-            }
+            steps = len(service.STEPS)
+            tasks = {str(sim.system): progress.add_task(NAMES[sim.system], total=steps) for sim in sims}
 
-            def step(system: ERPSystem, done: str) -> None:
+            def step(system: str, done: str) -> None:
                 progress.update(tasks[system], advance=1, description=f"{NAMES[system]}: {done}")
 
             async def run() -> list[dict[str, Any]]:
