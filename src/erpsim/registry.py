@@ -1,8 +1,10 @@
 """The registry of simulated systems: name -> package exposing `create_app` and `credentials`.
 
-Each simulator lives in `erpsim.<system>` and exposes `create_app(config: SimConfig) -> ASGI app`
-and `credentials(config: SimConfig) -> dict[str, str]`. `load_system` imports it on demand; a
+Each built-in simulator lives in `erpsim.<system>` and exposes `create_app(config: SimConfig) -> ASGI
+app` and `credentials(config: SimConfig) -> dict[str, str]`. `load_system` imports it on demand; a
 system whose package does not exist yet raises `SystemNotAvailable` with a clear message.
+`load_module` does the same for any module path, e.g. the simulator an ERP provider names
+(`SimulatorRef.module`), which may live outside `erpsim` (a fifth ERP's tests).
 """
 
 from __future__ import annotations
@@ -31,12 +33,18 @@ class SystemModule:
 def load_system(name: str) -> SystemModule:
     if name not in SYSTEMS:
         raise SystemNotAvailable(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")
+    return load_module(f"erpsim.{name}", name=name)
+
+
+def load_module(path: str, *, name: str | None = None) -> SystemModule:
+    """The simulator in module `path` (a package or module with `create_app` and `credentials`)."""
+    name = name or path.rpartition(".")[2]
     try:
-        module = importlib.import_module(f"erpsim.{name}")
+        module = importlib.import_module(path)
     except ModuleNotFoundError as exc:
-        if exc.name != f"erpsim.{name}":
+        if exc.name is None or not path.startswith(exc.name):
             raise
-        raise SystemNotAvailable(f"the {name} simulator is not available yet") from None
+        raise SystemNotAvailable(f"the {name} simulator is not available yet ({path})") from None
     create_app = getattr(module, "create_app", None)
     credentials = getattr(module, "credentials", None)
     if create_app is None or credentials is None:

@@ -5,7 +5,9 @@
 the working directory: a relative SQLite path (the default `data/smartap.db` included) is resolved
 against `app_home()`, the project checkout the package runs from (found from the package itself),
 or the per-user data directory when the package is installed elsewhere; `.env` is read from that
-home and then from the working directory. Documented in docs/configuration.md.
+home and then from the working directory. The per-ERP settings (QUICKBOOKS_*, XERO_*, SAP_*,
+NETSUITE_*) are declared and read by the ERP's provider description (`connectors/<erp>/provider.py`);
+`ERP_PROVIDERS` names providers an installation adds. Documented in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class Settings(BaseSettings):
         None, description="Comma-separated Fernet keys, newest first"
     )
 
+    # Providers an installation adds: comma-separated "package.module:attribute" import paths.
+    erp_providers: str = ""
+
+    # Read by each ERP's provider (`connectors/<erp>/provider.py`, `ProviderSetting`), never directly.
     quickbooks_client_id: str | None = None
     quickbooks_client_secret: SecretStr | None = None
     quickbooks_redirect_uri: AnyHttpUrl | None = None
@@ -97,6 +103,11 @@ class Settings(BaseSettings):
         if scheme == "sqlite+aiosqlite":
             rest = _anchored_sqlite(rest)
         return f"{scheme}://{rest}"
+
+    @property
+    def erp_providers_list(self) -> list[str]:
+        """The import paths `ERP_PROVIDERS` names, in order."""
+        return [path.strip() for path in self.erp_providers.split(",") if path.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -166,7 +166,9 @@ async def test_logs_and_connection_health(session_factory: Factory, vault: Crede
     assert partial.errors == [{"record_id": "56", "field": "email", "message": "not an email", "code": None}]
     assert clean.status == SyncStatus.COMPLETED and stopped.status == SyncStatus.PARTIAL
     assert conn.status == ConnectionStatus.ERROR and conn.last_sync_at == NOW
-    assert conn.connection_error == "reconnect QuickBooks: its authorisation was refused (Token invalid)"
+    assert conn.connection_error == (
+        "reconnect QuickBooks Online: its authorisation was refused (Token invalid)"
+    )
     assert auth_failure_message(ERPSystem.XERO, refused).startswith("reconnect Xero")
 
 

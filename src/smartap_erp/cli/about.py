@@ -1,11 +1,20 @@
-"""`smartap-erp about`: what this installation can do, per ERP, and where its data lives."""
+"""`smartap-erp about`: what this installation can do, per ERP, and where its data lives.
+
+The ERPs are the registered providers (`connectors.registry`): the four built-in ones and any an
+installation adds through `ERP_PROVIDERS`, each with its name, auth kind and capabilities.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.table import Table
 
 from smartap_erp import __version__
 from smartap_erp.cli.output import JsonOption, console, emit
+from smartap_erp.connectors.provider import ERPProvider
+from smartap_erp.connectors.registry import registry
+from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
 
 CAPABILITIES = (
@@ -15,29 +24,35 @@ CAPABILITIES = (
     "track bill payment status",
     "read chart of accounts and tax codes",
 )
-ERPS = {
-    "quickbooks": "QuickBooks Online",
-    "xero": "Xero",
-    "sap": "SAP Business One",
-    "netsuite": "NetSuite",
-}
 
 
-def available_connectors() -> set[str]:
-    """The ERPs whose connector is registered (imported on demand by the registry)."""
-    from smartap_erp.connectors.registry import registry
+def _connector_state(provider: ERPProvider) -> str:
+    """ "available" if its connector class imports, else why not (a removed or broken package)."""
+    try:
+        registry.get(provider.system)
+    except (ImportError, ConfigurationError) as exc:  # reported, not raised: about shows every ERP
+        return f"not available ({type(exc).__name__})"
+    return "available"
 
-    return set(registry.available())
+
+def erp_rows() -> list[dict[str, Any]]:
+    """One row per registered ERP provider, in registry order."""
+    return [
+        {
+            "system": provider.system,
+            "name": provider.name,
+            "auth": provider.auth.label,
+            "connector": _connector_state(provider),
+            "capabilities": provider.capabilities.as_dict(),
+        }
+        for provider in registry.providers()
+    ]
 
 
 def about(as_json: JsonOption = False) -> None:
     """Show what the product does, which ERP connectors this installation has, and its settings."""
     settings = get_settings()
-    available = available_connectors()
-    erps = [
-        {"system": key, "name": name, "connector": "available" if key in available else "not available"}
-        for key, name in ERPS.items()
-    ]
+    erps = erp_rows()
     summary = {
         "version": __version__,
         "database": settings.database_url.split("@")[-1],
@@ -55,10 +70,11 @@ def about(as_json: JsonOption = False) -> None:
     )
     console.print("It can: " + "; ".join(CAPABILITIES) + ".")
     table = Table(title="ERP connectors")
-    for column in ("system", "name", "connector"):
+    for column in ("system", "name", "auth", "connector", "capabilities"):
         table.add_column(column)
     for erp in erps:
-        table.add_row(erp["system"], erp["name"], erp["connector"])
+        able = ", ".join(name.replace("_", " ") for name, on in erp["capabilities"].items() if on) or "-"
+        table.add_row(erp["system"], erp["name"], erp["auth"], erp["connector"], able)
     console.print(table)
     console.print(f"Database: {summary['database']}  (migrated; see `smartap-erp db current`)")
     console.print("Commands: `smartap-erp --help`. Docs: README.md and docs/.")

@@ -1,42 +1,50 @@
 """What `connections add` and `connections update` accept, checked before anything is stored.
 
-The four ERPs with a connector (`SupportedSystem`, the only `--system` choices), a connection name
-that no other connection has, an `--api-url` that is an http(s) URL with a host, a credentials file
-holding a JSON object with every key the ERP needs, and `--conflict-policy ENTITY=POLICY` pairs.
-Every refusal is a `ConfigurationError`: one line naming the option, what was given and what was
-expected (the CLI exits with code 2).
+The registered ERP providers (`SupportedSystem`, the only `--system` choices: the built-in ones and
+any `ERP_PROVIDERS` adds), a connection name that no other connection has, an `--api-url` that is an
+http(s) URL with a host, credentials that pass the provider's field checks (from a JSON file, or
+asked for field by field at a terminal: `credentials_for`), and `--conflict-policy ENTITY=POLICY`
+pairs. Every refusal is a `ConfigurationError`: one line naming the option, what was given and what
+was expected (the CLI exits with code 2).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.connectors.registry import registry
+from smartap_erp.connectors.provider import ERPProvider
+from smartap_erp.connectors.registry import BUILTIN_PROVIDERS, registry
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.settings import get_settings
 from smartap_erp.sync.imports.planning import Policy
 
 NAME_LENGTH = 255
 POLICY_ENTITIES = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)  # the entities an import can conflict on
+Ask = Callable[[str, bool, bool], str]  # (prompt text, hide input, required) -> the answer
 
 
-class SupportedSystem(StrEnum):
-    """The ERPs a connection can be made to (the ones with a connector)."""
+def _system_keys() -> list[str]:
+    try:
+        return registry.keys()
+    except ConfigurationError:  # bad settings: the command itself reports them; offer the built-ins
+        return list(BUILTIN_PROVIDERS)
 
-    QUICKBOOKS = ERPSystem.QUICKBOOKS.value
-    XERO = ERPSystem.XERO.value
-    SAP = ERPSystem.SAP.value
-    NETSUITE = ERPSystem.NETSUITE.value
+
+# The ERPs a connection can be made to: every registered provider (typer needs the choices up front).
+SupportedSystem = StrEnum("SupportedSystem", {key.upper(): key for key in _system_keys()})  # type: ignore[misc]
 
 
 def check_name(name: str) -> str:
@@ -75,7 +83,7 @@ def check_api_url(url: str) -> str:
     return url.strip()
 
 
-def read_credentials_file(path: Path, system: ERPSystem) -> dict[str, Any]:
+def read_credentials_file(path: Path, system: ERPSystem | str) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigurationError(f"--credentials-file {path}: no such file")
     try:
@@ -88,10 +96,60 @@ def read_credentials_file(path: Path, system: ERPSystem) -> dict[str, Any]:
         data = data["credentials"]  # the whole `erpsim serve` ready line is accepted too
     if not isinstance(data, dict):
         raise ConfigurationError(f"--credentials-file {path}: expected a JSON object of credentials")
-    missing = [key for key in registry.get(system).required_credentials if not data.get(key)]
-    if missing:
-        raise ConfigurationError(f"--credentials-file {path}: {system.value} needs {', '.join(missing)}")
+    check_credentials(registry.provider(str(system)), data, source=f"--credentials-file {path}")
     return data
+
+
+def check_credentials(provider: ERPProvider, credentials: dict[str, Any], *, source: str) -> None:
+    """Every field the provider declares, checked once the settings it reads have filled the gaps
+    (QUICKBOOKS_CLIENT_ID ...); the credentials are stored as given, so a setting changed later
+    applies. One ConfigurationError names every bad field."""
+    provider.validate_credentials(provider.with_settings(credentials, get_settings()), source=source)
+
+
+def credentials_for(
+    system: ERPSystem | str,
+    credentials_file: Path | None,
+    *,
+    interactive: bool | None = None,
+    ask: Ask | None = None,
+) -> dict[str, Any]:
+    """The credentials of a new connection: read from `credentials_file`, or, without one, asked for
+    field by field when stdin is a terminal (secret fields hidden); otherwise a one-line error."""
+    if credentials_file is not None:
+        return read_credentials_file(credentials_file, system)
+    provider = registry.provider(str(system))
+    if not (sys.stdin.isatty() if interactive is None else interactive):
+        raise ConfigurationError(
+            f"--credentials-file: required when stdin is not a terminal (give a JSON file of the "
+            f"{provider.name} credentials: {', '.join(provider.required_credentials)})"
+        )
+    return prompt_credentials(provider, ask or _typer_ask)
+
+
+def prompt_credentials(provider: ERPProvider, ask: Ask) -> dict[str, Any]:
+    """Ask for each credential field with its label and help; a field a setting fills, or an optional
+    one, may be left empty. The answers are checked like a credentials file's."""
+    filled_by_settings = set(provider.with_settings({}, get_settings()))
+    answers: dict[str, Any] = {}
+    for spec in provider.credential_fields:
+        required = spec.required and spec.name not in filled_by_settings
+        note = "" if required else " (optional, Enter to skip)"
+        text = f"{spec.label} [{spec.name}]" + (f" - {spec.help}" if spec.help else "") + note
+        while True:
+            value = ask(text, spec.secret, required).strip()
+            problem = spec.problem(value) if value or required else None
+            if problem is None:
+                break
+            typer.echo(f"{spec.name}: {problem}", err=True)
+        if value:
+            answers[spec.name] = value
+    check_credentials(provider, answers, source="connections add")
+    return answers
+
+
+def _typer_ask(text: str, secret: bool, required: bool) -> str:
+    return str(typer.prompt(text, hide_input=secret, default=None if required else "", show_default=False))
 
 
 def parse_policies(pairs: Sequence[str]) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 Rate limits are keyed the way each ERP counts them (facts §6 "Limiter keys"): QuickBooks per realm,
 Xero per tenant plus app-wide per client id, NetSuite per account, SAP per server and company
-database. Retry policies add each ERP's own signals to the default (429, 408, 5xx). The connectors
-(`connectors/<erp>/`) use these; nothing in `smartap_erp.http` knows the numbers.
+database. Retry policies add each ERP's own signals to the default (429, 408, 5xx). Each built-in
+ERP's provider description (`connectors/<erp>/provider.py`) hands these to its connector; nothing in
+`smartap_erp.http` knows the numbers. An ERP added by an installation declares its own in its provider.
 """
 
 from __future__ import annotations

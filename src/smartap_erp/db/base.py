@@ -1,8 +1,9 @@
 """Declarative base, column types and mixins shared by every table.
 
 `UTCDateTime` stores aware UTC datetimes on both SQLite (which has no time zones) and PostgreSQL
-(`timestamptz`), refusing naive values on the way in. A constraint naming convention keeps Alembic
-diffs stable.
+(`timestamptz`), refusing naive values on the way in. `ERPSystemKey` stores which ERP a row belongs
+to as a plain string that the provider registry validates (an installation may add ERPs, so no
+CHECK constraint lists them). A constraint naming convention keeps Alembic diffs stable.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, func
+from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator, Uuid, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from smartap_erp.domain.enums import ERPSystem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,6 +47,24 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class ERPSystemKey(TypeDecorator[ERPSystem]):
+    """An ERP system key in a VARCHAR(32): refused on the way in unless a provider is registered for
+    it; read back as `ERPSystem` (which accepts any provider's key, registered now or not)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: ERPSystem | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        from smartap_erp.connectors.registry import registry  # lazily: connectors import the models
+
+        return registry.provider(str(value)).system  # unknown: a ConfigurationError naming the key
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ERPSystem | None:
+        return None if value is None else ERPSystem(value)
 
 
 def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:

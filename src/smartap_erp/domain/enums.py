@@ -5,11 +5,21 @@ Values are lower-case strings so they read the same in JSON, the database and th
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+from typing import Any
+
+_SYSTEM_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")  # as `connectors.provider.SYSTEM_KEY`
 
 
 class ERPSystem(StrEnum):
-    """Every ERP the seed names. Connectors exist for QuickBooks, Xero, SAP and NetSuite."""
+    """The ERPs the seed names, as constants. Connectors exist for QuickBooks, Xero, SAP and NetSuite.
+
+    `ERPSystem(key)` also accepts the key of an ERP added by a provider (`connectors.provider`), e.g.
+    `ERPSystem("acme")`: a member that is not among the listed ones but carries `.value` like them,
+    so errors, logs and stored connections name any ERP the same way. Whether an ERP has a provider
+    is the registry's question (`connectors.registry`), not this enum's.
+    """
 
     QUICKBOOKS = "quickbooks"
     XERO = "xero"
@@ -18,6 +28,16 @@ class ERPSystem(StrEnum):
     NETSUITE = "netsuite"
     ORACLE = "oracle"
     DYNAMICS = "dynamics"
+
+    @classmethod
+    def _missing_(cls, value: Any) -> ERPSystem | None:
+        if not isinstance(value, str) or not _SYSTEM_KEY.fullmatch(value):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        # Cached, so ERPSystem("acme") is ERPSystem("acme"); it stays out of iteration and `in`.
+        return cls._value2member_map_.setdefault(value, member)  # type: ignore[return-value]
 
 
 class SyncStatus(StrEnum):

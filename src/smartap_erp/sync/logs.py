@@ -30,12 +30,6 @@ from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPPermissionError
 
 MAX_LOGGED_ERRORS = 1000  # per log row; the count is always exact
-_ERP_NAMES = {
-    ERPSystem.QUICKBOOKS: "QuickBooks",
-    ERPSystem.XERO: "Xero",
-    ERPSystem.SAP: "SAP Business One",
-    ERPSystem.NETSUITE: "NetSuite",
-}
 
 
 @dataclass
@@ -163,9 +157,12 @@ def finish_log(
         connection.status, connection.connection_error = ConnectionStatus.ACTIVE, None
 
 
-def auth_failure_message(system: ERPSystem, exc: ERPAuthError) -> str:
+def auth_failure_message(system: ERPSystem | str, exc: ERPAuthError) -> str:
     """What a person must do, first; the ERP's own words after."""
-    name = _ERP_NAMES.get(system, system.value)
+    from smartap_erp.connectors.registry import registry  # lazily: the registry imports connectors
+
+    provider = registry.find(str(system))
+    name = provider.name if provider is not None else str(system)
     if isinstance(exc, ERPPermissionError):
         return (
             f"grant the {name} user the permissions SmartAP needs, then retry: {exc.message or exc.summary}"
@@ -177,7 +174,7 @@ def auth_failure_message(system: ERPSystem, exc: ERPAuthError) -> str:
 def mark_auth_failure(connection: ERPConnection, exc: ERPAuthError) -> None:
     """Stop the connection's syncs until a person fixes it."""
     connection.status = ConnectionStatus.ERROR
-    connection.connection_error = auth_failure_message(ERPSystem(connection.system_type), exc)
+    connection.connection_error = auth_failure_message(connection.system_type, exc)
 
 
 class ConnectionUnavailableError(ConfigurationError):

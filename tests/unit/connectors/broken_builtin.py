@@ -1,3 +1,3 @@
-"""A connector package whose own dependency is missing: the registry must surface this, not hide it."""
+"""A provider module whose own dependency is missing: the registry must surface this, not hide it."""
 
 import nonexistent_dependency_for_registry_test  # noqa: F401

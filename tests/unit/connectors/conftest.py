@@ -39,7 +39,7 @@ def server() -> FakeERPServer:
 
 @pytest.fixture
 def connectors() -> ConnectorRegistry:
-    registry = ConnectorRegistry(builtin_modules={})
+    registry = ConnectorRegistry(builtin_providers={})
     registry.register(FakeERPConnector)
     return registry
 

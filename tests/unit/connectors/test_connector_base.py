@@ -306,7 +306,7 @@ async def test_close_ends_the_erp_session(clock: ManualClock) -> None:
             return httpx.Response(204)
         return httpx.Response(200, json={"name": "SAP Co", "country": "DE", "currency": "EUR"})
 
-    registry = ConnectorRegistry(builtin_modules={})
+    registry = ConnectorRegistry(builtin_providers={})
     registry.register(SessionFakeConnector)
     connector = build_connector(
         "sage", CREDENTIALS, transport=httpx.MockTransport(handler), connectors=registry, clock=clock

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from smartap_erp.connectors import ConnectorRegistry, build_connector, rebase_url, registry
+from smartap_erp.connectors import ConnectorRegistry, build_connector, rebase_url
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ConfigurationError
@@ -17,15 +17,16 @@ from tests.unit.connectors.fake_erp import FakeERPConnector, FakeERPServer
 Make = Callable[..., FakeERPConnector]
 
 
-def test_unknown_system_is_a_clear_configuration_error(connectors: ConnectorRegistry) -> None:
+def test_unknown_system_is_a_clear_configuration_error() -> None:
     with pytest.raises(
-        ConfigurationError, match=r"unknown ERP system 'sap-hana'; expected one of quickbooks, xero, sap"
+        ConfigurationError,
+        match=r"unknown ERP system 'sap-hana'; expected one of quickbooks, xero, sap, netsuite",
     ):
-        build_connector("sap-hana", CREDENTIALS, connectors=connectors)
+        build_connector("sap-hana", CREDENTIALS, connectors=ConnectorRegistry())
 
 
 def test_system_without_a_connector_lists_the_available_ones(connectors: ConnectorRegistry) -> None:
-    with pytest.raises(ConfigurationError, match=r"no connector for ERP 'oracle'; available: sage"):
+    with pytest.raises(ConfigurationError, match=r"unknown ERP system 'oracle'; expected one of sage"):
         build_connector(ERPSystem.ORACLE, CREDENTIALS, connectors=connectors)
 
 
@@ -93,22 +94,26 @@ def test_string_systems_are_accepted(connectors: ConnectorRegistry) -> None:
     assert connectors.available() == ["sage"]
 
 
-def test_builtin_connectors_are_imported_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry._builtin, ERPSystem.SAGE, "tests.unit.connectors.fake_builtin")
-    try:
-        assert registry.get(ERPSystem.SAGE) is FakeERPConnector
-    finally:
-        registry.unregister(ERPSystem.SAGE)
+def test_builtin_providers_and_connectors_are_imported_on_first_use() -> None:
+    connectors = ConnectorRegistry(builtin_providers={"sage": "tests.unit.connectors.fake_provider:PROVIDER"})
+    assert connectors._providers == {}  # nothing imported yet
+    assert connectors.provider("sage").name == "Fake Sage"
+    assert connectors.get("sage") is FakeERPConnector
+    assert connectors.available() == ["sage"]
 
 
 def test_a_missing_builtin_package_means_no_connector() -> None:
-    connectors = ConnectorRegistry(builtin_modules={ERPSystem.SAGE: "smartap_erp.connectors.no_such_erp"})
-    with pytest.raises(ConfigurationError, match="no connector for ERP 'sage'; available: none"):
+    connectors = ConnectorRegistry(
+        builtin_providers={"sage": "smartap_erp.connectors.no_such_erp.provider:PROVIDER"}
+    )
+    assert connectors.providers() == []
+    with pytest.raises(ConfigurationError, match="unknown ERP system 'sage'; expected one of none"):
         connectors.get(ERPSystem.SAGE)
 
 
 def test_a_broken_builtin_package_is_not_hidden() -> None:
-    connectors = ConnectorRegistry(builtin_modules={ERPSystem.SAGE: "tests.unit.connectors.broken_builtin"})
+    broken = {"sage": "tests.unit.connectors.broken_builtin:PROVIDER"}
+    connectors = ConnectorRegistry(builtin_providers=broken)
     with pytest.raises(ModuleNotFoundError, match="nonexistent_dependency_for_registry_test"):
         connectors.get(ERPSystem.SAGE)
 

@@ -29,7 +29,7 @@ from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_u
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
 from smartap_erp.connectors.netsuite import payloads
-from smartap_erp.connectors.policies import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICIES, netsuite_limits
+from smartap_erp.connectors.netsuite.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain.enums import ERPSystem, PurchaseOrderStatus
@@ -84,15 +84,9 @@ def suiteql_timestamp(when: dt.datetime) -> str:
 
 @register_connector
 class NetSuiteConnector(ERPConnector):
-    system = ERPSystem.NETSUITE
-    required_credentials: ClassVar[tuple[str, ...]] = (
-        "account_id",
-        "consumer_key",
-        "consumer_secret",
-        "token_id",
-        "token_secret",
-    )
-    retry_policy = RETRY_POLICIES[ERPSystem.NETSUITE]
+    system = ERPSystem(PROVIDER.system)
+    required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
+    retry_policy = PROVIDER.retry
     bill_tax: ClassVar[str] = "amounts"  # lines take their tax as an editable tax1Amt (facts §4.7)
     page_size: ClassVar[int] = PAGE_SIZE
 
@@ -132,9 +126,7 @@ class NetSuiteConnector(ERPConnector):
 
     @classmethod
     def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
-        raw = credentials.text("concurrency_limit")
-        limit = int(raw) if raw and raw.isdigit() and int(raw) > 0 else NETSUITE_DEFAULT_CONCURRENCY
-        return netsuite_limits(str(credentials["account_id"]), limit)
+        return PROVIDER.rate_limits(credentials)
 
     @classmethod
     def default_headers(cls, credentials: ConnectorCredentials) -> Mapping[str, str]:

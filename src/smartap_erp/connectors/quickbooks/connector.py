@@ -18,9 +18,9 @@ from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_u
 from smartap_erp.connectors.common import MappingError, money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
-from smartap_erp.connectors.policies import RETRY_POLICIES, quickbooks_limits
 from smartap_erp.connectors.quickbooks import export, payloads, queries
 from smartap_erp.connectors.quickbooks.errors import fault_details, response_error_details
+from smartap_erp.connectors.quickbooks.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain import (
@@ -46,9 +46,9 @@ from smartap_erp.http.call import json_body, unexpected_answer
 
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
-TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 - a URL
 MINOR_VERSION = "75"
 ACCESS_TOKEN_LIFETIME = 3600.0  # facts §1.2
+TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
 _CURRENCY_BY_COUNTRY = {
     "US": "USD",
     "CA": "CAD",
@@ -67,9 +67,9 @@ _IDS_PER_QUERY = 100  # ids in one `Id IN (...)` condition of a query
 
 @register_connector
 class QuickBooksConnector(ERPConnector):
-    system = ERPSystem.QUICKBOOKS
-    required_credentials = ("client_id", "client_secret", "realm_id", "access_token", "refresh_token")
-    retry_policy = RETRY_POLICIES[ERPSystem.QUICKBOOKS]
+    system = ERPSystem(PROVIDER.system)
+    required_credentials = PROVIDER.required_credentials
+    retry_policy = PROVIDER.retry
     bill_tax = "rates"  # QuickBooks computes bill tax from the lines' tax codes (facts §1.5)
 
     def __init__(
@@ -93,7 +93,7 @@ class QuickBooksConnector(ERPConnector):
 
     @classmethod
     def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
-        return quickbooks_limits(str(credentials["realm_id"]))
+        return PROVIDER.rate_limits(credentials)
 
     @classmethod
     def default_headers(cls, credentials: ConnectorCredentials) -> Mapping[str, str]:

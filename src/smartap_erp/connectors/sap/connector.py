@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
-from dataclasses import replace
-from typing import Any, ClassVar, Self
-from urllib.parse import urlsplit
+from typing import Any, ClassVar
 
 import httpx
 
@@ -30,10 +28,10 @@ from smartap_erp.connectors.base import ConnectorOptions, ERPConnector
 from smartap_erp.connectors.common import MappingError, money
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
-from smartap_erp.connectors.policies import RETRY_POLICIES, sap_limits
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails
 from smartap_erp.connectors.sap import payloads
+from smartap_erp.connectors.sap.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
     ERPInvoice,
@@ -59,7 +57,6 @@ from smartap_erp.http.ratelimit import RateLimitPolicy
 from smartap_erp.http.redact import get_logger
 from smartap_erp.http.retry import RetryPolicy
 from smartap_erp.http.session import ServiceLayerSessionAuth, parse_service_layer_error
-from smartap_erp.settings import get_settings
 
 log = get_logger(__name__)
 
@@ -78,10 +75,8 @@ _PAYMENT_FIELDS = (
 
 
 def _service_root(credentials: ConnectorCredentials, base_url: str | None) -> str:
+    # SAP_SERVICE_LAYER_URL reaches here as the service_layer_url credential (the provider fills it).
     root = base_url or credentials.text("service_layer_url")
-    if not root:
-        configured = get_settings().sap_service_layer_url
-        root = str(configured) if configured else None
     if not root:
         raise ConfigurationError(
             "no SAP Service Layer URL: set SAP_SERVICE_LAYER_URL (e.g. https://sap-server:50000) "
@@ -108,10 +103,10 @@ def _certificate_refused(exc: BaseException | None) -> bool:
 
 @register_connector
 class SAPConnector(ERPConnector):
-    system: ClassVar[ERPSystem] = ERPSystem.SAP
+    system: ClassVar[ERPSystem] = ERPSystem(PROVIDER.system)
     bill_tax: ClassVar[str] = "rates"  # SAP computes line tax from TaxCode / VatGroup (facts §3.7, §3.9)
-    required_credentials: ClassVar[tuple[str, ...]] = ("company_db", "username", "password")
-    retry_policy: ClassVar[RetryPolicy] = RETRY_POLICIES[ERPSystem.SAP]
+    required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
+    retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
     page_size: int = 500  # no documented maximum (facts §3.4); big pages, bounded memory
     since_overlap: dt.timedelta = dt.timedelta(days=1)
 
@@ -122,15 +117,7 @@ class SAPConnector(ERPConnector):
         self._terms: dict[int, str] | None = None
         self._tax_field: str | None = None
 
-    # ---- construction ------------------------------------------------------------------------
-    @classmethod
-    def create(cls, credentials: Mapping[str, Any], options: ConnectorOptions | None = None) -> Self:
-        options = options or ConnectorOptions()
-        if options.verify is True and not get_settings().sap_verify_ssl:
-            log.warning("SAP_VERIFY_SSL is false: the Service Layer's TLS certificate is not checked")
-            options = replace(options, verify=False)
-        return super().create(credentials, options)
-
+    # ---- construction (SAP_VERIFY_SSL reaches `options.verify` through the provider) ------------
     @classmethod
     def api_base_url(cls, credentials: ConnectorCredentials, base_url: str | None) -> str:
         return _service_root(credentials, base_url) + "/"
@@ -149,9 +136,7 @@ class SAPConnector(ERPConnector):
 
     @classmethod
     def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
-        (company_db,) = credentials.require("company_db", system="sap")
-        server = urlsplit(credentials.text("service_layer_url") or "sap").netloc or "sap"
-        return sap_limits(server, company_db)
+        return PROVIDER.rate_limits(credentials)
 
     @property
     def company_db(self) -> str:

@@ -25,10 +25,10 @@ from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_u
 from smartap_erp.connectors.common import money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
-from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, generic_error_details
 from smartap_erp.connectors.xero import payloads
+from smartap_erp.connectors.xero.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
     ERPInvoice,
@@ -48,7 +48,7 @@ from smartap_erp.http.retry import RetryPolicy
 
 API_URL = "https://api.xero.com/api.xro/2.0"
 CONNECTIONS_URL = "https://api.xero.com/connections"
-TOKEN_URL = "https://identity.xero.com/connect/token"  # noqa: S105 (a URL, not a secret)
+TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
 MAX_PAGE_SIZE = 1000  # facts §2.3 (secondary source; the simulator caps at the same value)
 EXPORT_BATCH_SIZE = 50
 ACCESS_TOKEN_TTL = 30 * 60  # facts §2.1
@@ -57,15 +57,9 @@ _LIVE_BILL_STATUSES = "DRAFT,SUBMITTED,AUTHORISED,PAID"
 
 @register_connector
 class XeroConnector(ERPConnector):
-    system: ClassVar[ERPSystem] = ERPSystem.XERO
-    required_credentials: ClassVar[tuple[str, ...]] = (
-        "client_id",
-        "client_secret",
-        "tenant_id",
-        "access_token",
-        "refresh_token",
-    )
-    retry_policy: ClassVar[RetryPolicy] = RETRY_POLICIES[ERPSystem.XERO]
+    system: ClassVar[ERPSystem] = ERPSystem(PROVIDER.system)
+    required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
+    retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
     page_size: int = MAX_PAGE_SIZE
     account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (facts §2.7)
     bill_tax: ClassVar[str] = "amounts"  # lines take an explicit TaxAmount (facts §2.7)
@@ -83,8 +77,7 @@ class XeroConnector(ERPConnector):
 
     @classmethod
     def rate_limits(cls, credentials: ConnectorCredentials) -> Sequence[tuple[str, RateLimitPolicy]]:
-        tenant_id, client_id = credentials.require("tenant_id", "client_id", system="xero")
-        return xero_limits(tenant_id, client_id)
+        return PROVIDER.rate_limits(credentials)
 
     @classmethod
     def default_headers(cls, credentials: ConnectorCredentials) -> dict[str, str]:

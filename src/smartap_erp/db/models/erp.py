@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smartap_erp.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum, utcnow
+from smartap_erp.db.base import Base, ERPSystemKey, Timestamps, UUIDPrimaryKey, str_enum, utcnow
 from smartap_erp.domain.enums import (
     ConflictStatus,
     ConnectionStatus,
@@ -34,7 +34,8 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "erp_connections"
 
     name: Mapped[str] = mapped_column(String(255), unique=True)  # how the CLI names it (migration 0006)
-    system_type: Mapped[ERPSystem] = mapped_column(str_enum(ERPSystem, "erp_system"))
+    # Any registered provider's key (migration 0009 dropped the CHECK that listed the seed's seven).
+    system_type: Mapped[ERPSystem] = mapped_column(ERPSystemKey())
     status: Mapped[ConnectionStatus] = mapped_column(
         str_enum(ConnectionStatus, "connection_status"), default=ConnectionStatus.PENDING
     )
