@@ -1,54 +1,58 @@
-"""`smartap-erp connections ...`: add, list, show, test, update and remove ERP connections.
+"""`smartap-erp connections ...`: add, list, show, test, update and remove ERP connections, and read
+the accounts and tax codes of the ERP behind one.
 
 Credentials come from a JSON file (the object `erpsim credentials SYSTEM` prints) and are stored
 encrypted; no command ever prints a credential value, only the key names. Input is checked by
-`connection_input` (the four supported systems, unique names, http(s) API URLs). `update` changes a
-connection in place (name, credentials, API URL, schedule, conflict policies), keeping its sync
-logs, mappings and cursors, which `remove` deletes.
+`connection_input` (the four supported systems, http(s) API URLs, the credentials each ERP needs);
+the application layer (`app.connections`, `app.reference`) keeps names unique and does the work.
+`update` changes a connection in place (name, credentials, API URL, schedule, conflict policies),
+keeping its sync logs, mappings and cursors, which `remove` deletes.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartap_erp.app import connections as app_connections
+from smartap_erp.app import reference
 from smartap_erp.cli.connection_input import (
     SupportedSystem,
     check_api_url,
     check_name,
-    check_name_free,
     parse_policies,
     read_credentials_file,
 )
 from smartap_erp.cli.output import JsonOption, console, emit, fail
-from smartap_erp.cli.runtime import Runtime, find_connection, runtime
-from smartap_erp.db.connections import create_connection, read_credentials, replace_credentials
-from smartap_erp.db.models import ERPConnection
-from smartap_erp.domain.enums import ConnectionStatus, ERPSystem
-from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPError
-from smartap_erp.sync.logs import mark_auth_failure
+from smartap_erp.cli.runtime import Runtime, runtime
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.errors import ConfigurationError, ERPError
 
-app = typer.Typer(help="ERP connections: add, list, show, test, update, remove.", no_args_is_help=True)
+T = TypeVar("T")
+app = typer.Typer(
+    help="ERP connections: add, list, show, test, update, remove; the ERP's accounts and tax codes.",
+    no_args_is_help=True,
+)
 IntervalOption = typer.Option(min=1, max=10_080, help="Minutes between scheduled syncs (1 to 10080).")
+ConnectionArgument = Annotated[str, typer.Argument(help="Name or id.")]
 
 
-def _summary(connection: ERPConnection) -> dict[str, Any]:
+def _summary(connection: app_connections.ConnectionView) -> dict[str, Any]:
     return {
         "id": str(connection.id),
         "name": connection.name,
-        "system": connection.system_type.value,
+        "system": connection.system.value,
         "status": connection.status.value,
         "api_url": connection.api_url,
         "last_sync_at": connection.last_sync_at.isoformat() if connection.last_sync_at else None,
-        "auto_sync": connection.auto_sync_enabled,
-        "interval_minutes": connection.sync_interval_minutes,
-        "conflict_policies": dict(connection.conflict_policies or {}),
-        "error": connection.connection_error,
+        "auto_sync": connection.auto_sync,
+        "interval_minutes": connection.interval_minutes,
+        "conflict_policies": connection.conflict_policies,
+        "error": connection.error,
     }
 
 
@@ -70,46 +74,33 @@ def add(
 ) -> None:
     """Store a new connection with its credentials encrypted."""
     erp = ERPSystem(system.value)
-    name = check_name(name)
-    url = check_api_url(api_url) if api_url is not None else None
-    policies = parse_policies(conflict_policy or [])
-    credentials = read_credentials_file(credentials_file, erp)
+    request = app_connections.ConnectionCreate(
+        system=erp,
+        name=check_name(name),
+        api_url=check_api_url(api_url) if api_url is not None else None,
+        conflict_policies=parse_policies(conflict_policy or []),
+        credentials=read_credentials_file(credentials_file, erp),
+        auto_sync=auto_sync,
+        interval_minutes=interval_minutes,
+    )
 
-    async def run() -> dict[str, Any]:
-        async with runtime() as rt, rt.sessions() as session:
-            await check_name_free(session, name)
-            connection = await create_connection(
-                session,
-                vault=rt.vault,
-                name=name,
-                system_type=erp,
-                credentials=credentials,
-                api_url=url,
-                tenant_id=credentials.get("tenant_id"),
-                company_db=credentials.get("company_db"),
-                auto_sync_enabled=auto_sync,
-                sync_interval_minutes=interval_minutes,
-                conflict_policies=policies,
-            )
-            await _commit(session, name)
-            return _summary(connection)
+    async def run() -> app_connections.ConnectionView:
+        async with runtime() as rt:
+            return await app_connections.create_connection(rt, request)
 
-    emit(asyncio.run(run()), as_json=as_json, title="Connection added")
+    emit(_summary(asyncio.run(run())), as_json=as_json, title="Connection added")
 
 
 @app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """All connections, with their status and last sync."""
 
-    async def run() -> list[dict[str, Any]]:
-        from sqlalchemy import select
-
-        async with runtime() as rt, rt.sessions() as session:
-            rows = (await session.scalars(select(ERPConnection).order_by(ERPConnection.name))).all()
-            return [_summary(c) for c in rows]
+    async def run() -> list[app_connections.ConnectionView]:
+        async with runtime() as rt:
+            return await app_connections.list_connections(rt)
 
     emit(
-        asyncio.run(run()),
+        [_summary(c) for c in asyncio.run(run())],
         as_json=as_json,
         title="Connections",
         columns=["name", "system", "status", "last_sync_at", "auto_sync", "id"],
@@ -117,37 +108,24 @@ def list_(as_json: JsonOption = False) -> None:
 
 
 @app.command()
-def show(connection: Annotated[str, typer.Argument(help="Name or id.")], as_json: JsonOption = False) -> None:
+def show(connection: ConnectionArgument, as_json: JsonOption = False) -> None:
     """One connection; credentials are shown by key name only."""
 
-    async def run() -> dict[str, Any]:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            return {**_summary(found), "credential_keys": sorted(read_credentials(found, vault=rt.vault))}
+    async def run() -> app_connections.ConnectionDetail:
+        async with runtime() as rt:
+            return await app_connections.get_connection(rt, connection)
 
-    emit(asyncio.run(run()), as_json=as_json, title="Connection")
+    found = asyncio.run(run())
+    emit({**_summary(found), "credential_keys": found.credentials_set}, as_json=as_json, title="Connection")
 
 
 @app.command("test")
-def check(
-    connection: Annotated[str, typer.Argument(help="Name or id.")], as_json: JsonOption = False
-) -> None:
+def check(connection: ConnectionArgument, as_json: JsonOption = False) -> None:
     """Reach the ERP with the stored credentials and show the company behind them."""
 
     async def run() -> dict[str, Any]:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            try:
-                async with rt.sync_context().connector(found) as erp:
-                    info = await erp.test_connection()
-            except ERPAuthError as exc:
-                mark_auth_failure(found, exc)
-                await session.commit()
-                raise
-            found.status, found.connection_error = ConnectionStatus.ACTIVE, None
-            found.last_connected_at = info.checked_at
-            await session.commit()
-            return info.model_dump(mode="json")
+        async with runtime() as rt:
+            return (await app_connections.test_connection(rt, connection)).model_dump(mode="json")
 
     try:
         emit(asyncio.run(run()), as_json=as_json, title="Connection test: OK")
@@ -157,7 +135,7 @@ def check(
 
 @app.command()
 def update(
-    connection: Annotated[str, typer.Argument(help="Name or id.")],
+    connection: ConnectionArgument,
     name: Annotated[str | None, typer.Option(help="A new unique name.")] = None,
     credentials_file: Annotated[
         Path | None, typer.Option(help="JSON object of credentials replacing the stored ones (complete).")
@@ -174,26 +152,6 @@ def update(
     new_name = check_name(name) if name is not None else None
     url = check_api_url(api_url) if api_url is not None else None
     policies = parse_policies(conflict_policy or [])
-
-    async def run() -> dict[str, Any]:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            if new_name is not None:
-                await check_name_free(session, new_name, other_than=found.id)
-                found.name = new_name
-            if credentials_file is not None:
-                await _replace_credentials(rt, session, found, credentials_file)
-            if url is not None:
-                found.api_url = url
-            if auto_sync is not None:
-                found.auto_sync_enabled = auto_sync
-            if interval_minutes is not None:
-                found.sync_interval_minutes = interval_minutes
-            if policies:
-                found.conflict_policies = {**(found.conflict_policies or {}), **policies}
-            await _commit(session, found.name)
-            return _summary(found)
-
     if (
         all(v is None for v in (name, credentials_file, api_url, auto_sync, interval_minutes))
         and not policies
@@ -202,50 +160,69 @@ def update(
             "connections update: nothing to change; give --name, --credentials-file, --api-url, "
             "--auto-sync/--no-auto-sync, --interval-minutes or --conflict-policy"
         )
-    emit(asyncio.run(run()), as_json=as_json, title="Connection updated")
 
+    async def run() -> app_connections.ConnectionView:
+        async with runtime() as rt:
+            credentials = None
+            if credentials_file is not None:  # read against the stored connection's ERP
+                system = (await app_connections.find_connection(rt, connection)).system
+                credentials = read_credentials_file(credentials_file, system)
+            request = app_connections.ConnectionUpdate(
+                name=new_name,
+                credentials=credentials,
+                api_url=url,
+                auto_sync=auto_sync,
+                interval_minutes=interval_minutes,
+                conflict_policies=policies,
+            )
+            return await app_connections.update_connection(rt, connection, request)
 
-async def _replace_credentials(rt: Runtime, session: AsyncSession, found: ERPConnection, path: Path) -> None:
-    """New credentials, whole; a connection waiting for them (auth error) is ready to test again."""
-    credentials = read_credentials_file(path, found.system_type)
-    stored = await replace_credentials(
-        session,
-        vault=rt.vault,
-        connection_id=found.id,
-        expected_version=found.credentials_version,
-        credentials=credentials,
-    )
-    if not stored:
-        raise ConfigurationError(
-            f"connection {found.name!r}: its credentials changed while updating (a token refresh?); try again"
-        )
-    found.tenant_id = credentials.get("tenant_id") or found.tenant_id
-    found.company_db = credentials.get("company_db") or found.company_db
-    found.status, found.connection_error = ConnectionStatus.PENDING, None
-
-
-async def _commit(session: AsyncSession, name: str) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:  # another process took the name between the check and the commit
-        await session.rollback()
-        raise ConfigurationError(f"--name: a connection named {name!r} already exists") from None
+    emit(_summary(asyncio.run(run())), as_json=as_json, title="Connection updated")
 
 
 @app.command()
 def remove(
-    connection: Annotated[str, typer.Argument(help="Name or id.")],
+    connection: ConnectionArgument,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a connection with its logs, mappings and cursors (SmartAP's own records stay)."""
     if not yes:
         typer.confirm(f"Remove connection {connection!r} and its sync history?", abort=True)
 
-    async def run() -> str:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            await session.delete(found)
-            await session.commit()
-            return found.name
+    async def run() -> app_connections.ConnectionRemoved:
+        async with runtime() as rt:
+            return await app_connections.remove_connection(rt, connection)
 
-    console.print(f"removed connection {asyncio.run(run())!r}")
+    console.print(f"removed connection {asyncio.run(run()).name!r}")
+
+
+def _read_reference(read: Callable[[Runtime, str], Awaitable[T]], connection: str) -> T:
+    async def run() -> T:
+        async with runtime() as rt:
+            return await read(rt, connection)
+
+    return asyncio.run(run())
+
+
+@app.command("accounts")
+def accounts(connection: ConnectionArgument, as_json: JsonOption = False) -> None:
+    """The ERP's chart of accounts, read now through the connection."""
+    found = _read_reference(reference.accounts, connection)
+    emit(
+        [account.model_dump(mode="json") for account in found.accounts],
+        as_json=as_json,
+        title=f"Accounts of {found.connection}",
+        columns=["code", "name", "account_type", "is_active", "currency", "external_id"],
+    )
+
+
+@app.command("tax-codes")
+def tax_codes(connection: ConnectionArgument, as_json: JsonOption = False) -> None:
+    """The ERP's tax codes (rates in percent), read now through the connection."""
+    found = _read_reference(reference.tax_codes, connection)
+    emit(
+        [code.model_dump(mode="json") for code in found.tax_codes],
+        as_json=as_json,
+        title=f"Tax codes of {found.connection}",
+        columns=["code", "name", "rate", "is_active", "external_id"],
+    )

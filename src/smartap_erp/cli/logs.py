@@ -1,4 +1,5 @@
-"""`smartap-erp logs`: the sync log (every import, export and payment sync) as a table or JSON."""
+"""`smartap-erp logs`: the sync log (every import, export and payment sync) as a table or JSON, read
+through `app.logs`."""
 
 from __future__ import annotations
 
@@ -6,20 +7,19 @@ import asyncio
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
+from smartap_erp.app import logs as app_logs
 from smartap_erp.cli.output import JsonOption, emit
-from smartap_erp.cli.runtime import find_connection, runtime
-from smartap_erp.db.models import ERPConnection, ERPSyncLog
+from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import SyncStatus
 
 
-def _row(log: ERPSyncLog, connection_name: str) -> dict[str, Any]:
+def _row(log: app_logs.SyncLogEntry) -> dict[str, Any]:
     return {
         "started_at": log.started_at.isoformat(timespec="seconds"),
-        "connection": connection_name,
-        "entity": log.entity_type.value,
-        "direction": log.sync_direction.value,
+        "connection": log.connection,
+        "entity": log.entity.value,
+        "direction": log.direction.value,
         "status": log.status.value,
         "total": log.total_count,
         "ok": log.success_count,
@@ -27,7 +27,7 @@ def _row(log: ERPSyncLog, connection_name: str) -> dict[str, Any]:
         "duration_s": log.duration_seconds,
         "triggered_by": log.triggered_by,
         "error_message": log.error_message,
-        "record_errors": log.errors,
+        "record_errors": [e.model_dump(mode="json") for e in log.record_errors or []],
         "id": str(log.id),
     }
 
@@ -39,25 +39,14 @@ def logs(
     as_json: JsonOption = False,
 ) -> None:
     """Show sync logs, newest first; with --json each log includes its per-record errors."""
+    query = app_logs.LogFilter(connection=connection, status=status, limit=limit, with_record_errors=True)
 
-    async def run() -> list[dict[str, Any]]:
-        async with runtime() as rt, rt.sessions() as session:
-            query = (
-                select(ERPSyncLog, ERPConnection.name)
-                .join(ERPConnection)
-                .order_by(ERPSyncLog.started_at.desc())
-                .limit(limit)
-            )
-            if connection is not None:
-                query = query.where(
-                    ERPSyncLog.connection_id == (await find_connection(session, connection)).id
-                )
-            if status is not None:
-                query = query.where(ERPSyncLog.status == status)
-            return [_row(log, name) for log, name in (await session.execute(query)).all()]
+    async def run() -> app_logs.LogPage:
+        async with runtime() as rt:
+            return await app_logs.list_logs(rt, query)
 
     emit(
-        asyncio.run(run()),
+        [_row(log) for log in asyncio.run(run()).items],
         as_json=as_json,
         title="Sync logs",
         columns=[

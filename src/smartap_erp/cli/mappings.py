@@ -3,7 +3,8 @@
 A rule is compiled when it is added (a bad expression or regex is refused with where and why), its
 two fields are checked against the field catalogue of the connection's ERP (`mappings.fields`),
 and `mappings test` shows what a rule makes of sample data before any sync uses it. Every problem,
-including an expression failing on the sample, is one line, never a traceback.
+including an expression failing on the sample, is one line, never a traceback. The work is done by
+`app.mappings`; this module parses, calls it and prints.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ import json
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
+from smartap_erp.app import mappings as app_mappings
 from smartap_erp.cli.output import JsonOption, console, emit, fail
-from smartap_erp.cli.runtime import find_connection, runtime
-from smartap_erp.db.models import ERPFieldMapping
+from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
-from smartap_erp.mappings.apply import MappingRule, MappingRuleError, apply_rules, compile_rule
-from smartap_erp.mappings.fields import check_fields, direction_of
-from smartap_erp.mappings.sandbox import SandboxError
 
 SHARED_NOTE = (
     "note: import mappings change SmartAP's own vendor / purchase-order records, which every "
@@ -31,28 +28,35 @@ SHARED_NOTE = (
 app = typer.Typer(help="Field mappings: add, list, test, remove.", no_args_is_help=True)
 
 
-def _rule(mapping: ERPFieldMapping) -> MappingRule:
-    return MappingRule(
-        mapping.smartap_field,
-        mapping.erp_field,
-        mapping.transformation_rule,
-        mapping.default_value,
-        mapping.is_required,
-        mapping.validation_regex,
-    )
-
-
-def _row(mapping: ERPFieldMapping) -> dict[str, Any]:
+def _row(mapping: app_mappings.MappingView) -> dict[str, Any]:
     return {
         "id": str(mapping.id),
-        "entity": mapping.entity_type.value,
+        "entity": mapping.entity.value,
         "smartap_field": mapping.smartap_field,
         "erp_field": mapping.erp_field,
-        "rule": mapping.transformation_rule,
-        "default": mapping.default_value,
-        "required": mapping.is_required,
-        "regex": mapping.validation_regex,
+        "rule": mapping.rule,
+        "default": mapping.default,
+        "required": mapping.required,
+        "regex": mapping.regex,
     }
+
+
+def _rule(
+    smartap_field: str,
+    erp_field: str,
+    rule: str | None,
+    default: str | None,
+    required: bool,
+    regex: str | None,
+) -> app_mappings.RuleInput:
+    return app_mappings.RuleInput(
+        smartap_field=smartap_field,
+        erp_field=erp_field,
+        rule=rule,
+        default=default,
+        required=required,
+        regex=regex,
+    )
 
 
 @app.command()
@@ -69,36 +73,16 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a mapping after compiling its rule and regex."""
-    candidate = MappingRule(smartap_field, erp_field, rule, default, required, regex)
-    try:
-        compile_rule(candidate)
-    except MappingRuleError as exc:
-        raise fail(f"mapping refused: {exc}", 2) from None
+    fields = _rule(smartap_field, erp_field, rule, default, required, regex)
+    request = app_mappings.MappingCreate(**fields.model_dump(), entity=entity, description=description)
 
-    async def run() -> dict[str, Any]:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            try:
-                check_fields(candidate, found.system_type, entity)
-            except MappingRuleError as exc:
-                raise fail(f"mapping refused: {exc}", 2) from None
-            mapping = ERPFieldMapping(
-                connection_id=found.id,
-                entity_type=entity,
-                smartap_field=smartap_field,
-                erp_field=erp_field,
-                transformation_rule=rule,
-                default_value=default,
-                is_required=required,
-                validation_regex=regex,
-                description=description,
-            )
-            session.add(mapping)
-            await session.commit()
-            return _row(mapping)
+    async def run() -> app_mappings.MappingView:
+        async with runtime() as rt:
+            return await app_mappings.add_mapping(rt, connection, request)
 
-    emit(asyncio.run(run()), as_json=as_json, title="Mapping added")
-    if direction_of(entity) is SyncDirection.IMPORT and not as_json:
+    added = asyncio.run(run())
+    emit(_row(added), as_json=as_json, title="Mapping added")
+    if added.direction is SyncDirection.IMPORT and not as_json:
         console.print(SHARED_NOTE, highlight=False)
 
 
@@ -108,17 +92,11 @@ def list_(
 ) -> None:
     """The connection's mappings."""
 
-    async def run() -> list[dict[str, Any]]:
-        async with runtime() as rt, rt.sessions() as session:
-            found = await find_connection(session, connection)
-            rows = await session.scalars(
-                select(ERPFieldMapping)
-                .where(ERPFieldMapping.connection_id == found.id)
-                .order_by(ERPFieldMapping.entity_type, ERPFieldMapping.smartap_field)
-            )
-            return [_row(m) for m in rows]
+    async def run() -> list[app_mappings.MappingView]:
+        async with runtime() as rt:
+            return await app_mappings.list_mappings(rt, connection)
 
-    emit(asyncio.run(run()), as_json=as_json, title="Field mappings")
+    emit([_row(m) for m in asyncio.run(run())], as_json=as_json, title="Field mappings")
 
 
 @app.command("test")
@@ -146,25 +124,15 @@ def try_rule(
         raise fail(f"--sample is not JSON: {exc.msg} at column {exc.colno}", 2) from None
     if not isinstance(record, dict):
         raise fail("--sample must be a JSON object", 2)
-    if (erp is None) != (entity is None):
-        raise fail("--erp and --entity go together: the catalogue is per ERP and entity", 2)
-    candidate = MappingRule(smartap_field, erp_field, rule, default, required, regex)
-    try:
-        compiled = compile_rule(candidate)
-        if erp is not None and entity is not None:
-            check_fields(candidate, erp, entity)
-            direction = direction_of(entity)
-    except MappingRuleError as exc:
-        raise fail(f"mapping refused: {exc}", 2) from None
-    try:
-        outcome = apply_rules(record, [compiled], direction=direction)
-    except SandboxError as exc:
-        raise fail(f"the rule could not be evaluated: {exc}") from None
-    result = {"result": outcome.values, "errors": [e.model_dump(mode="json") for e in outcome.errors]}
+    fields = _rule(smartap_field, erp_field, rule, default, required, regex)
+    request = app_mappings.RuleTest(
+        **fields.model_dump(), sample=record, direction=direction, erp=erp, entity=entity
+    )
+    outcome = asyncio.run(app_mappings.test_rule(request))
     if as_json:
-        emit(result, as_json=True)
+        emit(outcome.model_dump(mode="json"), as_json=True)
     else:
-        console.print_json(data=outcome.values)
+        console.print_json(data=outcome.result)
         for error in outcome.errors:
             console.print(f"[red]{error.field}[/red]: {error.message}")
     if outcome.errors:
@@ -176,21 +144,10 @@ def remove(
     mapping_id: Annotated[str, typer.Argument(help="The mapping's id (see `mappings list`).")],
 ) -> None:
     """Delete one mapping."""
-    import uuid
 
-    async def run() -> bool:
-        async with runtime() as rt, rt.sessions() as session:
-            mapping = await session.get(ERPFieldMapping, uuid.UUID(mapping_id))
-            if mapping is None:
-                return False
-            await session.delete(mapping)
-            await session.commit()
-            return True
+    async def run() -> app_mappings.MappingRemoved:
+        async with runtime() as rt:
+            return await app_mappings.remove_mapping(rt, mapping_id)
 
-    try:
-        removed = asyncio.run(run())
-    except ValueError:
-        raise fail(f"{mapping_id!r} is not a mapping id", 2) from None
-    if not removed:
-        raise fail(f"no mapping with id {mapping_id}", 2)
+    asyncio.run(run())
     console.print("mapping removed")

@@ -1,0 +1,106 @@
+"""Conflicts in the application layer: records changed both in SmartAP and in the ERP since they last
+agreed, stored by an import whose policy is `manual`, listed for a person and resolved by keeping
+one side. Resolving goes through the sync engine (`ERPSyncService.resolve_conflict`), which applies
+the chosen version, closes the conflict and writes a sync log in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, JsonValue
+from sqlalchemy import select
+
+from smartap_erp.app.context import AppContext, resolve_connection
+from smartap_erp.app.models import AppModel, one_of_a_connection
+from smartap_erp.db.models import ERPConflict, ERPConnection
+from smartap_erp.domain.enums import ConflictStatus, ERPEntity
+from smartap_erp.errors import ConflictError
+from smartap_erp.sync.service import ERPSyncService
+
+Side = Literal["smartap", "erp"]
+
+
+class ConflictFilter(AppModel):
+    connection: str | None = None  # name or id
+    include_resolved: bool = False
+    limit: int | None = Field(None, ge=1, le=10_000)  # newest first
+
+
+class ConflictView(AppModel):
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    connection: str  # the connection's name
+    entity: ERPEntity
+    erp_record_id: str
+    smartap_record_id: uuid.UUID | None
+    status: ConflictStatus
+    differs_in: list[str]  # the fields whose values differ, sorted
+    resolution: str | None  # the side kept, smartap or erp, once resolved
+    resolved_by: str | None
+    resolved_at: AwareDatetime | None
+    created_at: AwareDatetime
+    smartap_version: dict[str, JsonValue]
+    erp_version: dict[str, JsonValue]
+
+
+class ConflictResolution(AppModel):
+    keep: Side  # which side wins
+    resolved_by: str = Field("system", max_length=255)
+
+
+def view(conflict: ERPConflict, connection_name: str) -> ConflictView:
+    ours, theirs = conflict.smartap_version, conflict.erp_version
+    return ConflictView(
+        id=conflict.id,
+        connection_id=conflict.connection_id,
+        connection=connection_name,
+        entity=conflict.entity_type,
+        erp_record_id=conflict.erp_record_id,
+        smartap_record_id=conflict.smartap_record_id,
+        status=conflict.status,
+        differs_in=sorted(key for key in set(ours) | set(theirs) if ours.get(key) != theirs.get(key)),
+        resolution=conflict.resolution,
+        resolved_by=conflict.resolved_by,
+        resolved_at=conflict.resolved_at,
+        created_at=conflict.created_at,
+        smartap_version=ours,
+        erp_version=theirs,
+    )
+
+
+async def list_conflicts(ctx: AppContext, query: ConflictFilter) -> list[ConflictView]:
+    """Open conflicts (resolved ones too if asked), newest first."""
+    async with ctx.sessions() as session:
+        statement = (
+            select(ERPConflict, ERPConnection.name)
+            .join(ERPConnection)
+            .order_by(ERPConflict.created_at.desc(), ERPConflict.id.desc())
+        )
+        if query.connection is not None:
+            found = await resolve_connection(session, query.connection)
+            statement = statement.where(ERPConflict.connection_id == found.id)
+        if not query.include_resolved:
+            statement = statement.where(ERPConflict.status == ConflictStatus.OPEN)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        return [view(conflict, name) for conflict, name in (await session.execute(statement)).all()]
+
+
+async def get_conflict(ctx: AppContext, conflict_id: str | uuid.UUID) -> ConflictView:
+    async with ctx.sessions() as session:
+        return view(*await one_of_a_connection(session, ERPConflict, conflict_id, "conflict"))
+
+
+async def resolve_conflict(
+    ctx: AppContext, conflict_id: str | uuid.UUID, resolution: ConflictResolution
+) -> ConflictView:
+    """Apply the kept side of an open conflict and close it; a closed one is a `ConflictError`."""
+    before = await get_conflict(ctx, conflict_id)
+    if before.status != ConflictStatus.OPEN:
+        raise ConflictError(f"conflict {before.id} is already {before.status.value}")
+    await ERPSyncService(ctx.sync_context()).resolve_conflict(
+        before.id, resolution.keep, resolved_by=resolution.resolved_by
+    )
+    return await get_conflict(ctx, before.id)

@@ -1,0 +1,255 @@
+"""Field mappings in the application layer: add, list, remove a connection's mappings, try a rule on a
+sample record (nothing stored), and preview what a connection's stored mappings make of sample records.
+
+A mapping is a user's CEL rule copying one field to another (`mappings.apply`). It is compiled when
+added (a bad expression or regex is refused with where and why) and both of its fields are checked
+against the field catalogue of the connection's ERP (`mappings.fields`): a refusal is
+`MappingRefusedError`, one line. Rules are evaluated in the sandbox's worker processes, in a thread
+here so an API's event loop never waits; a rule failing on a record is a `LoggedRecordError` of that
+record, while a sandbox that cannot evaluate at all is `RuleEvaluationError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import Sequence
+
+from pydantic import AwareDatetime, JsonValue
+from sqlalchemy import select
+
+from smartap_erp.app.context import AppContext, resolve_connection
+from smartap_erp.app.models import AppModel, LoggedRecordError, parse_id
+from smartap_erp.db.models import ERPFieldMapping
+from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
+from smartap_erp.errors import ConfigurationError, NotFoundError, SmartAPError
+from smartap_erp.mappings.apply import (
+    CompiledRule,
+    MappingOutcome,
+    MappingRule,
+    MappingRuleError,
+    apply_many,
+    compile_rule,
+)
+from smartap_erp.mappings.fields import check_fields, direction_of
+from smartap_erp.mappings.sandbox import SandboxError
+from smartap_erp.sync.records import load_rules
+
+MAX_SAMPLES = 100  # a preview is for a person to read, not a batch job
+
+Record = dict[str, JsonValue]
+
+
+class MappingRefusedError(ConfigurationError):
+    """A rule that does not compile, or names a field the ERP's catalogue does not have (exit 2)."""
+
+
+class RuleEvaluationError(SmartAPError):
+    """The sandbox could not evaluate the rules at all (a worker failed to start or crashed)."""
+
+
+class RuleInput(AppModel):
+    """One rule: copy `smartap_field` to `erp_field` on export, the other way on import."""
+
+    smartap_field: str  # a path: invoice_number, vendor.name, lines[0].description
+    erp_field: str
+    rule: str | None = None  # a CEL transformation of `value`, e.g. value.upper()
+    default: str | None = None  # the value when the source is empty
+    required: bool = False  # refuse a record without a value
+    regex: str | None = None  # the value must match
+
+    def mapping_rule(self) -> MappingRule:
+        return MappingRule(
+            self.smartap_field, self.erp_field, self.rule, self.default, self.required, self.regex
+        )
+
+
+class MappingCreate(RuleInput):
+    entity: ERPEntity
+    description: str | None = None
+
+
+class MappingView(AppModel):
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    entity: ERPEntity
+    direction: SyncDirection  # import mappings change SmartAP's shared vendor / PO records
+    smartap_field: str
+    erp_field: str
+    rule: str | None
+    default: str | None
+    required: bool
+    regex: str | None
+    description: str | None
+    created_at: AwareDatetime
+
+
+class RuleTest(RuleInput):
+    """A rule tried on one sample record. With `erp` and `entity` both fields are checked against
+    that ERP's catalogue and the entity sets the direction."""
+
+    sample: Record
+    direction: SyncDirection = SyncDirection.EXPORT  # export reads SmartAP fields, import ERP fields
+    erp: ERPSystem | None = None
+    entity: ERPEntity | None = None
+
+
+class RuleResult(AppModel):
+    result: Record  # the fields the rules wrote
+    errors: list[LoggedRecordError]
+
+
+class MappingPreview(AppModel):
+    """What a connection's stored mappings of one entity make of each sample record, in order."""
+
+    connection_id: uuid.UUID
+    entity: ERPEntity
+    direction: SyncDirection
+    mappings: int  # how many rules applied
+    records: list[RuleResult]
+
+
+class MappingRemoved(AppModel):
+    id: uuid.UUID
+
+
+def view(mapping: ERPFieldMapping) -> MappingView:
+    return MappingView(
+        id=mapping.id,
+        connection_id=mapping.connection_id,
+        entity=mapping.entity_type,
+        direction=direction_of(mapping.entity_type),
+        smartap_field=mapping.smartap_field,
+        erp_field=mapping.erp_field,
+        rule=mapping.transformation_rule,
+        default=mapping.default_value,
+        required=mapping.is_required,
+        regex=mapping.validation_regex,
+        description=mapping.description,
+        created_at=mapping.created_at,
+    )
+
+
+def _refused(exc: MappingRuleError) -> MappingRefusedError:
+    return MappingRefusedError(f"mapping refused: {exc}")
+
+
+def _compile(rule: RuleInput, checked_against: tuple[ERPSystem, ERPEntity] | None = None) -> CompiledRule:
+    candidate = rule.mapping_rule()
+    try:
+        compiled = compile_rule(candidate)
+        if checked_against is not None:
+            check_fields(candidate, *checked_against)
+    except MappingRuleError as exc:
+        raise _refused(exc) from None
+    return compiled
+
+
+async def add_mapping(ctx: AppContext, name_or_id: str, request: MappingCreate) -> MappingView:
+    """Store a mapping after compiling its rule and regex and checking both fields."""
+    _compile(request)  # the rule itself first: refused even before the connection is looked up
+    async with ctx.sessions() as session:
+        found = await resolve_connection(session, name_or_id)
+        _compile(request, (found.system_type, request.entity))
+        mapping = ERPFieldMapping(
+            connection_id=found.id,
+            entity_type=request.entity,
+            smartap_field=request.smartap_field,
+            erp_field=request.erp_field,
+            transformation_rule=request.rule,
+            default_value=request.default,
+            is_required=request.required,
+            validation_regex=request.regex,
+            description=request.description,
+        )
+        session.add(mapping)
+        await session.commit()
+        return view(mapping)
+
+
+async def list_mappings(
+    ctx: AppContext, name_or_id: str, *, entity: ERPEntity | None = None
+) -> list[MappingView]:
+    """The connection's mappings (of one entity if given), by entity and SmartAP field."""
+    async with ctx.sessions() as session:
+        found = await resolve_connection(session, name_or_id)
+        query = select(ERPFieldMapping).where(ERPFieldMapping.connection_id == found.id)
+        if entity is not None:
+            query = query.where(ERPFieldMapping.entity_type == entity)
+        rows = await session.scalars(
+            query.order_by(ERPFieldMapping.entity_type, ERPFieldMapping.smartap_field, ERPFieldMapping.id)
+        )
+        return [view(mapping) for mapping in rows]
+
+
+async def remove_mapping(ctx: AppContext, mapping_id: str | uuid.UUID) -> MappingRemoved:
+    """Delete one mapping by id."""
+    wanted = parse_id(mapping_id, "mapping")
+    async with ctx.sessions() as session:
+        mapping = await session.get(ERPFieldMapping, wanted)
+        if mapping is None:
+            raise NotFoundError(f"no mapping with id {wanted}")
+        await session.delete(mapping)
+        await session.commit()
+        return MappingRemoved(id=wanted)
+
+
+def _result(outcome: MappingOutcome) -> RuleResult:
+    return RuleResult(
+        result=outcome.values,
+        errors=[LoggedRecordError(**error.model_dump()) for error in outcome.errors],
+    )
+
+
+async def _apply(
+    samples: Sequence[Record], rules: Sequence[CompiledRule], direction: SyncDirection, *, onto_copy: bool
+) -> list[RuleResult]:
+    """Apply `rules` to every sample in one sandbox call. Import maps a record onto a copy of itself
+    (as an import does, `sync.records`); export and rule tests write into an empty record."""
+    targets = [copy.deepcopy(sample) if onto_copy else {} for sample in samples]
+    try:
+        outcomes = await asyncio.to_thread(
+            apply_many,
+            samples,
+            rules,
+            direction=direction,
+            targets=targets,
+            record_ids=[None] * len(samples),
+        )
+    except SandboxError as exc:
+        raise RuleEvaluationError(f"the rule could not be evaluated: {exc}") from None
+    return [_result(outcome) for outcome in outcomes]
+
+
+async def test_rule(request: RuleTest) -> RuleResult:
+    """What one rule makes of a sample record; nothing is read or stored."""
+    if (request.erp is None) != (request.entity is None):
+        raise ConfigurationError("--erp and --entity go together: the catalogue is per ERP and entity")
+    direction = request.direction
+    checked_against = None
+    if request.erp is not None and request.entity is not None:
+        checked_against = (request.erp, request.entity)
+        direction = direction_of(request.entity)
+    compiled = _compile(request, checked_against)
+    return (await _apply([request.sample], [compiled], direction, onto_copy=False))[0]
+
+
+async def preview_mappings(
+    ctx: AppContext, name_or_id: str, entity: ERPEntity, samples: Sequence[Record]
+) -> MappingPreview:
+    """The connection's stored mappings of `entity` applied to sample records, as a sync would
+    apply them (import: onto the record itself; export: onto the bill's fields)."""
+    if not 1 <= len(samples) <= MAX_SAMPLES:
+        raise ConfigurationError(f"a preview takes 1 to {MAX_SAMPLES} sample records, got {len(samples)}")
+    direction = direction_of(entity)
+    async with ctx.sessions() as session:
+        found = await resolve_connection(session, name_or_id)
+        try:
+            rules = await load_rules(session, found.id, entity)
+        except MappingRuleError as exc:
+            raise _refused(exc) from None
+    records = await _apply(samples, rules, direction, onto_copy=direction is SyncDirection.IMPORT)
+    return MappingPreview(
+        connection_id=found.id, entity=entity, direction=direction, mappings=len(rules), records=records
+    )
