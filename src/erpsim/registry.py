@@ -12,11 +12,23 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from erpsim.core.simulator import SimConfig
 
-SYSTEMS = ("quickbooks", "xero", "sap", "netsuite")
+_FIRST = ("quickbooks", "xero", "sap", "netsuite")
+
+
+def _systems() -> tuple[str, ...]:
+    """Every simulator package beside `erpsim.core` (found by file: a new one needs no list edit)."""
+    found = sorted(
+        p.parent.name for p in Path(__file__).parent.glob("*/__init__.py") if p.parent.name != "core"
+    )
+    return tuple([name for name in _FIRST if name in found] + [name for name in found if name not in _FIRST])
+
+
+SYSTEMS = _systems()
 
 
 class SystemNotAvailable(LookupError):

@@ -14,14 +14,15 @@ import pytest
 from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import LiveServer, live_server
 from smartap_erp.cli.connection_input import credentials_for, prompt_credentials
-from smartap_erp.connectors import registry
+from smartap_erp.connectors import ERPProvider, registry
 from smartap_erp.db import migrate
 from smartap_erp.errors import ConfigurationError
 from tests.cli.helpers import database_url, run_cli
-from tests.fifth_erp.provider import PROVIDER as FIFTH
+from tests.fifth_erp.fixtures import fifth_erp
 from tests.fifth_erp.simulator import create_app
 
 REPO = Path(__file__).resolve().parents[2]
+__all__ = ["fifth_erp"]  # the fixture
 FIFTH_ERP = {"ERP_PROVIDERS": "tests.fifth_erp.provider:PROVIDER", "PYTHONPATH": str(REPO)}
 
 
@@ -83,8 +84,7 @@ def test_bad_fields_of_a_credentials_file_are_named(workdir: Path) -> None:
     assert "ledgerly needs refresh_token; company_id (Company ID): e.g. co-1 (got 'nope')" in result.stderr
 
 
-def test_without_a_credentials_file_each_field_is_asked_for_secrets_hidden() -> None:
-    registry.register_provider(FIFTH)
+def test_without_a_credentials_file_each_field_is_asked_for_secrets_hidden(fifth_erp: ERPProvider) -> None:
     answers = {
         "Client ID": "client-1",
         "Client secret": "Sentinel-Secret",

@@ -11,12 +11,14 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from smartap_erp.connectors import registry
+from smartap_erp.connectors import ERPProvider
 from smartap_erp.db import migrate
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.session import make_engine
 from smartap_erp.domain.enums import ERPSystem
-from tests.fifth_erp.provider import PROVIDER as FIFTH
+from tests.fifth_erp.fixtures import fifth_erp
+
+__all__ = ["fifth_erp"]  # the fixture
 
 INSERT = text(
     "INSERT INTO erp_connections (id, name, system_type, status, credentials, credentials_version, "
@@ -67,9 +69,8 @@ async def test_upgrade_opens_system_type_and_downgrade_restores_the_seed_list(
 
 
 async def test_the_model_stores_a_registered_erp_and_refuses_an_unknown_one(
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: async_sessionmaker[AsyncSession], fifth_erp: ERPProvider
 ) -> None:
-    registry.register_provider(FIFTH)
     async with session_factory() as session:
         session.add(ERPConnection(name="Ledger", system_type=ERPSystem("ledgerly"), credentials=b"x"))
         await session.commit()

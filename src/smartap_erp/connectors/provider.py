@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from smartap_erp.settings import Settings
 
 SYSTEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # fits erp_connections.system_type (VARCHAR 32)
+# The `ERPInvoice` fields a connector can write into a bill, as field mappings name them.
+BILL_HEADER = ("invoice_number", "invoice_date", "due_date")
+BILL_LINKS = ("memo", "purchase_order_id", "line_items[].po_line_id")
+BILL_LINE = tuple(f"line_items[].{name}" for name in ("description", "account_code", "item_code", "tax_code"))
 RateLimits = Callable[[ConnectorCredentials], Sequence[tuple[str, RateLimitPolicy]]]
 
 
@@ -153,6 +157,8 @@ class ERPProvider:
     simulator: SimulatorRef | None = None
     # Credential fields the seed's `erp_connections` table also keeps as columns of the same name.
     columns: tuple[str, ...] = ()
+    # The `ERPInvoice` fields its connector writes into a bill (what an invoice field mapping may target).
+    bill_fields: tuple[str, ...] = (*BILL_HEADER, *BILL_LINKS, *BILL_LINE)
 
     def __post_init__(self) -> None:
         if not SYSTEM_KEY.match(self.system):

@@ -1,13 +1,14 @@
 """The registry of ERP providers and `build_connector`, the one factory that turns (ERP, credentials)
 into a ready connector talking to the real ERP, or to a simulator when `base_url` points at one.
 
-Providers (`connectors.provider.ERPProvider`) come from three places: the four built-in ones, by
-import path (`smartap_erp.connectors.<erp>.provider:PROVIDER`, imported on first lookup, so a
-broken one never stops the others); those named in the setting `ERP_PROVIDERS` (comma-separated
-"module:attribute" paths: how an installation adds an ERP without editing the product); and any
-registered at runtime with `register_provider`. A provider's connector class is imported on first
-use. A connector class may also be registered on its own (`register_connector`, tests' fake ERPs).
-An unknown ERP is a `ConfigurationError` that lists the known ones.
+Providers (`connectors.provider.ERPProvider`) come from three places: the product's own, one per
+ERP package that has a `provider.py` (`smartap_erp.connectors.<erp>.provider:PROVIDER`, found by
+file and imported on first lookup, so a broken one never stops the others); those named in the
+setting `ERP_PROVIDERS` (comma-separated "module:attribute" paths: how an installation adds an ERP
+without editing the product); and any registered at runtime with `register_provider`. A provider's
+connector class is imported on first use. A connector class may also be registered on its own
+(`register_connector`, tests' fake ERPs). An unknown ERP is a `ConfigurationError` that lists the
+known ones.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -33,12 +35,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 C = TypeVar("C", bound=type[ERPConnector])
 
-BUILTIN_PROVIDERS: dict[str, str] = {
-    "quickbooks": "smartap_erp.connectors.quickbooks.provider:PROVIDER",
-    "xero": "smartap_erp.connectors.xero.provider:PROVIDER",
-    "sap": "smartap_erp.connectors.sap.provider:PROVIDER",
-    "netsuite": "smartap_erp.connectors.netsuite.provider:PROVIDER",
-}
+_FIRST = ("quickbooks", "xero", "sap", "netsuite")  # the order people have always seen them in
+
+
+def builtin_providers() -> dict[str, str]:
+    """Every ERP package of the product that has a `provider.py` (`connectors/<erp>/provider.py`),
+    key -> import path: a new ERP package is found as it is, no list to edit. Found by file, so
+    nothing is imported here."""
+    found = sorted(path.parent.name for path in Path(__file__).parent.glob("*/provider.py"))
+    ordered = [key for key in _FIRST if key in found] + [key for key in found if key not in _FIRST]
+    return {key: f"smartap_erp.connectors.{key}.provider:PROVIDER" for key in ordered}
+
+
+BUILTIN_PROVIDERS: dict[str, str] = builtin_providers()
 
 
 class ConnectorRegistry:

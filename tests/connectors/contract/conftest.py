@@ -19,14 +19,18 @@ import pytest
 from erpsim.core import Clock, SimConfig
 from smartap_erp.connectors import ERPConnector, ERPProvider, build_connector, registry
 from smartap_erp.http import LimiterRegistry
+from tests.fifth_erp.fixtures import fifth_erp
 from tests.fifth_erp.provider import PROVIDER as FIFTH
 
 VENDORS = 23  # not a multiple of any page size used below
 PURCHASE_ORDERS = 7
 PAGE_SIZE = 5  # small pages, so every read spans several
+__all__ = ["fifth_erp"]  # the fixture, for the tests of this folder
 
-registry.register_provider(FIFTH)
-SYSTEMS = [provider.system for provider in registry.providers() if provider.simulator is not None]
+# The built-in ERPs with a simulator, and the fifth one (registered per test by `fifth_erp`).
+SYSTEMS = [p.system for p in registry.providers() if p.simulator is not None and p is not FIFTH] + [
+    FIFTH.system
+]
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Contract:
 
 
 @pytest.fixture(params=SYSTEMS)
-def contract(request: pytest.FixtureRequest) -> Contract:
+def contract(request: pytest.FixtureRequest, fifth_erp: ERPProvider) -> Contract:
     provider = registry.provider(request.param)
     assert provider.simulator is not None
     module = importlib.import_module(provider.simulator.module)

@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from erpsim.core import Clock, SimConfig
+from smartap_erp.connectors import ERPProvider
 from smartap_erp.db.connections import create_connection, read_credentials
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.vault import CredentialVault, KeyRing
@@ -45,7 +46,7 @@ async def _stored(
 
 
 async def test_a_fifth_erp_connection_is_stored_opened_and_keeps_its_rotated_tokens(
-    session_factory: Factory, vault: CredentialVault
+    session_factory: Factory, vault: CredentialVault, fifth_erp: ERPProvider
 ) -> None:
     app = create_app(SimConfig(vendors=3, purchase_orders=1, clock=Clock.fixed("2024-06-03T12:00:00+00:00")))
     sim = app.state.sim

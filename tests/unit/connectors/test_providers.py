@@ -7,6 +7,9 @@ provider, and the registry adding providers at runtime and from `ERP_PROVIDERS`.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 
@@ -217,3 +220,16 @@ def test_erp_system_names_any_provider_key() -> None:
 
 def test_load_object_reads_a_module_attribute() -> None:
     assert load_object("tests.fifth_erp.provider:PROVIDER") is FIFTH
+
+
+def test_reading_every_provider_imports_no_connector() -> None:
+    code = (
+        "import sys\n"
+        "from smartap_erp.connectors import registry\n"
+        "assert [p.system for p in registry.providers()] == ['quickbooks', 'xero', 'sap', 'netsuite']\n"
+        "print(sorted(m for m in sys.modules if m.endswith('.connector')))\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -1,7 +1,24 @@
-"""The NetSuite connector (RESTlet and SuiteTalk REST modes); importing it registers the connector."""
+"""NetSuite (RESTlet and SuiteTalk REST modes): its provider description (`provider.py`), the
+connector and payload translation.
+
+The connector module is imported on first use (importing the class from this package, or the
+registry through the provider), never by importing the package or its provider: reading the
+description of every ERP stays cheap.
+"""
 
 from __future__ import annotations
 
-from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
 
 __all__ = ["NetSuiteConnector"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NetSuiteConnector":
+        from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
+
+        return NetSuiteConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,24 @@
-"""QuickBooks Online: the connector (registered on import), queries, export and payloads."""
+"""QuickBooks Online: its provider description (`provider.py`), the connector, queries, export
+and payload translation.
 
-from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
+The connector module is imported on first use (importing the class from this package, or the
+registry through the provider), never by importing the package or its provider: reading the
+description of every ERP stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 
 __all__ = ["QuickBooksConnector"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "QuickBooksConnector":
+        from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
+
+        return QuickBooksConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

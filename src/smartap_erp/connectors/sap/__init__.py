@@ -1,8 +1,24 @@
-"""The SAP Business One Service Layer connector (`SAPConnector`) and its pure mapping module.
+"""SAP Business One (Service Layer): its provider description (`provider.py`), the connector
+(`SAPConnector`) and its payload translation.
 
-Importing the package registers the connector with the connector registry.
+The connector module is imported on first use (importing the class from this package, or the
+registry through the provider), never by importing the package or its provider: reading the
+description of every ERP stays cheap.
 """
 
-from smartap_erp.connectors.sap.connector import SAPConnector
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smartap_erp.connectors.sap.connector import SAPConnector
 
 __all__ = ["SAPConnector"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SAPConnector":
+        from smartap_erp.connectors.sap.connector import SAPConnector
+
+        return SAPConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
 from smartap_erp.connectors.provider import (
+    BILL_HEADER,
+    BILL_LINE,
     AuthKind,
     Capabilities,
     CredentialField,
@@ -64,4 +66,5 @@ PROVIDER = ERPProvider(
     capabilities=Capabilities(batch_export=True, change_feed=True, payment_feed=True),
     simulator=SimulatorRef("erpsim.xero", pay_op="pay_bill", pay_key="invoice_id"),
     columns=("tenant_id",),
+    bill_fields=(*BILL_HEADER, *BILL_LINE),  # a Xero bill carries no PO link or memo
 )
