@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from smartap_erp.settings import Settings
 
 SYSTEM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # fits erp_connections.system_type (VARCHAR 32)
+SEED_COLUMNS = ("tenant_id", "company_db")  # the seed's erp_connections columns that copy a credential
 # The `ERPInvoice` fields a connector can write into a bill, as field mappings name them.
 BILL_HEADER = ("invoice_number", "invoice_date", "due_date")
 BILL_LINKS = ("memo", "purchase_order_id", "line_items[].po_line_id")
@@ -171,9 +172,12 @@ class ERPProvider:
         names = [f.name for f in self.credential_fields]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"{self.system} provider: a credential field is declared twice")
-        unknown = [c for c in self.columns if c not in names]
+        unknown = [c for c in self.columns if c not in names or c not in SEED_COLUMNS]
         if unknown:
-            raise ConfigurationError(f"{self.system} provider: columns {unknown} are not credential fields")
+            raise ConfigurationError(
+                f"{self.system} provider: columns {unknown} must be credential fields and one of "
+                f"{', '.join(SEED_COLUMNS)}"
+            )
 
     # ---- credentials ---------------------------------------------------------------------------
     @property

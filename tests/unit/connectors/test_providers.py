@@ -233,3 +233,20 @@ def test_reading_every_provider_imports_no_connector() -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_columns_name_only_the_seed_columns_that_copy_a_credential() -> None:
+    fields = (CredentialField("region", "Region"),)
+    with pytest.raises(
+        ConfigurationError, match="must be credential fields and one of tenant_id, company_db"
+    ):
+        ERPProvider(
+            system="acme",
+            name="Acme",
+            auth=AuthKind.SESSION,
+            connector="a:B",
+            credential_fields=fields,
+            columns=("region",),
+        )
+    assert registry.provider("xero").column_values({"tenant_id": "t-1"}) == {"tenant_id": "t-1"}
+    assert registry.provider("sap").column_values({}) == {"company_db": None}
