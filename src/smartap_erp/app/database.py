@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from smartap_erp.app.models import AppModel
 from smartap_erp.db import migrate
 from smartap_erp.db.errors import describe_db_error, is_missing_schema
 from smartap_erp.db.session import make_engine
@@ -26,20 +26,16 @@ class DatabaseFailedError(SmartAPError):
     """A write failed in the database and was rolled back: nothing was changed (exit 1)."""
 
 
-class SchemaState(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SchemaState(AppModel):
     database: str  # the URL without its password
     current: str | None  # None: no schema yet (base)
     head: str | None  # the newest revision this version ships
     up_to_date: bool
 
 
-class DatabaseFailure(BaseModel):
+class DatabaseFailure(AppModel):
     """What to tell a person about a database exception: one line, and whether the schema is missing
     (`db upgrade` was never run: a usage problem, not a failure)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     message: str
     missing_schema: bool

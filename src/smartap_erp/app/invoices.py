@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import Field, computed_field
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from smartap_erp.app.context import AppContext
 from smartap_erp.app.database import DatabaseFailedError
+from smartap_erp.app.models import AppModel
 from smartap_erp.db.models import ERPConnection, ERPExportOutbox, ERPInvoiceLink, Invoice
 from smartap_erp.db.models.erp import ExportState
 from smartap_erp.domain.enums import InvoiceStatus, PaymentStatus
@@ -39,10 +40,6 @@ from smartap_erp.invoices.schema import InvoiceInput
 from smartap_erp.invoices.store import chunks, store_invoices, vendors_by_key
 
 Progress = Callable[[int], None]
-
-
-class AppModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Money(AppModel):

@@ -8,8 +8,8 @@ Rotation takes `Settings`, not an `AppContext`: it loads the key ring itself, af
 from __future__ import annotations
 
 from cryptography.fernet import Fernet
-from pydantic import BaseModel, ConfigDict
 
+from smartap_erp.app.models import AppModel
 from smartap_erp.db.connections import rotate_all_credentials
 from smartap_erp.db.session import make_engine, make_session_factory
 from smartap_erp.db.vault import KEYS_VARIABLE, CredentialVault, load_keyring, prepend_key_file
@@ -17,9 +17,7 @@ from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import Settings
 
 
-class KeyRotation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class KeyRotation(AppModel):
     connections: int  # connections whose credentials were re-encrypted
     key_source: str  # where the newest key came from: the variable or the key file's path
 

@@ -18,11 +18,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, PositiveInt, model_validator
+from pydantic import AwareDatetime, Field, JsonValue, PositiveInt, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.invoices import resolve_invoice_ids
+from smartap_erp.app.models import AppModel
 from smartap_erp.errors import ConflictError, NotFoundError, SmartAPError
 from smartap_erp.jobs import heartbeat
 from smartap_erp.jobs.client import (
@@ -41,10 +42,6 @@ from smartap_erp.settings import Settings
 SyncEntity = Literal["vendor", "purchase_order"]
 PENDING = "pending"
 ProgressCallback = Callable[[dict[str, JsonValue]], None]
-
-
-class AppModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SyncRequest(AppModel):
