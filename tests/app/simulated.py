@@ -5,11 +5,14 @@ its simulators with (transport, clock, sleep), on a ticking clock instead of the
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from erpsim.core import SimConfig
 from smartap_erp.app.context import AppContext
 from smartap_erp.settings import Settings
 from smartap_erp.sync.context import SyncContext
@@ -47,3 +50,9 @@ def simulated_app(
     app = SimulatedApp(settings, engine, sessions)
     app.sync = SyncContext(sessions, app.vault, settings, now=Ticker())
     return app
+
+
+def sim_credentials(system: str) -> dict[str, Any]:
+    """Credentials that pass `system`'s field checks: its simulator's own."""
+    module = importlib.import_module(f"erpsim.{system}")
+    return dict(module.create_app(SimConfig()).state.sim.credentials())

@@ -19,7 +19,7 @@ from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
 from smartap_erp.errors import ConfigurationError, ConflictError, ERPAuthError
 from smartap_erp.sync.logs import finish_log, start_log
-from tests.app.simulated import T0, SimulatedApp, simulated_app
+from tests.app.simulated import T0, SimulatedApp, sim_credentials, simulated_app
 from tests.sync.harness import ErpHarness
 
 SECRET = "client-secret-value-123"
@@ -190,3 +190,21 @@ async def test_a_connection_test_reaches_the_erp_and_a_refusal_marks_the_connect
     assert failed.connection.status == ConnectionStatus.ERROR and not failed.healthy
     assert failed.problem is not None and failed.problem.startswith("reconnect QuickBooks")
     assert "revoked-token" not in failed.model_dump_json()
+
+
+async def test_credentials_pass_the_providers_checks_and_fill_its_columns(ctx: SimulatedApp) -> None:
+    partial = {key: value for key, value in CREDENTIALS.items() if key != "realm_id"}
+    with pytest.raises(ConfigurationError, match="quickbooks needs realm_id"):
+        await connections.create_connection(ctx, create("Books", credentials=partial))
+    assert await connections.list_connections(ctx) == []
+
+    xero = sim_credentials("xero")
+    made = await connections.create_connection(
+        ctx, ConnectionCreate.model_validate({"system": "xero", "name": "Xero", "credentials": xero})
+    )
+    async with ctx.sessions() as session:
+        stored = await session.get(ERPConnection, made.id)
+        assert stored is not None and stored.tenant_id == xero["tenant_id"]
+    bad = ConnectionUpdate.model_validate({"credentials": {"x": "y"}})
+    with pytest.raises(ConfigurationError, match="xero needs"):
+        await connections.update_connection(ctx, "Xero", bad)

@@ -18,7 +18,7 @@ from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain import ERPEntity, RecordError, SyncDirection, SyncStatus
 from smartap_erp.errors import NotFoundError
 from smartap_erp.sync.logs import finish_log, start_log
-from tests.app.simulated import T0, SimulatedApp, simulated_app
+from tests.app.simulated import T0, SimulatedApp, sim_credentials, simulated_app
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def ctx(engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]) 
 
 async def _connection(ctx: SimulatedApp, name: str) -> uuid.UUID:
     request = connections.ConnectionCreate.model_validate(
-        {"system": "xero", "name": name, "credentials": {"tenant_id": "t"}}
+        {"system": "xero", "name": name, "credentials": sim_credentials("xero")}
     )
     return (await connections.create_connection(ctx, request)).id
 

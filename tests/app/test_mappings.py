@@ -14,14 +14,14 @@ from smartap_erp.app import connections, mappings
 from smartap_erp.app.mappings import MappingCreate, RuleTest
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
 from smartap_erp.errors import ConfigurationError, NotFoundError
-from tests.app.simulated import SimulatedApp, simulated_app
+from tests.app.simulated import SimulatedApp, sim_credentials, simulated_app
 
 
 @pytest.fixture
 async def ctx(engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]) -> SimulatedApp:
     app = simulated_app(engine, session_factory)
     request = connections.ConnectionCreate.model_validate(
-        {"system": "xero", "name": "Books", "credentials": {"tenant_id": "t"}}
+        {"system": "xero", "name": "Books", "credentials": sim_credentials("xero")}
     )
     await connections.create_connection(app, request)
     return app

@@ -26,6 +26,7 @@ from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel, SyncLogSummary, log_summary
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.connectors.models import ConnectionInfo
+from smartap_erp.connectors.registry import registry
 from smartap_erp.db.connections import create_connection as store_connection
 from smartap_erp.db.connections import read_credentials, replace_credentials
 from smartap_erp.db.models import ERPConflict, ERPConnection, ERPSyncLog
@@ -126,8 +127,12 @@ def _plain(credentials: Credentials) -> dict[str, JsonValue]:
     return {key: value.get_secret_value() for key, value in credentials.items()}
 
 
-def _text(value: JsonValue) -> str | None:
-    return None if value in (None, "") else str(value)
+def _checked(ctx: AppContext, system: ERPSystem, credentials: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Refuse credentials that fail the provider's field checks (settings such as QUICKBOOKS_CLIENT_ID
+    may fill a field); they are stored as given, so a setting changed later applies."""
+    provider = registry.provider(system.value)
+    provider.validate_credentials(provider.with_settings(credentials, ctx.settings), source="credentials")
+    return credentials
 
 
 def _policies(policies: dict[PolicyEntity, Policy]) -> dict[str, str]:
@@ -157,7 +162,7 @@ async def _commit(session: AsyncSession, name: str) -> None:
 async def create_connection(ctx: AppContext, request: ConnectionCreate) -> ConnectionView:
     """Store a new connection, its credentials encrypted; it waits (`pending`) for a first test."""
     name = request.name.strip()
-    credentials = _plain(request.credentials)
+    credentials = _checked(ctx, request.system, _plain(request.credentials))
     async with ctx.sessions() as session:
         await _check_name_free(session, name)
         connection = await store_connection(
@@ -167,8 +172,7 @@ async def create_connection(ctx: AppContext, request: ConnectionCreate) -> Conne
             system_type=request.system,
             credentials=credentials,
             api_url=request.api_url,
-            tenant_id=_text(credentials.get("tenant_id")),
-            company_db=_text(credentials.get("company_db")),
+            **registry.provider(request.system.value).column_values(credentials),
             auto_sync_enabled=request.auto_sync,
             sync_interval_minutes=request.interval_minutes,
             conflict_policies=_policies(request.conflict_policies),
@@ -186,7 +190,8 @@ async def update_connection(ctx: AppContext, name_or_id: str, request: Connectio
             await _check_name_free(session, new_name, other_than=found.id)
             found.name = new_name
         if request.credentials is not None:
-            await _replace_credentials(ctx, session, found, _plain(request.credentials))
+            credentials = _checked(ctx, found.system_type, _plain(request.credentials))
+            await _replace_credentials(ctx, session, found, credentials)
         if request.api_url is not None:
             found.api_url = request.api_url
         if request.auto_sync is not None:
@@ -217,8 +222,9 @@ async def _replace_credentials(
         raise ConflictError(
             f"connection {found.name!r}: its credentials changed while updating (a token refresh?); try again"
         )
-    found.tenant_id = _text(credentials.get("tenant_id")) or found.tenant_id
-    found.company_db = _text(credentials.get("company_db")) or found.company_db
+    for column, value in registry.provider(found.system_type.value).column_values(credentials).items():
+        if value:  # a column the provider keeps beside the credentials (Xero's tenant, SAP's company)
+            setattr(found, column, value)
     found.status, found.connection_error = ConnectionStatus.PENDING, None
 
 

@@ -24,6 +24,7 @@ from smartap_erp.cli.connection_input import (
     SupportedSystem,
     check_api_url,
     check_name,
+    credentials_for,
     parse_policies,
     read_credentials_file,
 )
@@ -60,7 +61,10 @@ def _summary(connection: app_connections.ConnectionView) -> dict[str, Any]:
 def add(
     system: Annotated[SupportedSystem, typer.Option(help="The ERP.")],
     name: Annotated[str, typer.Option(help="A unique name for people, e.g. 'QuickBooks Production'.")],
-    credentials_file: Annotated[Path, typer.Option(help="JSON object of credentials.")],
+    credentials_file: Annotated[
+        Path | None,
+        typer.Option(help="JSON object of credentials; without it each field is asked for at a terminal."),
+    ] = None,
     api_url: Annotated[
         str | None, typer.Option(help="API root (http/https) instead of the ERP's real host.")
     ] = None,
@@ -79,7 +83,7 @@ def add(
         name=check_name(name),
         api_url=check_api_url(api_url) if api_url is not None else None,
         conflict_policies=parse_policies(conflict_policy or []),
-        credentials=read_credentials_file(credentials_file, erp),
+        credentials=credentials_for(erp, credentials_file),
         auto_sync=auto_sync,
         interval_minutes=interval_minutes,
     )
