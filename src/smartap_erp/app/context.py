@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.session import engine_from_settings, make_session_factory
 from smartap_erp.db.vault import CredentialVault, load_keyring
-from smartap_erp.errors import ConfigurationError
+from smartap_erp.errors import ConfigurationError, NotFoundError
 from smartap_erp.settings import Settings, get_settings
 from smartap_erp.sync.context import SyncContext
 
@@ -71,7 +71,7 @@ async def resolve_connection(session: AsyncSession, name_or_id: str) -> ERPConne
     )
     found = list((await session.scalars(select(ERPConnection).where(condition))).all())
     if not found:
-        raise ConfigurationError(
+        raise NotFoundError(
             f"no connection named or with id {name_or_id!r} (see `smartap-erp connections list`)"
         )
     if len(found) > 1:
