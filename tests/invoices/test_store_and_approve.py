@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from smartap_erp.cli.sync import _invoice_ids
+from smartap_erp.app.syncs import export_invoice_ids as _invoice_ids
 from smartap_erp.db.models import Invoice, InvoiceLine, Vendor
 from smartap_erp.domain.enums import InvoiceStatus
 from smartap_erp.errors import ConfigurationError

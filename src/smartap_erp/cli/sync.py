@@ -19,7 +19,6 @@ from typing import Annotated
 import typer
 
 from smartap_erp.app import syncs
-from smartap_erp.app.syncs import export_invoice_ids as _invoice_ids  # noqa: F401 (tests import it here)
 from smartap_erp.cli import jobs_view
 from smartap_erp.cli.output import JsonOption, emit, fail
 from smartap_erp.cli.runtime import Runtime, runtime
