@@ -7,6 +7,7 @@ already queued is joined rather than queued again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from dbos import DBOSClient, EnqueueOptions, run_dbos_database_migrations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.errors import ConfigurationError
+from smartap_erp.errors import ConflictError, NotFoundError
 from smartap_erp.jobs import requests
 from smartap_erp.jobs.config import APP_NAME, QUEUE_NAME, SYSTEM_SCHEMA, system_database_url
 from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, PROGRESS_EVENT, SYNC_WORKFLOW
@@ -87,7 +88,8 @@ class JobClient:
             queue_partition_key=str(connection_id),
         )
         try:
-            self._client.enqueue(options, *args)
+            # DBOSClient is blocking (a database round trip): keep it off the event loop.
+            await asyncio.to_thread(self._client.enqueue, options, *args)
         except Exception:
             await requests.release(sessions, found)
             raise
@@ -127,7 +129,7 @@ class JobClient:
         return await self._queue(sessions, connection_id, PAYMENTS_WORKFLOW, key, args)
 
     async def exists(self, workflow_id: str) -> bool:
-        return self.status(workflow_id) is not None
+        return await asyncio.to_thread(self.status, workflow_id) is not None
 
     def status(self, workflow_id: str) -> dict[str, Any] | None:
         """Status, output or error, and the last progress event of a workflow; None if unknown."""
@@ -150,11 +152,11 @@ class JobClient:
 
     async def retry(self, sessions: async_sessionmaker[AsyncSession], workflow_id: str) -> Queued:
         """Queue a failed job again with the same inputs (a new workflow; the old one stays for history)."""
-        status = self.status(workflow_id)
+        status = await asyncio.to_thread(self.status, workflow_id)
         if status is None:
-            raise ConfigurationError(f"no job with id {workflow_id!r}")
+            raise NotFoundError(f"no job with id {workflow_id!r}")
         if status["status"] not in FAILED_STATES:
-            raise ConfigurationError(f"job {workflow_id} is {status['status']}, not failed: nothing to retry")
+            raise ConflictError(f"job {workflow_id} is {status['status']}, not failed: nothing to retry")
         args = status["inputs"]
         connection_id = uuid.UUID(str(args[0]))
         if status["workflow"] == SYNC_WORKFLOW:
