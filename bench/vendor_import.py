@@ -1,7 +1,8 @@
 """Benchmark (not a test): import N vendors from each simulator with 50 ms added latency, on SQLite
-and PostgreSQL. Prints, per ERP and database: requests made vs the minimum (reliability-performance
-A2: R_min = ceil(N / P)), wall time vs T_min = R_min x L (sequential pages, L = latency), the local
-upsert rate (records / seconds spent committing pages) and peak RSS of a subprocess per run.
+and PostgreSQL. Prints, per ERP and database: requests made vs the minimum (performance.md
+§Physical limits: R_min = ceil(N / P)), wall time vs T_min = R_min x L (sequential pages, L =
+latency), the local upsert rate (records / seconds spent committing pages) and peak RSS of a
+subprocess per run.
 
     .venv/bin/python -m bench.vendor_import --vendors 10000 50000
 

@@ -10,9 +10,9 @@
  */
 define(['N/search', './smartap_lib'], (search, lib) => {
     // Account search columns: number / name / type are the account search's ids for the record
-    // fields acctnumber / acctname / accttype (facts §4.7 marks the exact ids UNCERTAIN). `type`
-    // returns NetSuite's internal type id (Expense, AcctPay, Bank, ...). currency exists only with
-    // Multiple Currencies.
+    // fields acctnumber / acctname / accttype (netsuite-connector.md §Record fields marks the exact ids
+    // UNCERTAIN). `type` returns NetSuite's internal type id (Expense, AcctPay, Bank, ...). currency exists
+    // only with Multiple Currencies.
     function columns() {
         const cols = ['number', 'name', 'type', 'isinactive'];
         if (lib.featureOn('MULTICURRENCY')) {

@@ -160,7 +160,7 @@ define(['./smartap_lib'], (lib) => {
 
     function toObject(body) {
         // With Content-Type application/json NetSuite hands the entry point a parsed object; with
-        // text/plain it hands over the raw string (facts §4.3), which is parsed here.
+        // text/plain it hands over the raw string (netsuite-connector.md §RESTlets), which is parsed here.
         if (typeof body !== 'string') {
             return body;
         }

@@ -4,8 +4,8 @@
  *
  * SmartAP RESTlet library: writes a validated vendor bill request (see smartap_bill_input) into
  * NetSuite and returns the new internal id. A bill for a purchase order is made with record.transform
- * from the PO (what the UI's "Bill" button does, facts §4.7 [N15]), which links each billed line to
- * its PO line; any other bill with record.create. Both in dynamic mode, lines added with
+ * from the PO (what the UI's "Bill" button does, netsuite-connector.md §Record fields [N15]), which links
+ * each billed line to its PO line; any other bill with record.create. Both in dynamic mode, lines added with
  * selectNewLine / setCurrentSublistValue / commitLine. A value NetSuite refuses comes back as
  * INVALID_FIELD_VALUE naming the request field ("expense[0].account.id: ..."). Loaded as
  * './smartap_bill_writer'.

@@ -13,10 +13,11 @@ define(['N/search', 'N/record', 'N/runtime', 'N/error', 'N/format'], (search, re
     const DEFAULT_LIMIT = 500;
     const MAX_LIMIT = 1000;
 
-    // Governance: a RESTlet execution has 5,000 usage units (facts §4.3). Unit costs from Oracle's
-    // "SuiteScript 2.x API Governance" table: search.create / createColumn 0, ResultSet.getRange 10,
-    // Search.runPaged 5, PagedData.fetch 5, record.load / create / transform 10 for transactions and
-    // 5 for other standard records, Record.save 20 for transactions. getRemainingUsage() is free.
+    // Governance: a RESTlet execution has 5,000 usage units (netsuite-connector.md §RESTlets). Unit costs
+    // from Oracle's "SuiteScript 2.x API Governance" table: search.create / createColumn 0,
+    // ResultSet.getRange 10, Search.runPaged 5, PagedData.fetch 5, record.load / create / transform 10 for
+    // transactions and 5 for other standard records, Record.save 20 for transactions. getRemainingUsage() is
+    // free.
     const UNITS = Object.freeze({
         GET_RANGE: 10,
         RUN_PAGED: 5,
@@ -27,7 +28,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/error', 'N/format'], (search, re
         SAVE_TRANSACTION: 20,
     });
     // Kept free at every point so that the script never reaches SSS_USAGE_LIMIT_EXCEEDED, which
-    // NetSuite raises without letting the script answer (facts §4.3).
+    // NetSuite raises without letting the script answer (netsuite-connector.md §RESTlets).
     const RESERVE_UNITS = 50;
 
     const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -36,8 +37,9 @@ define(['N/search', 'N/record', 'N/runtime', 'N/error', 'N/format'], (search, re
 
     /**
      * Throws an N/error SuiteScriptError. NetSuite answers an error thrown out of a RESTlet entry point
-     * with HTTP 400 and {"error": {"code": name, "message": message}} (facts §4.3/§4.4; the SmartAP
-     * simulator mirrors exactly that). notifyOff: these are client errors, no e-mail to the admin.
+     * with HTTP 400 and {"error": {"code": name, "message": message}} (netsuite-connector.md §RESTlets,
+     * §Concurrency; the SmartAP simulator mirrors exactly that). notifyOff: these are client errors, no
+     * e-mail to the admin.
      */
     function fail(name, message) {
         throw error.create({ name, message, notifyOff: true });
@@ -297,7 +299,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/error', 'N/format'], (search, re
         // The filter value is a string in the user's date/time preference (format.format without a
         // timezone formats in the user's zone, the zone search filters are read in). Such strings
         // usually stop at minutes, so `since` is honoured at minute precision: records up to 59 s
-        // older can come back, never fewer. Clients de-duplicate by id (facts §6 watermarks).
+        // older can come back, never fewer. Clients de-duplicate by id (erp-facts.md §Watermarks).
         const value = format.format({ value: since, type: format.Type.DATETIME });
         return ['lastmodifieddate', search.Operator.ONORAFTER, value];
     }

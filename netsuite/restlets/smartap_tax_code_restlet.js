@@ -10,8 +10,9 @@
  */
 define(['N/search', './smartap_lib'], (search, lib) => {
     // Tax codes are Sales Tax Item records (search type salestaxitem) in accounts using legacy tax;
-    // SuiteTax accounts keep tax codes elsewhere (facts §4.5: tax record names UNCERTAIN). That the
-    // salestaxitem search offers lastmodifieddate for `since` and ordering is UNCERTAIN as well.
+    // SuiteTax accounts keep tax codes elsewhere (netsuite-connector.md §REST record API: tax record names
+    // UNCERTAIN). That the salestaxitem search offers lastmodifieddate for `since` and ordering is UNCERTAIN
+    // as well.
     function columns() {
         return ['itemid', 'description', 'rate', 'isinactive'];
     }

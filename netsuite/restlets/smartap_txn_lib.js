@@ -9,8 +9,8 @@
  */
 define(['N/search', 'N/record', './smartap_lib'], (search, record, lib) => {
     // Purchase order statuses: UI text -> standard status, with the search filter code of each
-    // (facts §4.7 names the record's `status`; the `PurchOrd:<letter>` codes are the ones NetSuite's
-    // saved-search UI shows for the Status filter; `P` (Planned) is UNCERTAIN).
+    // (netsuite-connector.md §Record fields names the record's `status`; the `PurchOrd:<letter>` codes are
+    // the ones NetSuite's saved-search UI shows for the Status filter; `P` (Planned) is UNCERTAIN).
     const PO_STATUSES = [
         { text: 'Pending Supervisor Approval', code: 'PurchOrd:A', standard: 'draft' },
         { text: 'Pending Receipt', code: 'PurchOrd:B', standard: 'open' },
@@ -23,9 +23,9 @@ define(['N/search', 'N/record', './smartap_lib'], (search, record, lib) => {
         { text: 'Planned', code: 'PurchOrd:P', standard: 'draft' },
     ];
 
-    // Vendor bill statuses (UI labels, facts §4.7 [N13]). "Payment In Transit" (only with that
-    // feature) means a payment has been issued, so SmartAP treats the bill as paid: a decision,
-    // documented in docs/netsuite.md.
+    // Vendor bill statuses (UI labels, netsuite-connector.md §Record fields [N13]). "Payment In Transit"
+    // (only with that feature) means a payment has been issued, so SmartAP treats the bill as paid: a
+    // decision, documented in docs/netsuite.md.
     const BILL_STATUSES = {
         'open': 'open',
         'paid in full': 'paid',
@@ -109,8 +109,9 @@ define(['N/search', 'N/record', './smartap_lib'], (search, record, lib) => {
     }
 
     /**
-     * Header fields shared by purchase orders and bills (camelCase as in facts §4.7). `currency`
-     * carries the ISO code as `symbol`; loadRows has already read it, so no units are spent here.
+     * Header fields shared by purchase orders and bills (camelCase as in
+     * netsuite-connector.md §Record fields). `currency` carries the ISO code as `symbol`; loadRows has
+     * already read it, so no units are spent here.
      */
     function header(rec, currencies) {
         return {

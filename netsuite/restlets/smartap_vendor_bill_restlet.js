@@ -15,9 +15,10 @@ define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib', './smartap
         function toBill(rec, payments, currencies) {
             const head = txn.header(rec, currencies);
             const paid = lib.sumMoney(payments.map((p) => p.amount));
-            // amountpaid / amountremaining are vendor bill header fields (facts §4.7); where the record
-            // does not expose them they follow from the payments found (vendor credits applied to the
-            // bill are then not counted: UNCERTAIN which accounts lack the fields).
+            // amountpaid / amountremaining are vendor bill header fields
+            // (netsuite-connector.md §Record fields); where the record does not expose them they follow from
+            // the payments found (vendor credits applied to the bill are then not counted: UNCERTAIN which
+            // accounts lack the fields).
             const amountPaid = lib.num(rec.getValue({ fieldId: 'amountpaid' }));
             const amountRemaining = lib.num(rec.getValue({ fieldId: 'amountremaining' }));
             const paidValue = amountPaid === null ? paid : amountPaid;

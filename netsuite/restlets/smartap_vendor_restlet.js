@@ -9,9 +9,9 @@
  * (docs/netsuite.md has the full contract). Read-only: no post/put/delete entry points.
  */
 define(['N/search', './smartap_lib'], (search, lib) => {
-    // Vendor search column ids (facts §4.7 gives the record fields; `taxidnum` as a search column is
-    // UNCERTAIN). currency/subsidiary exist only with the Multiple Currencies / OneWorld features;
-    // asking for them without the feature makes the search fail, hence the checks.
+    // Vendor search column ids (netsuite-connector.md §Record fields gives the record fields; `taxidnum` as a
+    // search column is UNCERTAIN). currency/subsidiary exist only with the Multiple Currencies / OneWorld
+    // features; asking for them without the feature makes the search fail, hence the checks.
     function columns() {
         const cols = ['externalid', 'entityid', 'companyname', 'isperson', 'email', 'phone', 'isinactive',
             'taxidnum', 'terms', 'address', 'address1', 'address2', 'city', 'state', 'zipcode', 'country'];
@@ -55,7 +55,8 @@ define(['N/search', './smartap_lib'], (search, lib) => {
             terms: lib.rowRef(row, 'terms'),
             currency: lib.currencyRef(optionalRef(row, 'currency'), currencies),
             subsidiary: optionalRef(row, 'subsidiary'),
-            // `address` is the default billing address as one text block (facts §4.7 defaultAddress).
+            // `address` is the default billing address as one text block
+            // (netsuite-connector.md §Record fields defaultAddress).
             defaultAddress: lib.text(value('address')),
             address: {
                 addr1: lib.text(value('address1')),

@@ -188,7 +188,8 @@ def test_requests_oauthlib_pages_a_restlet_and_posts_with_a_body_hash(live: Live
 
 
 def test_replayed_authorization_header_is_refused(live: LiveServer) -> None:
-    """TBA has no token refresh: every request needs a fresh nonce and timestamp (facts §4.2)."""
+    """TBA has no token refresh: every request needs a fresh nonce and timestamp
+    (netsuite-connector.md §Token-based authentication)."""
     session = requests.Session()
     prepared = session.prepare_request(
         requests.Request("GET", f"{live.base_url}/services/rest/record/v1/vendor", auth=_oauth1(live))

@@ -2,8 +2,9 @@
 
 Plain requests, which issue 12 allows in place of an OData client (SAP's own pyodata speaks OData v2
 only; the Service Layer is v3 at `/b1s/v1`, v4 at `/b1s/v2`). A `requests.Session` keeps the
-`B1SESSION` / `ROUTEID` cookies from `POST /Login` (facts §3.2) and follows `odata.nextLink` resolved
-against the base URL (facts §3.4). The base URL is the simulator's loopback URL; nothing else changes.
+`B1SESSION` / `ROUTEID` cookies from `POST /Login` (sap.md §Login and session cookies) and follows
+`odata.nextLink` resolved against the base URL (sap.md §Paging). The base URL is the simulator's loopback URL;
+nothing else changes.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def test_purchase_invoice_create_and_an_invalid_one(sap: Sap) -> None:
 
 
 def test_session_end_is_401_code_301_and_a_new_login_recovers(sap: Sap) -> None:
-    sap.live.sim.clock.advance(31 * 60)  # idle past SessionTimeout (30 minutes, facts §3.2)
+    # idle past SessionTimeout (30 minutes, sap.md §Login and session cookies)
+    sap.live.sim.clock.advance(31 * 60)
     expired = sap.get("BusinessPartners", params={"$top": "1"})
     assert expired.status_code == 401 and expired.json()["error"]["code"] == 301
     assert sap.login().status_code == 200  # the Service Layer's "refresh": log in again

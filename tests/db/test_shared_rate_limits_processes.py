@@ -37,7 +37,8 @@ from tests.db.rate_limit_workers import BARRIER_TIMEOUT, ScaledSimClock, ScaledT
 PROCESSES, CALLERS = 3, 6
 # How much faster than the machine each ERP's time runs: its limits then bind at ~50 requests/s.
 RATES = {ERPSystem.QUICKBOOKS: 6.0, ERPSystem.XERO: 50.0}
-# (window seconds, path part) -> most requests the ERP accepts in it (facts §1.12, §2.10)
+# (window seconds, path part) -> most requests the ERP accepts in it (quickbooks.md §Rate limits,
+# xero.md §Rate limits)
 LIMITS = {
     ERPSystem.QUICKBOOKS: {(1.0, "/v3/company/"): 10, (60.0, "/v3/company/"): 500, (60.0, "/batch"): 40},
     ERPSystem.XERO: {(60.0, "/api.xro/"): 60, (86_400.0, "/api.xro/"): 5000},

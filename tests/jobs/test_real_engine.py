@@ -76,7 +76,8 @@ def test_worker_killed_mid_import_of_5000_vendors_resumes_with_each_vendor_once(
     cid = add_qbo_connection(real, big_qbo)
     workflow_id = queue(real, "sync", "vendors", "qb")
 
-    # QuickBooks pages hold 1000 vendors (MAXRESULTS cap, facts §1.3): killed after the 3rd page.
+    # QuickBooks pages hold 1000 vendors (MAXRESULTS cap, quickbooks.md §Query language): killed after the 3rd
+    # page.
     code, output = wait_exit(real.worker(SMARTAP_WORKER_ID="w1", SMARTAP_JOBS_TEST_KILL_AT="iter_vendors:3"))
     assert code == KILLED, output
     vendors, mappings, _ = vendor_counts(real, cid)

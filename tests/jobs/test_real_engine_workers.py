@@ -4,8 +4,8 @@ overlap, judged from the simulator's own request log (`GET /_sim/state?log=1`, m
 every ERP request).
 
 Every request carries its own `--since`, which QuickBooks sees in the query text
-(`MetaData.LastUpdatedTime >= '...'`, facts §1.3); the simulator's log records paths, not query
-strings, so a thin ASGI wrapper notes each request's query in arrival order. Nothing awaits between the
+(`MetaData.LastUpdatedTime >= '...'`, quickbooks.md §Query language); the simulator's log records paths, not
+query strings, so a thin ASGI wrapper notes each request's query in arrival order. Nothing awaits between the
 wrapper's entry and the simulator's `Stats.begin`, so the Nth noted query belongs to log record N.
 """
 

@@ -3,8 +3,8 @@
 Three spawned processes x twenty concurrent callers (each its own connector, so its own auth flow
 and in-process lock) find the stored access token expired; they start together at a barrier, not
 after sleeps. Exactly one token call may reach the simulator (QuickBooks rotates the refresh token
-on every refresh, facts §1.2), every caller must get through with a working token, and the stored
-pair must be the newest one: its access token works and its refresh token is still redeemable.
+on every refresh, quickbooks.md §OAuth 2.0 tokens), every caller must get through with a working token, and
+the stored pair must be the newest one: its access token works and its refresh token is still redeemable.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 'use strict';
-// Governance (facts §4.3: 5,000 units per RESTlet execution): transaction pages load each record
-// (10 units), so a large page stops early with hasMore and the next request carries on from offset +
-// count. The fake meter throws SSS_USAGE_LIMIT_EXCEEDED past the limit, so a script that overspends
+// Governance (netsuite-connector.md §RESTlets: 5,000 units per RESTlet execution): transaction pages load
+// each record (10 units), so a large page stops early with hasMore and the next request carries on from
+// offset + count. The fake meter throws SSS_USAGE_LIMIT_EXCEEDED past the limit, so a script that overspends
 // fails these tests.
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -9,8 +9,8 @@ items separated by `;` (whitespace ignored); an item is `key=value` or a bare fl
     rate429=0.1         probability that a request is refused with the ERP's throttle response
     rate5xx=0.05        probability of the ERP's server-error response (5xx)
     timeout=0.01        probability that the ERP answers only after `timeout_after` (then a 504)
-    timeout_after=130s  delay used by timeouts (default 130 s: QBO cuts requests at 120 s, facts §1.12)
-    drop=0.01           probability that the connection is closed with no response at all
+    timeout_after=130s delay used by timeouts (default 130 s: QBO cuts requests at 120 s,
+    quickbooks.md §Rate limits) drop=0.01 probability that the connection is closed with no response at all
     next429=N, next5xx=N, nexttimeout=N, nextdrop=N
                         the next N ERP requests get that fault for sure (deterministic tests)
     nextmalformed=N     the next N ERP requests get a broken HTTP 200 instead of the ERP's answer

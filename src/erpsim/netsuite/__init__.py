@@ -6,7 +6,7 @@ connection credentials it accepts (`account_id`, `consumer_key`, `consumer_secre
 limits, faults, mutate ops), `auth.py` (OAuth 1.0a HMAC-SHA256 verification), `restlet.py` (the
 shipped RESTlets' contract), `rest.py` and `suiteql.py` (record API and SuiteQL), `bills.py`
 (vendor bill validation and creation), `store.py` / `seed.py` / `shapes.py` (data and wire shapes),
-`errors.py` (NetSuite's error envelopes). Facts: shared/docs/erp-api-facts.md §4.
+`errors.py` (NetSuite's error envelopes). Facts: netsuite-connector.md §API facts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from erpsim.netsuite.simulator import DEFAULT_CONCURRENCY, NetSuiteSim, credenti
 
 
 def create_app(config: SimConfig, *, concurrency_limit: int = DEFAULT_CONCURRENCY) -> Starlette:
-    """The simulator's app; `concurrency_limit` is the account's limit (facts §4.4, default 5)."""
+    """The simulator's app; `concurrency_limit` is the account's limit (netsuite-connector.md §Concurrency,
+    default 5)."""
     return build_app(NetSuiteSim(config, concurrency_limit=concurrency_limit))
 
 

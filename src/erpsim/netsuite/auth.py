@@ -1,17 +1,18 @@
 """Token-Based Authentication as NetSuite verifies it: OAuth 1.0a, HMAC-SHA256, every request.
 
 Written independently of the product's signer (a shared bug would otherwise go unseen). The server
-recomputes the signature from the request as received (facts §4.2): the base string is the upper-case
-method, the base URL (scheme and host lower-case, default port dropped, no query) and the sorted,
-RFC 3986-encoded `oauth_*` parameters (minus `oauth_signature` and `realm`) plus every query
-parameter; a JSON body is never signed, but an `oauth_body_hash` parameter, when a client sends one,
-is signed like any other and must match the body (its SHA-1 digest, as authlib and oauthlib send it,
-or SHA-256; `body_hash_matches`). `realm` must be the account id in its upper-case
-form (`1234567_SB1`, facts §4.1, §4.9.3), HMAC-SHA1 is refused (§4.2, §4.9.4), the timestamp must be
-within 300 s of the server clock and a nonce is accepted once per token (§4.2, [N3]). Requests sent
-to the real account host names (`<account>.restlets.api.netsuite.com`) are verified against that
-https URL and the host must belong to the realm's account. Every failure is the same opaque
-`INVALID_LOGIN_ATTEMPT` on the wire; the precise reason goes to the login audit trail only.
+recomputes the signature from the request as received (netsuite-connector.md §Token-based authentication): the
+base string is the upper-case method, the base URL (scheme and host lower-case, default port dropped, no
+query) and the sorted, RFC 3986-encoded `oauth_*` parameters (minus `oauth_signature` and `realm`) plus every
+query parameter; a JSON body is never signed, but an `oauth_body_hash` parameter, when a client sends one, is
+signed like any other and must match the body (its SHA-1 digest, as authlib and oauthlib send it, or SHA-256;
+`body_hash_matches`). `realm` must be the account id in its upper-case form (`1234567_SB1`,
+netsuite-connector.md §Hosts and realm), HMAC-SHA1 is refused
+(netsuite-connector.md §Token-based authentication), the timestamp must be within 300 s of the server clock
+and a nonce is accepted once per token (netsuite-connector.md §Token-based authentication, [N3]). Requests
+sent to the real account host names (`<account>.restlets.api.netsuite.com`) are verified against that https
+URL and the host must belong to the realm's account. Every failure is the same opaque `INVALID_LOGIN_ATTEMPT`
+on the wire; the precise reason goes to the login audit trail only.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from starlette.requests import Request
 
 from erpsim.core.clock import Clock
 
-TIMESTAMP_TOLERANCE = 300  # seconds either side of server time (facts §4.2)
+# seconds either side of server time (netsuite-connector.md §Token-based authentication)
+TIMESTAMP_TOLERANCE = 300
 NONCE_MEMORY = 900  # seconds a (token, nonce) stays remembered; > 2 x tolerance
 _PARAM = re.compile(r'\s*([A-Za-z_]+)\s*=\s*"([^"]*)"\s*')
 _NETSUITE_HOST = re.compile(r"^(?P<account>[a-z0-9-]+)\.(?P<service>restlets|suitetalk)\.api\.netsuite\.com$")
@@ -43,17 +45,18 @@ REQUIRED = (
 
 
 def encode(value: str) -> str:
-    """RFC 3986 percent-encoding: everything but unreserved characters (facts §4.2)."""
+    """RFC 3986 percent-encoding: everything but unreserved characters
+    (netsuite-connector.md §Token-based authentication)."""
     return quote(value, safe="-._~")
 
 
 def host_form(account_id: str) -> str:
-    """`1234567_SB1` -> `1234567-sb1` (facts §4.1)."""
+    """`1234567_SB1` -> `1234567-sb1` (netsuite-connector.md §Hosts and realm)."""
     return account_id.replace("_", "-").lower()
 
 
 def realm_form(account_id: str) -> str:
-    """`1234567-sb1` -> `1234567_SB1` (facts §4.1)."""
+    """`1234567-sb1` -> `1234567_SB1` (netsuite-connector.md §Hosts and realm)."""
     return account_id.replace("-", "_").upper()
 
 
@@ -137,7 +140,8 @@ class TbaVerifier:
         if missing:
             raise AuthFailure(f"missing_{missing[0]}")
         if params.get("realm") != realm_form(self.account_id):
-            raise AuthFailure("invalid_realm")  # facts §4.9.3: upper-case realm with underscore
+            # netsuite-connector.md §Hosts and realm: upper-case realm with underscore
+            raise AuthFailure("invalid_realm")
         if params["oauth_signature_method"] != "HMAC-SHA256":
             raise AuthFailure("unsupported_signature_method")  # HMAC-SHA1 ended in 2023.1
         if params.get("oauth_version", "1.0") != "1.0":
@@ -164,7 +168,7 @@ class TbaVerifier:
         if not raw.isdigit():
             raise AuthFailure("invalid_timestamp")
         if abs(int(raw) - self.clock.time()) > TIMESTAMP_TOLERANCE:
-            raise AuthFailure("timestamp_refused")  # facts §4.2, §4.9.1
+            raise AuthFailure("timestamp_refused")  # netsuite-connector.md §Token-based authentication
 
     def _use_nonce(self, token: str, nonce: str) -> None:
         now = self.clock.time()
@@ -172,7 +176,7 @@ class TbaVerifier:
             self._nonces = {k: t for k, t in self._nonces.items() if now - t < NONCE_MEMORY}
         seen = self._nonces.get((token, nonce))
         if seen is not None and now - seen < NONCE_MEMORY:
-            raise AuthFailure("nonce_used")  # facts §4.2 [N3], §4.9.2
+            raise AuthFailure("nonce_used")  # netsuite-connector.md §Token-based authentication
         self._nonces[(token, nonce)] = now
 
     def _base_url(self, request: Request) -> str:

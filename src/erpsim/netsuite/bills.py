@@ -1,13 +1,12 @@
 """Creating and updating vendor bills, shared by the RESTlet POST and the REST record API.
 
 Input arrives either in the RESTlet contract form (`expense` / `item` as arrays) or in the REST form
-(sublists as `{"items": [...]}`, facts §4.7); `normalize_sublists` makes the two the same. Then one
-validator checks required fields and references the way NetSuite would, naming the field path in
-its message (`expense[0].account.id is required`, 0-based as in the shipped RESTlet), and `create_bill`
-stores the bill, links it to its purchase order (`createdFrom`, `orderLine`), and marks billed PO
-quantities. A line with a `taxCode` carries its tax (`_tax`), and the bill's `total` adds it. Errors
-are `NetSuiteError`s with NetSuite's codes (MISSING_REQUIRED_FIELD,
-INVALID_FIELD_VALUE, INVALID_KEY_OR_REF).
+(sublists as `{"items": [...]}`, netsuite-connector.md §Record fields); `normalize_sublists` makes the two the
+same. Then one validator checks required fields and references the way NetSuite would, naming the field path
+in its message (`expense[0].account.id is required`, 0-based as in the shipped RESTlet), and `create_bill`
+stores the bill, links it to its purchase order (`createdFrom`, `orderLine`), and marks billed PO quantities.
+A line with a `taxCode` carries its tax (`_tax`), and the bill's `total` adds it. Errors are `NetSuiteError`s
+with NetSuite's codes (MISSING_REQUIRED_FIELD, INVALID_FIELD_VALUE, INVALID_KEY_OR_REF).
 """
 
 from __future__ import annotations
@@ -146,7 +145,8 @@ def _expense_line(store: NetSuiteStore, line: dict[str, Any], path: str) -> Reco
 def _tax(store: NetSuiteStore, line: dict[str, Any], path: str, amount: Decimal | None) -> Record:
     """A line's tax: `taxRate1` from its `taxCode`, `tax1Amt` as sent (the field is editable) or the
     amount at that rate rounded half up to the cent, and `grossAmt` = amount + tax (SOAP schema
-    VendorBillExpense/VendorBillItem fields; REST ids UNCERTAIN, facts §4.7). No code, no tax."""
+    VendorBillExpense/VendorBillItem fields; REST ids UNCERTAIN, netsuite-connector.md §Record fields). No
+    code, no tax."""
     code = _ref(store, line, "taxCode", f"{path}.taxCode", "taxCode", required=False)
     sent = _number(line, "tax1Amt", f"{path}.tax1Amt", required=False)
     if code is None:

@@ -2,11 +2,12 @@
 
 RESTlets: an error thrown by the script (or raised by the platform in front of it) is answered with
 `{"error": {"code": ..., "message": ...}}`; script errors are HTTP 400 (the shipped scripts throw
-`N/error` objects, facts §4.3), auth failures 401 and the account concurrency limit 400
-`SSS_REQUEST_LIMIT_EXCEEDED` (facts §4.4). REST web services answer RFC 7807-style bodies
-`{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode", "o:errorPath"?}]}`
-(facts §4.5), with 429 for the concurrency limit (its `o:errorCode` string is UNCERTAIN, facts §4.4).
-`NetSuiteError` carries code, message, status and optional path, and renders itself in either form.
+`N/error` objects, netsuite-connector.md §RESTlets), auth failures 401 and the account concurrency limit 400
+`SSS_REQUEST_LIMIT_EXCEEDED` (netsuite-connector.md §Concurrency). REST web services answer RFC 7807-style
+bodies `{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode", "o:errorPath"?}]}`
+(netsuite-connector.md §REST record API), with 429 for the concurrency limit (its `o:errorCode` string is
+UNCERTAIN, netsuite-connector.md §Concurrency). `NetSuiteError` carries code, message, status and optional
+path, and renders itself in either form.
 """
 
 from __future__ import annotations
@@ -84,14 +85,15 @@ class NetSuiteError(Exception):
 
 
 def login_failed(rest: bool) -> NetSuiteError:
-    # REST says INVALID_LOGIN; RESTlets INVALID_LOGIN_ATTEMPT (facts §4.2, UNCERTAIN wording).
+    # REST says INVALID_LOGIN; RESTlets INVALID_LOGIN_ATTEMPT
+    # (netsuite-connector.md §Token-based authentication, UNCERTAIN wording).
     if rest:
         return NetSuiteError("INVALID_LOGIN", LOGIN_DETAIL, status=401)
     return NetSuiteError("INVALID_LOGIN_ATTEMPT", "Invalid login attempt.", status=401)
 
 
 def concurrency_exceeded(rest: bool) -> NetSuiteError:
-    if rest:  # facts §4.4: REST web services answer 429; the code string is UNCERTAIN
+    if rest:  # netsuite-connector.md §Concurrency: REST web services answer 429; the code string is UNCERTAIN
         return NetSuiteError("CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_MESSAGE, status=429)
     return NetSuiteError("SSS_REQUEST_LIMIT_EXCEEDED", CONCURRENCY_MESSAGE, status=400)
 

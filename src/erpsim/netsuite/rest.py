@@ -1,4 +1,5 @@
-"""SuiteTalk REST web services: the record API and the SuiteQL endpoint (facts §4.5, §4.6).
+"""SuiteTalk REST web services: the record API and the SuiteQL endpoint
+(netsuite-connector.md §REST record API, §SuiteQL).
 
 Record API under `/services/rest/record/v1`: collection GET (ids and links only, `limit` up to 1000,
 `offset`, `links` next/prev/first/last, ordered by internal id), GET one record by internal id or
@@ -8,7 +9,7 @@ currency's `name`, ISO code `symbol` and `isBaseCurrency`), vendor bill create
 (`PUT .../vendorBill/eid:<id>` -> 204 + Location, creating or replacing) and `PATCH` of bill header
 fields. SuiteQL: `POST /services/rest/query/v1/suiteql` with `Prefer: transient` (see `suiteql.py`).
 Errors use the `o:errorDetails` envelope. Filtering collections with `q` is not simulated (the
-connector reads incrementally through SuiteQL, as facts §4.5 advises).
+connector reads incrementally through SuiteQL, as netsuite-connector.md §REST record API advises).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _paging(request: Request, default: int) -> tuple[int, int]:
 
 
 def page_links(base: str, offset: int, limit: int, total: int) -> list[Record]:
-    """`self`, `first`, `prev`, `next`, `last` links of one page (facts §4.5)."""
+    """`self`, `first`, `prev`, `next`, `last` links of one page (netsuite-connector.md §REST record API)."""
 
     def href(at: int) -> str:
         joiner = "&" if "?" in base else "?"
@@ -165,7 +166,7 @@ class RestHandlers:
             raise NetSuiteError("INVALID_JSON", "The request body is not valid JSON.") from None
 
     def _location(self, request: Request, record_type: str, internal_id: str) -> Response:
-        # facts §4.5: success is 204 No Content, the record's URL in Location.
+        # netsuite-connector.md §REST record API: success is 204 No Content, the record's URL in Location.
         url = f"{self.base_url(request)}{RECORD_ROOT}/{record_type}/{internal_id}"
         return Response(status_code=204, headers={"Location": url})
 
@@ -223,7 +224,7 @@ class RestHandlers:
         try:
             body = await self._auth(request)
             if "transient" not in request.headers.get("prefer", "").lower():
-                # facts §4.6: SuiteQL over REST needs `Prefer: transient`.
+                # netsuite-connector.md §SuiteQL: SuiteQL over REST needs `Prefer: transient`.
                 raise invalid_parameter(
                     "The request header 'Prefer' must be 'transient' for SuiteQL queries.",
                     rest=True,

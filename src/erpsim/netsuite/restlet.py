@@ -6,8 +6,9 @@ purchase orders also `status`), ordered by lastModifiedDate then id, answered as
 "limit", "count", "hasMore", "totalResults"}`; POST a vendor bill idempotently by `externalId`.
 Scripts are addressed by their string ids (`customscript_smartap_vendor` / `customdeploy_...`) or
 by the numeric ids NetSuite assigns (`script=501&deploy=1`). A script error is HTTP 400
-`{"error": {"code", "message"}}` (facts §4.3); an unknown script is `SSS_INVALID_SCRIPTLET_ID`; a
-method the script has no entry point for is refused. Authentication happens before dispatch.
+`{"error": {"code", "message"}}` (netsuite-connector.md §RESTlets); an unknown script is
+`SSS_INVALID_SCRIPTLET_ID`; a method the script has no entry point for is refused. Authentication happens
+before dispatch.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class RestletHandlers:
                 return SimJSONResponse(self.get(record_type, dict(request.query_params)))
             if request.method == "POST" and record_type == "vendorBill":
                 return SimJSONResponse(self.post_bill(request, body))
-            # No entry point for this method in the deployed script (facts §4.3).
+            # No entry point for this method in the deployed script (netsuite-connector.md §RESTlets).
             raise NetSuiteError(
                 "SSS_INVALID_HTTP_METHOD",
                 f"The script does not implement the {request.method} entry point.",

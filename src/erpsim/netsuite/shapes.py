@@ -4,11 +4,11 @@ RESTlet shapes are the ones the shipped scripts return (docs/netsuite.md, "The c
 keys, references `{"id", "refName"}` (currency references also carry the currency's ISO 4217 code
 as `symbol`, read by the scripts from the currency record), ISO dates, amounts as numbers, item and
 expense lines merged into `lines` with a `sublist` tag, and for bills the applied vendor payments.
-REST record shapes follow facts §4.5/§4.7: the same field ids, a `links` array with the record's
-self URL, references `{"id", "refName"}` only (a currency's `refName` is its display name, "US
-Dollar"; its code needs `GET .../currency/<id>`), status as a `{"id", "refName"}` reference, and
-sublists (`item`, `expense`, `apply`) either as a link or, with `expandSubResources=true`, as a
-collection `{"items": [...], ...}`.
+REST record shapes follow netsuite-connector.md §REST record API, §Record fields: the same field ids, a
+`links` array with the record's self URL, references `{"id", "refName"}` only (a currency's `refName` is its
+display name, "US Dollar"; its code needs `GET .../currency/<id>`), status as a `{"id", "refName"}` reference,
+and sublists (`item`, `expense`, `apply`) either as a link or, with `expandSubResources=true`, as a collection
+`{"items": [...], ...}`.
 """
 
 from __future__ import annotations

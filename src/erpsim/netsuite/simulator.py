@@ -2,12 +2,12 @@
 
 Plugs the NetSuite pieces into the erpsim core: seeded data (`seed.py`), TBA verification on every
 request (`auth.py`), the RESTlet endpoint (`restlet.py`), the REST record API and SuiteQL
-(`rest.py`), and the account concurrency governance shared by both (facts §4.4): one
+(`rest.py`), and the account concurrency governance shared by both (netsuite-connector.md §Concurrency): one
 `ConcurrencyLimit` per account (default 5, the Standard tier; `concurrency_limit=` or the
 `set_concurrency_limit` mutate op for 15/20/+10 per SuiteCloud Plus), answered per mode (RESTlet 400
 `SSS_REQUEST_LIMIT_EXCEEDED`, REST 429). There is no hourly unit quota: usage units are per script
-execution (facts §5). Mutate ops change the account as a person in NetSuite would: pay a bill (fully
-or partly), edit or deactivate vendors, add purchase orders, cancel a bill.
+execution (erp-facts.md §Seed corrections). Mutate ops change the account as a person in NetSuite would: pay a
+bill (fully or partly), edit or deactivate vendors, add purchase orders, cancel a bill.
 """
 
 from __future__ import annotations
@@ -31,16 +31,18 @@ from erpsim.netsuite.rest import RECORD_ROOT, SUITEQL_PATH, RestHandlers
 from erpsim.netsuite.restlet import RESTLET_PATH, RestletHandlers
 from erpsim.netsuite.store import NetSuiteStore, Record
 
-DEFAULT_CONCURRENCY = 5  # Standard / legacy Shared tier (facts §4.4)
+DEFAULT_CONCURRENCY = 5  # Standard / legacy Shared tier (netsuite-connector.md §Concurrency)
 COUNTED = ("vendor", "purchaseOrder", "vendorBill", "vendorPayment", "account", "taxCode")
 
 
 def credentials(config: SimConfig) -> dict[str, str]:
-    """The connection credentials the simulator accepts: a pure function of the seed (facts §4.2)."""
+    """The connection credentials the simulator accepts: a pure function of the seed
+    (netsuite-connector.md §Token-based authentication)."""
     data = SeededData(f"netsuite-credentials-{config.seed}")
     hexdigits = "0123456789abcdef"
     return {
-        "account_id": f"{data.digits(7)}_SB1",  # a sandbox account, realm form (facts §4.1)
+        # a sandbox account, realm form (netsuite-connector.md §Hosts and realm)
+        "account_id": f"{data.digits(7)}_SB1",
         "consumer_key": data.token(64, hexdigits),
         "consumer_secret": data.token(64, hexdigits),
         "token_id": data.token(64, hexdigits),
@@ -114,7 +116,7 @@ class NetSuiteSim(Simulator):
         return self.account_id
 
     def limit_rules(self) -> Sequence[LimitRule]:
-        # One account-wide gate for RESTlets and REST together (facts §4.4).
+        # One account-wide gate for RESTlets and REST together (netsuite-connector.md §Concurrency).
         return [ConcurrencyLimit("account_concurrency", self.concurrency_limit, lambda r: self.account_id)]
 
     def limit_response(self, request: Request, rejection: Rejection) -> Response:
@@ -135,8 +137,9 @@ class NetSuiteSim(Simulator):
         return error.rest_response() if is_rest(request) else error.restlet_response()
 
     def expire_credentials(self) -> None:
-        # TBA tokens do not expire by time (facts §6); the closest real event is a revoked token
-        # (or a sandbox refresh, facts §4.9.7): every request fails until /_sim/reset.
+        # TBA tokens do not expire by time (erp-facts.md §Token store); the closest real event is a revoked
+        # token (or a sandbox refresh, netsuite-connector.md §Roles and sandboxes): every request fails until
+        # /_sim/reset.
         self.verifier.credential.revoked = True
 
     def extra_state(self) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """The in-memory NetSuite account: records by type and internal id, status tables, derived amounts.
 
-Records are plain dicts in one internal form (camelCase field ids as in facts §4.7, references as
-`{"id", "refName"}`, amounts as Decimal, dates as `date`, `lastModifiedDate` as an aware UTC
-datetime); `shapes.py` renders them for the RESTlet contract, the REST record API and SuiteQL.
-Entities (vendors) and transactions (purchase orders, vendor bills, vendor payments) each share one
-internal-id sequence, as NetSuite internal ids are unique across entity and transaction types.
-Bill totals and `amountRemaining` are derived from lines and applied payments, never stored twice.
-Seeding lives in `seed.py`; this module has no randomness.
+Records are plain dicts in one internal form (camelCase field ids as in netsuite-connector.md §Record fields,
+references as `{"id", "refName"}`, amounts as Decimal, dates as `date`, `lastModifiedDate` as an aware UTC
+datetime); `shapes.py` renders them for the RESTlet contract, the REST record API and SuiteQL. Entities
+(vendors) and transactions (purchase orders, vendor bills, vendor payments) each share one internal-id
+sequence, as NetSuite internal ids are unique across entity and transaction types. Bill totals and
+`amountRemaining` are derived from lines and applied payments, never stored twice. Seeding lives in `seed.py`;
+this module has no randomness.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PO_STATUS_TEXT = {
     "Fully Billed": "closed",
     "Closed": "closed",
 }
-# Vendor bill statuses (UI labels, facts §4.7 [N13]).
+# Vendor bill statuses (UI labels, netsuite-connector.md §Record fields [N13]).
 BILL_STATUS_TEXT = {
     "open": "Open",
     "paid": "Paid In Full",
@@ -58,7 +58,8 @@ Record = dict[str, Any]
 
 
 def ref(record: Record | None, name_field: str = "name") -> dict[str, str] | None:
-    """A reference `{"id", "refName"}` to `record` (facts §4.5: references are objects with an id)."""
+    """A reference `{"id", "refName"}` to `record` (netsuite-connector.md §REST record API: references are
+    objects with an id)."""
     if record is None:
         return None
     return {"id": record["id"], "refName": str(record.get(name_field) or record["id"])}
@@ -144,7 +145,8 @@ class NetSuiteStore:
         return self.total(bill) - self.amount_paid(bill)
 
     def refresh_bill_status(self, bill: Record) -> None:
-        """Open <-> Paid In Full follows amountRemaining (facts §4.7: payment status)."""
+        """Open <-> Paid In Full follows amountRemaining (netsuite-connector.md §Record fields: payment
+        status)."""
         if bill["statusRef"] not in ("open", "paid"):
             return
         bill["statusRef"] = "paid" if self.amount_remaining(bill) <= 0 else "open"

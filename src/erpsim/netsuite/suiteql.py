@@ -4,12 +4,12 @@ Supports `SELECT <*|col|TO_CHAR(col, 'fmt') [AS alias], ...> FROM <table> [WHERE
 <cond>]...] [ORDER BY <col> [ASC|DESC], ...]` where a condition is `col <op> value` (`=`, `<>`, `!=`,
 `<`, `<=`, `>`, `>=`), `col IN (v, ...)` or `col IS [NOT] NULL`, and a value is a quoted string, a
 number, `TO_TIMESTAMP('2024-05-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')` or `TO_DATE('2024-05-01',
-'YYYY-MM-DD')`. Tables (analytics data source names, facts §4.6, column names UNCERTAIN there):
-`vendor`, `transaction` (type `VendBill` / `PurchOrd` / `VendPymt`), `account`, `salestaxitem` and
-`nexttransactionlinelink` (payments applied to bills). Keywords and names are case-insensitive; rows
-come back with lower-case keys and every value as a string (booleans `T`/`F`, dates in the default
-`M/D/YYYY` preference unless TO_CHAR'ed), null columns omitted (facts §4.6 [N11]). Anything else is
-refused with NetSuite's "Invalid search query" error rather than guessed at.
+'YYYY-MM-DD')`. Tables (analytics data source names, netsuite-connector.md §SuiteQL, column names UNCERTAIN
+there): `vendor`, `transaction` (type `VendBill` / `PurchOrd` / `VendPymt`), `account`, `salestaxitem` and
+`nexttransactionlinelink` (payments applied to bills). Keywords and names are case-insensitive; rows come back
+with lower-case keys and every value as a string (booleans `T`/`F`, dates in the default `M/D/YYYY` preference
+unless TO_CHAR'ed), null columns omitted (netsuite-connector.md §SuiteQL [N11]). Anything else is refused with
+NetSuite's "Invalid search query" error rather than guessed at.
 """
 
 from __future__ import annotations

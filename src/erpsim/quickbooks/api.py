@@ -1,4 +1,5 @@
-"""The QBO Accounting API routes under `/v3/company/{realmId}/` (facts §1.1, §1.3, §1.7-§1.10).
+"""The QBO Accounting API routes under `/v3/company/{realmId}/` (quickbooks.md §Hosts and URLs,
+§Query language, §Updates and SyncToken, §Request ids, §Batch requests, §Change data capture).
 
     GET  query?query=...            POST query (Content-Type: application/text, statement as body)
     GET  {entity}/{Id}              read one (`companyinfo/{realmId}` too)
@@ -9,8 +10,9 @@
 
 Every call needs `Authorization: Bearer <access token>` for this realm (401 / 403 otherwise).
 `minorversion` is accepted on every call: below 75 it is ignored and 75 is used, which is also the
-default (facts §1.4); nothing in this simulator depends on the minor version. Writes honour
-`requestid` (<= 50 characters): a repeated id replays the first response byte for byte (facts §1.8).
+default (quickbooks.md §Minor version); nothing in this simulator depends on the minor version. Writes honour
+`requestid` (<= 50 characters): a repeated id replays the first response byte for byte
+(quickbooks.md §Request ids).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ Handler = Callable[["QuickBooksSim", Request], Awaitable[Response]]
 
 
 def minor_version(request: Request) -> int:
-    """The minor version in effect: values below 75 (or unparsable) mean 75 (facts §1.4)."""
+    """The minor version in effect: values below 75 (or unparsable) mean 75 (quickbooks.md §Minor version)."""
     try:
         return max(DEFAULT_MINOR_VERSION, int(request.query_params.get("minorversion", "")))
     except ValueError:
@@ -121,7 +123,8 @@ def _request_id(request: Request, limit: int) -> str | None:
 async def _replayable(
     sim: QuickBooksSim, request: Request, limit: int, produce: Callable[[], Awaitable[Response]]
 ) -> Response:
-    """Run a write once per `requestid`; a repeat gets the first response again (facts §1.8)."""
+    """Run a write once per `requestid`; a repeat gets the first response again
+    (quickbooks.md §Request ids)."""
     request_id = _request_id(request, limit)
     if request_id is not None and request_id in sim.store.replays:
         status, body = sim.store.replays[request_id]

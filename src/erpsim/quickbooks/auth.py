@@ -1,4 +1,5 @@
-"""QBO OAuth 2.0: seeded credentials, the token server state, and its HTTP endpoints (facts §1.2).
+"""QBO OAuth 2.0: seeded credentials, the token server state, and its HTTP endpoints
+(quickbooks.md §OAuth 2.0 tokens).
 
 Endpoints, at the real paths under the simulator's base URL:
     GET  /connect/oauth2                 authorize: approves at once, redirects with code, state, realmId
@@ -9,7 +10,7 @@ Endpoints, at the real paths under the simulator's base URL:
                                          sandbox / hyphenated names of it)
 Access tokens last 3600 s on the simulator clock; refresh tokens 100 days (`x_refresh_token_expires_in`
 8726400) and rotate on every refresh. An older refresh token of a grant is refused with
-`invalid_grant` once a newer one has been used (facts §1.2, §1.15 item 1). Errors follow RFC 6749
+`invalid_grant` once a newer one has been used (quickbooks.md §OAuth 2.0 tokens). Errors follow RFC 6749
 (`{"error": "invalid_grant", "error_description": ...}`). Tokens never appear in messages or reprs.
 """
 
@@ -33,8 +34,9 @@ from erpsim.core.simulator import SimConfig
 from erpsim.core.stats import Stats
 
 ACCESS_TTL = 3600
-REFRESH_TTL = 8_726_400  # 101 days in seconds as QBO reports it; "rolling 100 days" (facts §1.2)
-CODE_TTL = 600  # authorization codes: short-lived; exact lifetime not in the facts file
+# 101 days in seconds as QBO reports it; "rolling 100 days" (quickbooks.md §OAuth 2.0 tokens)
+REFRESH_TTL = 8_726_400
+CODE_TTL = 600  # authorization codes: short-lived; exact lifetime not in Intuit's docs
 SCOPE = "com.intuit.quickbooks.accounting"
 _ALNUM = string.ascii_letters + string.digits
 
@@ -239,7 +241,8 @@ async def revoke_endpoint(server: TokenServer, request: Request) -> Response:
     return Response(status_code=200)
 
 
-DISCOVERY_PATHS = (  # intuit-oauth reads the underscore forms; facts §1.2 [Q16] cites the hyphen form
+# intuit-oauth reads the underscore forms; quickbooks.md §OAuth 2.0 tokens [Q16] cites the hyphen form
+DISCOVERY_PATHS = (
     "/.well-known/openid_configuration",
     "/.well-known/openid_sandbox_configuration",
     "/.well-known/openid-configuration",
@@ -248,7 +251,8 @@ DISCOVERY_PATHS = (  # intuit-oauth reads the underscore forms; facts §1.2 [Q16
 
 
 async def discovery_endpoint(request: Request) -> Response:
-    """The OpenID discovery document (facts §1.2 [Q16]): Intuit's endpoints at the simulator's base URL.
+    """The OpenID discovery document (quickbooks.md §OAuth 2.0 tokens [Q16]): Intuit's endpoints at the
+    simulator's base URL.
 
     Clients such as intuit-oauth read the token, authorize and revoke URLs from it; the real document
     spreads them over several Intuit hosts, here every path is under the one simulator base URL.

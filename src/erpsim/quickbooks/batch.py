@@ -1,4 +1,5 @@
-"""`POST /v3/company/{realmId}/batch`: several queries and writes in one request (facts §1.9).
+"""`POST /v3/company/{realmId}/batch`: several queries and writes in one request
+(quickbooks.md §Batch requests).
 
 Body `{"BatchItemRequest": [{"bId": "1", "operation": "create", "Bill": {...}}, {"bId": "2", "Query":
 "select ..."}]}`; the answer `{"BatchItemResponse": [{"bId": "1", "Bill": {...}}, {"bId": "2",
@@ -6,9 +7,9 @@ Body `{"BatchItemRequest": [{"bId": "1", "operation": "create", "Bill": {...}}, 
 in order but cannot see what earlier items of the same payload created [Q21]: such records are hidden from
 references and queries until the batch ends (database checks such as the DocNumber duplicate check still see
 them, as items are committed one by one). At most 30 items per request: the limit Intuit's batch page and
-its 2023 post give, and what an API Explorer test reports (more than 30 fails); facts §1.9 leaves 10 vs 30
-UNCERTAIN. With a `requestid`, each bId may have at most 10 characters [Q13]. `"operation": "update"` with
-`"optionsData": "void"` is a void [blog 2023-07-19]. CDCQuery items are not simulated.
+its 2023 post give, and what an API Explorer test reports (more than 30 fails); quickbooks.md §Batch requests
+leaves 10 vs 30 UNCERTAIN. With a `requestid`, each bId may have at most 10 characters [Q13]. `"operation":
+"update"` with `"optionsData": "void"` is a void [blog 2023-07-19]. CDCQuery items are not simulated.
 """
 
 from __future__ import annotations

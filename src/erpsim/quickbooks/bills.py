@@ -1,14 +1,14 @@
 """Bill writes with the real validation: create, full or sparse update, delete, and void (UI only).
 
-Rules (facts §1.5, §1.7, §1.11): VendorRef and at least one Line are required; each line has a
-DetailType of AccountBasedExpenseLineDetail (AccountRef required, must exist and be active) or
-ItemBasedExpenseLineDetail (ItemRef required); APAccountRef must be an Accounts Payable account in
-the bill's currency; CurrencyRef must be the vendor's currency; TotalAmt is computed (lines plus
-the purchase tax of their tax codes, `billtax`) and Balance follows it. DocNumber duplicates give
-6140 unless `include=allowduplicatedocnum`.
-UNCERTAIN choices (facts §1.5): the duplicate check is per vendor (another vendor may reuse a
-number); a bill line's LinkedTxn to a PurchaseOrder adds the bill to the PO's LinkedTxn and closes
-the PO once its lines are billed in full; a bill with payments applied cannot be deleted or voided.
+Rules (quickbooks.md §Entities, §Updates and SyncToken, §Faults): VendorRef and at least one Line are
+required; each line has a DetailType of AccountBasedExpenseLineDetail (AccountRef required, must exist and be
+active) or ItemBasedExpenseLineDetail (ItemRef required); APAccountRef must be an Accounts Payable account in
+the bill's currency; CurrencyRef must be the vendor's currency; TotalAmt is computed (lines plus the purchase
+tax of their tax codes, `billtax`) and Balance follows it. DocNumber duplicates give 6140 unless
+`include=allowduplicatedocnum`. UNCERTAIN choices (quickbooks.md §Entities): the duplicate check is per vendor
+(another vendor may reuse a number); a bill line's LinkedTxn to a PurchaseOrder adds the bill to the PO's
+LinkedTxn and closes the PO once its lines are billed in full; a bill with payments applied cannot be deleted
+or voided.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ BILL_FIELDS = frozenset(
 _LINE_FIELDS = frozenset(
     {"Id", "LineNum", "Description", "Amount", "DetailType", ACCOUNT_LINE, ITEM_LINE, "LinkedTxn"}
 )
-# Members of the XSD Line type (facts §1.5 [Q6]) a bill line may carry but the simulator does not
+# Members of the XSD Line type (quickbooks.md §Entities [Q6]) a bill line may carry but the simulator does not
 # keep; python-quickbooks sends `"CustomField": []` on every line.
 _LINE_IGNORED = frozenset({"CustomField", "LineEx", "Received", "ProjectRef", "CostAmount", "HomeCostAmount"})
 
@@ -149,7 +149,7 @@ def _validated(
     }
     rate = as_decimal(body["ExchangeRate"], "ExchangeRate") if "ExchangeRate" in body else Decimal("0")
     # 0 is no rate: python-quickbooks sends `"ExchangeRate": 0` on every create and QBO accepts it;
-    # the company's rate for the currency applies (1 for the home currency, facts §1.5 [Q6]).
+    # the company's rate for the currency applies (1 for the home currency, quickbooks.md §Entities [Q6]).
     fields["ExchangeRate"] = rate if rate != 0 else EXCHANGE_RATES[currency]
     fields["APAccountRef"] = _ap_account(store, body, currency)
     fields["TxnDate"] = _txn_date(store, body)
@@ -189,7 +189,7 @@ def _txn_date(store: QboStore, body: dict[str, Any]) -> str:
 
 
 def _due_date(body: dict[str, Any], default: date) -> str:
-    """DueDate; absent -> from the terms (facts §1.5); empty string -> QBO's 9999-12-31 sentinel.
+    """DueDate; absent -> from the terms (quickbooks.md §Entities); empty string -> QBO's 9999-12-31 sentinel.
 
     QBO stores a bill created with `"DueDate": ""` as due 12/31/9999 (python-quickbooks issue 124; the
     same for ServiceDate, PR 400): it accepts empty dates, unlike empty enum values (issues 133/157).

@@ -1,10 +1,10 @@
 """Tax on purchase transactions (Bill), the way QuickBooks Online computes it.
 
 Lines carry `TaxCodeRef`; a code taxes purchases through the TaxRates of its `PurchaseTaxRateList`
-(facts §1.5: purchase-side codes are those with a non-empty list; US companies' `TAX`/`NON` codes
+(quickbooks.md §Entities: purchase-side codes are those with a non-empty list; US companies' `TAX`/`NON` codes
 have none, and a US bill carries no purchase tax). For every rate, `NetAmountTaxable` is the sum of
 the amounts of the lines whose code references it, and the tax line is that times the rate, rounded
-half up to the cent; `TxnTaxDetail.TotalTax` is their sum. `GlobalTaxCalculation` (facts §1.5):
+half up to the cent; `TxnTaxDetail.TotalTax` is their sum. `GlobalTaxCalculation` (quickbooks.md §Entities):
 `TaxExcluded` (the default once a purchase rate applies) adds the tax to the line amounts for
 `TotalAmt`; `TaxInclusive` takes it out of them (TotalAmt = the line sum); `NotApplicable` computes
 none. UNCERTAIN choice: a `TxnTaxDetail` sent by the client does not override the computed tax (the

@@ -1,4 +1,5 @@
-"""Change Data Capture: `GET /v3/company/{realmId}/cdc?entities=...&changedSince=...` (facts §1.10).
+"""Change Data Capture: `GET /v3/company/{realmId}/cdc?entities=...&changedSince=...`
+(quickbooks.md §Change data capture).
 
 Returns, per requested entity, the records whose LastUpdatedTime is at or after changedSince
 (inclusive: "changed since"; the real boundary is not documented) plus deleted ones as

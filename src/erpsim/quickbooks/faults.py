@@ -1,6 +1,6 @@
 """QBO error envelopes: the `Fault` bodies, the lower-case 401 body, the throttle and system faults.
 
-Shapes from facts §1.11: `{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"},
+Shapes from quickbooks.md §Faults: `{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"},
 "time"}` (HTTP 400 for validation, also inside batch items with HTTP 200), the 401 body with
 lower-case keys and `type: "AUTHENTICATION"` (code 3200) [Q15], 403 `AuthorizationFailed` (003100),
 429 `ThrottleExceeded` (003001) [Q11], and a SystemFault for injected 5xx. `QboFault` is raised by
@@ -44,7 +44,8 @@ def fault_response(fault: QboFault, time: str) -> Response:
     return SimJSONResponse({"Fault": fault.body(), "time": time}, status_code=fault.status)
 
 
-# ---- the faults the simulator raises (codes and messages per facts §1.11 [Q14]) -------------------
+# ---- the faults the simulator raises (codes and messages per quickbooks.md §Faults [Q14])
+# -------------------
 
 
 def required_param(name: str) -> QboFault:

@@ -1,12 +1,13 @@
-"""BillPayment create and delete, and their effect on the bills they settle (facts §1.5, §1.6).
+"""BillPayment create and delete, and their effect on the bills they settle (quickbooks.md §Entities,
+§Paid or not).
 
 A BillPayment needs VendorRef, PayType (Check | CreditCard), TotalAmt and Line[]; each line applies
 an Amount to a Bill through `LinkedTxn[{TxnId, TxnType: "Bill"}]`. Check payments need
 `CheckPayment.BankAccountRef` (a Bank account), credit-card payments `CreditCardPayment.CCAccountRef`
 (a Credit Card account). Applying a payment lowers the bill's Balance (0 = paid), adds the payment
 to the bill's LinkedTxn as `BillPaymentCheck` / `BillPaymentCreditCard`, and lowers the vendor's
-Balance; deleting the payment restores all of that. UNCERTAIN (facts §1.6): whether a payment bumps
-the bill's LastUpdatedTime; this simulator bumps it (and the SyncToken), as its Balance changed.
+Balance; deleting the payment restores all of that. UNCERTAIN (quickbooks.md §Paid or not): whether a payment
+bumps the bill's LastUpdatedTime; this simulator bumps it (and the SyncToken), as its Balance changed.
 """
 
 from __future__ import annotations

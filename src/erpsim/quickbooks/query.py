@@ -1,17 +1,17 @@
-"""The QBO query language subset (facts §1.3): a tokenizer, a parser and an executor.
+"""The QBO query language subset (quickbooks.md §Query language): a tokenizer, a parser and an executor.
 
     SELECT * | COUNT(*) | prop[, prop...] FROM Entity
       [WHERE prop op value [AND prop op value ...]]      op: = < > <= >= IN (v, ...) LIKE '%x%'
       [ORDERBY prop [ASC|DESC][, ...]]  [STARTPOSITION n] [MAXRESULTS n]
 
-Keywords are case-insensitive, entity names case-sensitive (facts §1.3), property names matched
-without regard to case. Strings are single-quoted with `\\'` escapes. OR, JOIN, GROUP BY and
-unknown tokens are parse errors (4000 QueryParserError); an unknown entity or property, MAXRESULTS
-over 1000 or a bad STARTPOSITION are validation errors (4001 QueryValidationError, [Q5]).
-Column lists are accepted but full objects are returned (facts §1.3). Reference properties
-(`VendorRef`) compare on their value; MetaData times compare as instants. Name-list entities
-(those with `Active`) return only active records unless the WHERE clause mentions Active: standard
-QBO behaviour, not in the facts file. LIKE is case-insensitive here (not documented either way).
+Keywords are case-insensitive, entity names case-sensitive (quickbooks.md §Query language), property names
+matched without regard to case. Strings are single-quoted with `\\'` escapes. OR, JOIN, GROUP BY and unknown
+tokens are parse errors (4000 QueryParserError); an unknown entity or property, MAXRESULTS over 1000 or a bad
+STARTPOSITION are validation errors (4001 QueryValidationError, [Q5]). Column lists are accepted but full
+objects are returned (quickbooks.md §Query language). Reference properties (`VendorRef`) compare on their
+value; MetaData times compare as instants. Name-list entities (those with `Active`) return only active records
+unless the WHERE clause mentions Active: standard QBO behaviour, not in Intuit's docs. LIKE is
+case-insensitive here (not documented either way).
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def _matches(store: QboStore, entity: str, record: dict[str, Any], cond: Conditi
 
 
 def run(store: QboStore, query: Query) -> dict[str, Any]:
-    """The `QueryResponse` object for a parsed query (facts §1.3 response shape)."""
+    """The `QueryResponse` object for a parsed query (quickbooks.md §Query language response shape)."""
     rows = store.records[query.entity].values()
     conditions = list(query.where)
     if "Active" in QUERYABLE[query.entity] and not any(c.prop == "Active" for c in conditions):

@@ -1,11 +1,11 @@
 """The fixed reference data of the simulated QBO company: accounts, terms, tax, items, currencies.
 
 A US company (home currency USD, multicurrency on with EUR and GBP) in the shape QBO returns:
-Account (`AccountType`/`AccountSubType`/`Classification`, facts §1.5), one Accounts Payable account
-per currency (QBO keeps a separate A/P account for each foreign currency), Term (`DueDays`),
-TaxRate, TaxCode (US companies have the `TAX` / `NON` pseudo codes; facts §1.5 marks their use on
-lines UNCERTAIN, so both exist here as TaxCode records), non-inventory/service Items for
-item-based lines, and CompanyInfo.
+Account (`AccountType`/`AccountSubType`/`Classification`, quickbooks.md §Entities), one Accounts Payable
+account per currency (QBO keeps a separate A/P account for each foreign currency), Term (`DueDays`), TaxRate,
+TaxCode (US companies have the `TAX` / `NON` pseudo codes; quickbooks.md §Entities marks their use on lines
+UNCERTAIN, so both exist here as TaxCode records), non-inventory/service Items for item-based lines, and
+CompanyInfo.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 It owns the company store, the token server and the mutate ops, and answers the core's hooks with
 QBO behaviour: the tenant key is the realm id in the path; limits are 500 requests per minute per
 realm, 10 per second per realm, 10 concurrent per realm and 40 batch requests per minute per realm
-(facts §1.12; a batch counts as one request toward the 500), refused with HTTP 429 and the
+(quickbooks.md §Rate limits; a batch counts as one request toward the 500), refused with HTTP 429 and the
 ThrottleExceeded fault; injected 5xx are SystemFaults; `expire_tokens` expires every access token.
 Identity endpoints (token, authorize, revoke) are not rate limited: they live on other Intuit hosts.
 """
@@ -80,7 +80,8 @@ class QuickBooksSim(Simulator):
         ]
 
     def authenticate(self, request: Request) -> Response | None:
-        """None if the bearer token is good for this realm; else the 401 / 403 response (facts §1.11)."""
+        """None if the bearer token is good for this realm; else the 401 / 403 response
+        (quickbooks.md §Faults)."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         millis = int(self.clock.time() * 1000)

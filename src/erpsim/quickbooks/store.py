@@ -1,9 +1,9 @@
 """The in-memory QBO company: records by entity and Id, id sequences, tombstones, replay store.
 
-Records are kept in their wire shape (JSON keys = XSD element names, facts §1.5) with null
+Records are kept in their wire shape (JSON keys = XSD element names, quickbooks.md §Entities) with null
 properties never stored, so reads and queries return them as they are. Amounts are Decimal.
 MetaData times are rendered in the company's time zone with its offset (QBO returns local times
-with an offset, facts §1.15 item 11); `updated` keeps each record's LastUpdatedTime as epoch
+with an offset, quickbooks.md §Dates and times); `updated` keeps each record's LastUpdatedTime as epoch
 seconds for fast filtering. Transactions (PurchaseOrder, Bill, BillPayment) share one Id sequence,
 as QBO transaction ids are unique across transaction types.
 """
@@ -30,16 +30,17 @@ ENTITIES = (
     "CompanyInfo",
     "Item",
 )
-# Lower-case names used in resource paths (facts §1.1: `/bill`, `/vendor`, `/purchaseorder`, ...).
+# Lower-case names used in resource paths (quickbooks.md §Hosts and URLs: `/bill`, `/vendor`,
+# `/purchaseorder`, ...).
 PATH_ENTITIES = {name.lower(): name for name in ENTITIES}
 TRANSACTIONS = frozenset({"PurchaseOrder", "Bill", "BillPayment"})
-# CDC does not support TaxCode or TaxRate (facts §1.10).
+# CDC does not support TaxCode or TaxRate (quickbooks.md §Change data capture).
 CDC_ENTITIES = frozenset(ENTITIES) - {"TaxCode", "TaxRate"}
 COMPANY_TZ = ZoneInfo("America/Los_Angeles")
 
 
 def ref(value: str, name: str | None = None) -> dict[str, str]:
-    """A reference object `{"value": Id, "name": display}` (facts §1.5)."""
+    """A reference object `{"value": Id, "name": display}` (quickbooks.md §Entities)."""
     return {"value": value, "name": name} if name is not None else {"value": value}
 
 
@@ -69,7 +70,8 @@ class QboStore:
         self.voided: set[str] = set()
         self.replays: dict[str, tuple[int, bytes]] = {}
         self._sequences: dict[str, int] = {}
-        self.hidden: set[tuple[str, str]] = set()  # created earlier in the running batch (facts §1.9)
+        # created earlier in the running batch (quickbooks.md §Batch requests)
+        self.hidden: set[tuple[str, str]] = set()
         self.bill_docs: dict[tuple[str, str], str] = {}  # (vendor id, DocNumber) -> bill id
         self.po_billed: dict[str, Decimal] = {}  # purchase order id -> amount of bill lines linked to it
 
@@ -117,7 +119,8 @@ class QboStore:
         return record
 
     def touch(self, entity: str, record: dict[str, Any]) -> None:
-        """Mark a record changed: SyncToken + 1 and LastUpdatedTime = now (facts §1.7)."""
+        """Mark a record changed: SyncToken + 1 and LastUpdatedTime = now
+        (quickbooks.md §Updates and SyncToken)."""
         now = self.clock.time()
         record["SyncToken"] = str(int(record["SyncToken"]) + 1)
         record["MetaData"]["LastUpdatedTime"] = self.stamp(now)

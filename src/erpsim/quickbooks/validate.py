@@ -1,6 +1,6 @@
 """Request-body checks shared by the QBO write paths (Vendor, Bill, BillPayment).
 
-Each helper raises the `QboFault` the real API answers with (facts §1.11): 2020 for a missing
+Each helper raises the `QboFault` the real API answers with (quickbooks.md §Faults): 2020 for a missing
 required value, 2500 for a reference to a record that does not exist or is inactive, 2010 for a
 malformed property, 5010 for a stale SyncToken, 610 for an update of a record that does not exist.
 """
@@ -70,7 +70,7 @@ def ref_id(body: dict[str, Any], key: str, *, required: bool, element: str | Non
 def lookup(
     store: QboStore, entity: str, ident: str, element: str, *, kind: str | None = None, active: bool = True
 ) -> dict[str, Any]:
-    """The referenced record; 2500 Invalid Reference Id if missing or inactive (facts §1.11)."""
+    """The referenced record; 2500 Invalid Reference Id if missing or inactive (quickbooks.md §Faults)."""
     record = store.get(entity, ident)
     if record is None or (active and record.get("Active") is False):
         raise f.invalid_reference(kind or entity, ident, element)
@@ -82,7 +82,7 @@ def named_ref(record: dict[str, Any], name_key: str = "Name") -> dict[str, str]:
 
 
 def check_date(value: Any, element: str) -> str:
-    """A plain YYYY-MM-DD date (TxnDate, DueDate are dates, facts §1.5)."""
+    """A plain YYYY-MM-DD date (TxnDate, DueDate are dates, quickbooks.md §Entities)."""
     if not isinstance(value, str):
         raise f.request_error(f"{element} must be a date (YYYY-MM-DD)", element=element)
     try:
@@ -103,7 +103,8 @@ def check_length(value: Any, element: str, maximum: int) -> str:
 
 
 def for_update(store: QboStore, entity: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The record an update names, after the Id and SyncToken checks (facts §1.7)."""
+    """The record an update names, after the Id and SyncToken checks
+    (quickbooks.md §Updates and SyncToken)."""
     ident = body.get("Id")
     if ident in (None, ""):
         raise f.required_param("Id")
@@ -119,7 +120,8 @@ def for_update(store: QboStore, entity: str, body: dict[str, Any]) -> dict[str, 
 
 
 def merged_body(record: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """Sparse update: stored writable members overlaid by the request's; arrays replaced whole (§1.7)."""
+    """Sparse update: stored writable members overlaid by the request's; arrays replaced whole
+    (quickbooks.md §Updates and SyncToken)."""
     base = {k: v for k, v in record.items() if k not in READ_ONLY}
     base.update({k: v for k, v in body.items() if k not in READ_ONLY})
     return base

@@ -1,8 +1,8 @@
 """Vendors: the seeded-vendor builder, and Vendor create / full or sparse update through the API.
 
-DisplayName must be unique across name lists (6240 Duplicate Name Exists, facts §1.5; compared
+DisplayName must be unique across name lists (6240 Duplicate Name Exists, quickbooks.md §Entities; compared
 case-insensitively here); when a create omits it, QBO derives it from the name parts. Balance is
-read-only. Vendors are deactivated (`Active: false`), never hard-deleted (facts §1.5).
+read-only. Vendors are deactivated (`Active: false`), never hard-deleted (quickbooks.md §Entities).
 """
 
 from __future__ import annotations

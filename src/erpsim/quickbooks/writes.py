@@ -1,11 +1,11 @@
 """Dispatch of a write (`POST /v3/company/{realmId}/{entity}[?operation=...]`) to the entity's rules.
 
 Without `operation`, a body with an `Id` is an update (sparse when `"sparse": true`), otherwise a
-create (facts §1.1, §1.7). What each entity supports here: Vendor create/update (vendors are never
-deleted, only deactivated, facts §1.5); Bill create/update/delete (the QBO API has no void for
-Bill; voiding is a UI action, see the `void_bill` mutate op); BillPayment create/delete. Other
-entities are read-only in this simulator (the real API can create some of them, e.g. Account and
-PurchaseOrder): such writes get Fault 500 Unsupported Operation.
+create (quickbooks.md §Hosts and URLs, §Updates and SyncToken). What each entity supports here: Vendor
+create/update (vendors are never deleted, only deactivated, quickbooks.md §Entities); Bill
+create/update/delete (the QBO API has no void for Bill; voiding is a UI action, see the `void_bill` mutate
+op); BillPayment create/delete. Other entities are read-only in this simulator (the real API can create some
+of them, e.g. Account and PurchaseOrder): such writes get Fault 500 Unsupported Operation.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """One simulated SAP Business One company database: its records, numbering and reference data.
 
 A Service Layer server hosts several company databases; a session is bound to one of them at
-login (`CompanyDB`, facts §3.2). Each `Company` keeps its entity sets as lists of dicts in their
-wire shape (the `$metadata` names of facts §3.7 / §3.9, enums stored by name such as `cSupplier`,
-`bost_Open`, `tYES`), money as Decimal, dates as `YYYY-MM-DD` text and times as `HH:MM:SS` text,
-which is how `UpdateDate` / `UpdateTime` come back from the v1 API. DocEntry numbering is per object
-table (OPOR, OPCH, OVPM and ORCT each have their own), and DocNum comes from a per-object series.
+login (`CompanyDB`, sap.md §Login and session cookies). Each `Company` keeps its entity sets as lists of dicts
+in their wire shape (the `$metadata` names of sap.md §Entities, §Accounts and tax codes, enums stored by name
+such as `cSupplier`, `bost_Open`, `tYES`), money as Decimal, dates as `YYYY-MM-DD` text and times as
+`HH:MM:SS` text, which is how `UpdateDate` / `UpdateTime` come back from the v1 API. DocEntry numbering is per
+object table (OPOR, OPCH, OVPM and ORCT each have their own), and DocNum comes from a per-object series.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class Company:
 
     @property
     def uses_vat(self) -> bool:
-        """VAT localisations tax lines with `VatGroup`, US/CA with `TaxCode` (facts §3.9)."""
+        """VAT localisations tax lines with `VatGroup`, US/CA with `TaxCode`
+        (sap.md §Accounts and tax codes)."""
         return self.country not in ("US", "CA")
 
     def add(self, set_name: str, record: dict[str, Any], key: str) -> dict[str, Any]:
@@ -64,7 +65,7 @@ class Company:
         return entry, SERIES_START.get(set_name, 1) + entry - 1
 
     def stamp(self, record: dict[str, Any], when: datetime | None = None) -> None:
-        """Set UpdateDate / UpdateTime (date and time are separate fields, facts §3.12 item 7)."""
+        """Set UpdateDate / UpdateTime (date and time are separate fields, sap.md §Query options)."""
         moment = when or self.clock.now()
         record["UpdateDate"] = moment.strftime("%Y-%m-%d")
         record["UpdateTime"] = moment.strftime("%H:%M:%S")
@@ -77,7 +78,7 @@ class Company:
         return int(terms["NumberOfAdditionalDays"]) if terms else 30
 
     def applied_to(self, invoice_entry: int) -> Decimal:
-        """Σ SumApplied of non-cancelled vendor payments on an A/P invoice (facts §3.8)."""
+        """Σ SumApplied of non-cancelled vendor payments on an A/P invoice (sap.md §Paid or not)."""
         total = Decimal("0")
         for payment in self.records("VendorPayments"):
             if payment.get("Cancelled") == "tYES":

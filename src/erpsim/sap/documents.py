@@ -1,12 +1,12 @@
 """Marketing documents (purchase orders, A/P invoices) and outgoing payments, as the DI core builds them.
 
-`build_document` turns a create body into a stored `Document` (facts §3.7): it checks the business
+`build_document` turns a create body into a stored `Document` (sap.md §Entities): it checks the business
 partner, computes `LineTotal`, tax, `VatSum` and `DocTotal` (the server computes totals; a client
 does not send them), and for lines with `BaseType: 22` copies the purchase-order line (item, price,
 account, tax), draws down its `RemainingOpenQuantity`, closes the PO line when fully copied and the
 PO when every line is closed. Service documents (`dDocument_Service`) need a postable `AccountCode`
 per line. `apply_payment` records a `VendorPayments` document (object 46) against an A/P invoice and
-closes the invoice when nothing is left outstanding (facts §3.8). Business-rule failures raise
+closes the invoice when nothing is left outstanding (sap.md §Paid or not). Business-rule failures raise
 `DocumentError` with a negative DI code; the routes render it as HTTP 400 in the SL envelope.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from erpsim.sap.company import CENT, Company, due_date
 
-PO_OBJECT = 22  # BaseType of a purchase order (facts §3.7); 20 would be a goods receipt PO
+PO_OBJECT = 22  # BaseType of a purchase order (sap.md §Entities); 20 would be a goods receipt PO
 ITEMS, SERVICE = "dDocument_Items", "dDocument_Service"
 _LINE_COPY = ("ItemCode", "ItemDescription", "Price", "UnitPrice", "AccountCode", "TaxCode", "VatGroup")
 
@@ -41,7 +41,8 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def tax_rate(company: Company, line: dict[str, Any]) -> Decimal:
-    """Rate in percent of a line's VatGroup (VAT localisations) or TaxCode (US/CA), facts §3.9."""
+    """Rate in percent of a line's VatGroup (VAT localisations) or TaxCode (US/CA),
+    sap.md §Accounts and tax codes."""
     if company.uses_vat:
         group = company.get("VatGroups", line.get("VatGroup"))
         return Decimal(group["VatGroups_Lines"][-1]["Rate"]) if group else Decimal("0")
@@ -61,7 +62,7 @@ def supplier(company: Company, card_code: Any) -> dict[str, Any]:
 
 
 def _copy_from_po(company: Company, raw: dict[str, Any], card_code: str, doc_type: str) -> dict[str, Any]:
-    """A line based on a PO line (BaseType 22 / BaseEntry / BaseLine, facts §3.7 and [S6])."""
+    """A line based on a PO line (BaseType 22 / BaseEntry / BaseLine, sap.md §Entities and [S6])."""
     po = company.get("PurchaseOrders", raw.get("BaseEntry"))
     if po is None or po.get("Cancelled") == "tYES":
         raise DocumentError(-2028, "No matching records found (ODBC -2028)")
@@ -284,7 +285,7 @@ def apply_payment(
 
 
 def refresh_status(company: Company, invoice: dict[str, Any]) -> None:
-    """An A/P invoice closes when fully paid and reopens if a payment is cancelled (facts §3.8)."""
+    """An A/P invoice closes when fully paid and reopens if a payment is cancelled (sap.md §Paid or not)."""
     if invoice.get("Cancelled") == "tYES" or invoice["DocEntry"] in company.manually_closed:
         return
     status = "bost_Close" if outstanding(company, invoice) <= 0 else "bost_Open"

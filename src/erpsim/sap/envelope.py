@@ -1,10 +1,10 @@
 """The Service Layer's response envelopes: JSON errors, OData annotations per version, overload pages.
 
 v1 (OData 3) errors are `{"error": {"code": <number>, "message": {"lang": "en-us", "value": …}}}`
-(facts §3.5); v2 (OData 4) is reported to send the code as a string and the message as plain text
+(sap.md §Error bodies); v2 (OData 4) is reported to send the code as a string and the message as plain text
 ([S3], UNCERTAIN), which is what the simulator does on `/b1s/v2`. Annotation names differ too:
 `odata.metadata` / `odata.nextLink` / `odata.count` on v1, `@odata.context` / `@odata.nextLink` /
-`@odata.count` on v2 (facts §3.1). The server has no published rate limit; when it runs out of
+`@odata.count` on v2 (sap.md §Hosts and versions). The server has no published rate limit; when it runs out of
 worker threads the Apache front end answers 503 with its HTML page, and a back end that does not
 answer in time gives a 504 from the proxy — both HTML, not the JSON envelope.
 """
@@ -35,7 +35,7 @@ def error(
 
 
 def session_error(version: str) -> Response:
-    """Missing, unknown or timed-out B1SESSION: HTTP 401, code 301 (facts §3.2)."""
+    """Missing, unknown or timed-out B1SESSION: HTTP 401, code 301 (sap.md §Login and session cookies)."""
     return error(version, 401, SESSION_CODE, SESSION_MESSAGE)
 
 

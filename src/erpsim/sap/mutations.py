@@ -1,7 +1,7 @@
 """`POST /_sim/mutate` operations of the SAP simulator: what a person would do in the B1 client.
 
 Every op takes an optional `company_db` (default the primary company). Payment ops drive what a
-connector reads to decide paid / partial / unpaid (facts §3.8): `pay_invoice` posts an outgoing
+connector reads to decide paid / partial / unpaid (sap.md §Paid or not): `pay_invoice` posts an outgoing
 payment (`VendorPayments`, object 46) against an A/P invoice, fully or for `amount`; `cancel_payment`
 cancels one (the invoice reopens); `close_invoice` closes an invoice by hand (Closed but not paid);
 `cancel_invoice` cancels it. Vendor ops bump `UpdateDate` / `UpdateTime` to the simulator clock, as

@@ -1,12 +1,12 @@
 """The OData query options the Service Layer understands, applied to in-memory entity lists.
 
-`parse_filter` compiles a `$filter` expression (facts §3.3: `eq ne gt ge lt le and or not`,
+`parse_filter` compiles a `$filter` expression (sap.md §Query options: `eq ne gt ge lt le and or not`,
 parentheses, `startswith` / `endswith` / `contains` / `substringof`, string, number, `datetime'…'`,
 `true`/`false`/`null` literals) into a predicate over one entity, typed by the entity set's schema:
 enums compare by name or by value, date fields accept `'2024-05-01'`, `'20240501'` and
 `datetime'2024-05-01T00:00:00'` with the time part ignored, time fields accept `'18:38'`. String
-comparisons are case-sensitive (HANA) unless the request sent `B1S-CaseInsensitive: true` (facts
-§3.3). `parse_orderby` and `parse_select` validate field names. Anything malformed raises
+comparisons are case-sensitive (HANA) unless the request sent `B1S-CaseInsensitive: true` (
+sap.md §Query options). `parse_orderby` and `parse_select` validate field names. Anything malformed raises
 `ODataError`, which the routes turn into the Service Layer's 400 envelope.
 """
 
@@ -232,7 +232,7 @@ def _coerce(literal: _Literal, kind: str, field: str) -> Any:
         if text in names:
             return text
         by_value = {v: n for n, v in names.items()}
-        if text in by_value:  # enum given by value: 'S' == 'cSupplier' (facts §3.3)
+        if text in by_value:  # enum given by value: 'S' == 'cSupplier' (sap.md §Query options)
             return by_value[text]
         raise ODataError(f"Enumeration value '{text}' is not valid for property '{field}'")
     if literal.kind != "str":

@@ -3,10 +3,10 @@
 `read_collection` applies `$filter`, `$orderby` (default: by key), `$skip`, `$top`, `$select` and
 `$inlinecount=allpages` (v1) / `$count=true` (v2), then pages the result: the page size is the
 `Prefer: odata.maxpagesize=N` header (echoed in `Preference-Applied`; 0 disables paging), else the
-`B1S-PageSize` header, else 20 (facts §3.4). A truncated page carries a next link that repeats the
+`B1S-PageSize` header, else 20 (sap.md §Paging). A truncated page carries a next link that repeats the
 request's options with `$skip` moved on (and `$top` reduced): on v1 a server-relative path
 `/b1s/v1/Set?…`, as in the manual's example; on v2 the bare relative form `Set?…` (which forms real
-servers send is UNCERTAIN, facts §3.4, so clients must resolve both). `$count` as a path segment
+servers send is UNCERTAIN, sap.md §Paging, so clients must resolve both). `$count` as a path segment
 returns the plain number.
 """
 

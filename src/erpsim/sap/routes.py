@@ -1,11 +1,11 @@
 """The Service Layer's HTTP surface: `/b1s/v1/…` and `/b1s/v2/…`, sessions checked on every call.
 
-Login / Logout (facts §3.2), the `CompanyService_GetCompanyInfo` / `_GetAdminInfo` service actions
-(company name, localisation, currency), every entity set of `schema.ENTITY_SETS` as a collection, a `$count`
-segment and a keyed entity (`PurchaseInvoices(7)`, `BusinessPartners('V10000')`), and creates of
-`PurchaseOrders` and `PurchaseInvoices`. Paths are case-sensitive: anything else under `/b1s/vN/`
-(including `/login` in lower case) falls through to one handler that answers 401 / code 301 without
-a session and 404 "Resource not found" with one (facts §3.2, [S5]). Each handler is bound to the
+Login / Logout (sap.md §Login and session cookies), the `CompanyService_GetCompanyInfo` / `_GetAdminInfo`
+service actions (company name, localisation, currency), every entity set of `schema.ENTITY_SETS` as a
+collection, a `$count` segment and a keyed entity (`PurchaseInvoices(7)`, `BusinessPartners('V10000')`), and
+creates of `PurchaseOrders` and `PurchaseInvoices`. Paths are case-sensitive: anything else under `/b1s/vN/`
+(including `/login` in lower case) falls through to one handler that answers 401 / code 301 without a session
+and 404 "Resource not found" with one (sap.md §Login and session cookies, [S5]). Each handler is bound to the
 simulator, which owns the sessions and companies.
 """
 

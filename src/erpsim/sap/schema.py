@@ -2,17 +2,17 @@
 
 The OData layer needs the type of every filterable field to compare values the way the Service
 Layer does: enums by name or by one-letter value (`CardType eq 'cSupplier'` is `CardType eq 'S'`,
-facts §3.3), dates given as `'2024-05-01'`, `'20240501'` or `datetime'2024-05-01T00:00:00'` with
+sap.md §Query options), dates given as `'2024-05-01'`, `'20240501'` or `datetime'2024-05-01T00:00:00'` with
 the time part ignored, times as `'18:38'`, numbers as Decimal. Names are the `$metadata` names of
-facts §3.7 and §3.9; a field not listed here is unknown and refused in `$filter` / `$select` /
-`$orderby`, as the real server refuses properties its `$metadata` does not have.
+sap.md §Entities and §Accounts and tax codes; a field not listed here is unknown and refused in `$filter` /
+`$select` / `$orderby`, as the real server refuses properties its `$metadata` does not have.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# BoYesNoEnum and friends: name -> stored letter (facts §3.7, §3.9).
+# BoYesNoEnum and friends: name -> stored letter (sap.md §Entities, §Accounts and tax codes).
 YES_NO = {"tYES": "Y", "tNO": "N"}
 ENUMS: dict[str, dict[str, str]] = {
     "BoYesNoEnum": YES_NO,

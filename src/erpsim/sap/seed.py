@@ -2,11 +2,12 @@
 
 `seed_company` fills one `Company` from a `SeededData` stream: payment terms, chart of accounts
 (title and postable accounts), tax codes for the localisation (US `SalesTaxCodes` or VAT
-`VatGroups`, facts §3.9), suppliers plus a few customers and leads in `BusinessPartners` (some
-frozen or invalid), purchase orders (item and service, some closed), A/P invoices (some linked to
-PO lines, some paid in full or in part through `VendorPayments`), and a handful of customer receipts
-in `IncomingPayments` whose `DocEntry` links collide with A/P invoice numbers, so a client reading the
-wrong entity (facts §5) gets visibly wrong answers. Dates spread over the months before the clock.
+`VatGroups`, sap.md §Accounts and tax codes), suppliers plus a few customers and leads in `BusinessPartners`
+(some frozen or invalid), purchase orders (item and service, some closed), A/P invoices (some linked to PO
+lines, some paid in full or in part through `VendorPayments`), and a handful of customer receipts in
+`IncomingPayments` whose `DocEntry` links collide with A/P invoice numbers, so a client reading the wrong
+entity (erp-facts.md §Seed corrections) gets visibly wrong answers. Dates spread over the months before the
+clock.
 """
 
 from __future__ import annotations
@@ -304,7 +305,8 @@ def _seed_bills(company: Company, data: SeededData, active: list[str], bills: in
 
 
 def _seed_receipts(company: Company, data: SeededData, now: datetime) -> None:
-    """Customer receipts (ORCT): the wrong entity for vendor payments (facts §3.7, §5)."""
+    """Customer receipts (ORCT): the wrong entity for vendor payments (sap.md §Entities,
+    erp-facts.md §Seed corrections)."""
     customers = [bp for bp in company.records("BusinessPartners") if bp["CardType"] == "cCustomer"]
     for n in range(min(5, len(customers))):
         entry, num = company.allocate("IncomingPayments")

@@ -1,11 +1,12 @@
 """Service Layer sessions: B1SESSION ids, ROUTEID load-balancer pinning and the idle timeout.
 
-`POST /Login` creates a session bound to one company database (facts §3.2) and returns it in the
-`B1SESSION` cookie with the `ROUTEID` cookie naming the load-balancer member that owns it. A
-request must bring B1SESSION; ROUTEID sends it to that member, and a request without one is spread
-round-robin over the members, so it only works when it lands on the right one (facts §3.12 item 3).
-The timeout (`SessionTimeout`, minutes, default 30) is an inactivity timeout: each request resets it
-(facts §3.2, UNCERTAIN in the manual; the common reading). Times come from the simulator clock.
+`POST /Login` creates a session bound to one company database (sap.md §Login and session cookies) and returns
+it in the `B1SESSION` cookie with the `ROUTEID` cookie naming the load-balancer member that owns it. A request
+must bring B1SESSION; ROUTEID sends it to that member, and a request without one is spread round-robin over
+the members, so it only works when it lands on the right one (sap.md §Login and session cookies). The timeout
+(`SessionTimeout`, minutes, default 30) is an inactivity timeout: each request resets it
+(sap.md §Login and session cookies, UNCERTAIN in the manual; the common reading). Times come from the
+simulator clock.
 """
 
 from __future__ import annotations

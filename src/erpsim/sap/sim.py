@@ -3,7 +3,7 @@
 One server hosting two company databases: `SBODEMOUS` (US localisation, sales-tax codes, sized by
 `--vendors` / `--purchase-orders` / `--bills`) and `SBODEMOGB` (UK, VAT groups, small), both open to
 the same B1 user (`manager`, a password derived from the seed). There is no published rate limit
-(facts §3.10); what a real server has is a finite number of worker threads, modelled as a
+(sap.md §Capacity); what a real server has is a finite number of worker threads, modelled as a
 configurable cap on requests in flight (default 8, UNCERTAIN: site configuration) answered, like the
 Apache front end, with an HTML 503. Injected faults render the same way (503 for throttling, 504
 from the proxy for timeouts and lost responses, a JSON 500 for server errors). The `expire_tokens`

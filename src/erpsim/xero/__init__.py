@@ -3,7 +3,7 @@
 `create_app(config)` builds the Starlette app (the `/connect/token` and `/connections` identity
 routes, the `/api.xro/2.0/...` accounting routes and the shared `/_sim/` control endpoints);
 `credentials(config)` gives the connection credentials a seed accepts from the start. Behaviour is
-from section 2 of the ERP facts file and Xero's OpenAPI spec; see docs/simulators.md.
+from the API facts in docs/xero.md and Xero's OpenAPI spec; see docs/simulators.md.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """The Accounting API routes of the Xero simulator (`/api.xro/2.0/...`).
 
-Reads (facts §2.2): Contacts (`IDs`, `includeArchived` (archived contacts are hidden without it),
+Reads (xero.md §Endpoints): Contacts (`IDs`, `includeArchived` (archived contacts are hidden without it),
 `searchTerm`, `summaryOnly`), PurchaseOrders (`Status`, `DateFrom`, `DateTo`: no `where`),
 Invoices (`IDs`, `InvoiceNumbers`, `ContactIDs`, `Statuses`, `createdByMyApp`, `summaryOnly`;
 line items only when paging or reading one invoice, as the spec's `page` description says),
 Payments, Accounts and TaxRates (never paged), Organisation; every read by id too. Writes:
 `PUT /Invoices` (create) and `POST /Invoices` (create or update) of one or many invoices with
-`summarizeErrors` and `Idempotency-Key` replay (facts §2.9).
+`summarizeErrors` and `Idempotency-Key` replay (xero.md §Writes and idempotency).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from erpsim.xero.simulator import XeroSim
 
 BASE = "/api.xro/2.0"
-IDEMPOTENCY_TTL = 6 * 60  # ~6 minutes per a secondary source (facts §2.9, UNCERTAIN)
+IDEMPOTENCY_TTL = 6 * 60  # ~6 minutes per a secondary source (xero.md §Writes and idempotency, UNCERTAIN)
 IDEMPOTENCY_MAX = 128
 Handler = Callable[[Request], Any]
 _CONTACT_SUMMARY_DROP = ("Addresses", "Phones", "ContactGroups", "ContactPersons", "PaymentTerms")

@@ -1,10 +1,10 @@
 """The identity routes of the Xero simulator: authorize, `/connect/token` and `/connections`.
 
 Real hosts are `login.xero.com/identity/connect/authorize`, `identity.xero.com/connect/token` and
-`api.xero.com/connections` (facts §2.1); under the simulator's base URL they keep their paths. The
-authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`). The token
-endpoint takes form-encoded `authorization_code` and `refresh_token` grants with client
-authentication (Basic or form fields) and counts issued and refreshed tokens for `/_sim/state`.
+`api.xero.com/connections` (xero.md §Tenancy and OAuth 2.0); under the simulator's base URL they keep their
+paths. The authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`). The token
+endpoint takes form-encoded `authorization_code` and `refresh_token` grants with client authentication (Basic
+or form fields) and counts issued and refreshed tokens for `/_sim/state`.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Xero writes timestamps (`UpdatedDateUTC`, envelope `DateTimeUTC`) and document dates (`Date`,
 `DueDate`, ...) in the Microsoft JSON form `/Date(1552348800000+0000)/` (milliseconds since the
 epoch, optional `+HHMM` offset), and adds ISO text companions such as `DateString`
-(`2019-03-12T00:00:00`, no offset) and `UpdatedDateUTCString` (facts §2.5, §2.6). Clients send
-document dates as `YYYY-MM-DD` (a `/Date()/` or ISO datetime is accepted too), and
+(`2019-03-12T00:00:00`, no offset) and `UpdatedDateUTCString` (xero.md §Change detection, §Dates in JSON).
+Clients send document dates as `YYYY-MM-DD` (a `/Date()/` or ISO datetime is accepted too), and
 `If-Modified-Since` as ISO-8601 (the spec's example carries milliseconds and an offset).
 """
 

@@ -1,12 +1,12 @@
 """Xero identity: the OAuth 2.0 token store and the `/connect/token`, authorize and `/connections` routes.
 
-Facts §2.1: access tokens live 30 minutes; every refresh returns a new refresh token (rotation) and
-the previous one keeps working for a 30-minute grace window (in case the response was lost), after
-which it is `invalid_grant`; an unused refresh token expires after 60 days. Clients authenticate
-with HTTP Basic `client_id:client_secret` (or the two form fields). The authorize endpoint approves
-at once and redirects with a one-time code. `/connections` lists the tenants the token set may use
-(an array of `{id, authEventId, tenantId, tenantType, tenantName, createdDateUtc,
-updatedDateUtc}`, facts §2.1 [X2]); it is not tenant-scoped.
+xero.md §Tenancy and OAuth 2.0: access tokens live 30 minutes; every refresh returns a new refresh token
+(rotation) and the previous one keeps working for a 30-minute grace window (in case the response was lost),
+after which it is `invalid_grant`; an unused refresh token expires after 60 days. Clients authenticate with
+HTTP Basic `client_id:client_secret` (or the two form fields). The authorize endpoint approves at once and
+redirects with a one-time code. `/connections` lists the tenants the token set may use (an array of `{id,
+authEventId, tenantId, tenantType, tenantName, createdDateUtc, updatedDateUtc}`,
+xero.md §Tenancy and OAuth 2.0 [X2]); it is not tenant-scoped.
 """
 
 from __future__ import annotations

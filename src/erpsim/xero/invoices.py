@@ -1,14 +1,14 @@
 """Creating and updating invoices (bills) from `PUT`/`POST /Invoices` elements, Xero's way.
 
-Each element of `{"Invoices": [...]}` is validated on its own (facts §2.9): Type, Contact (by
-`ContactID`, or by `Name`, which creates the contact when no contact has that name), dates
-(`YYYY-MM-DD`, default DueDate from the contact's bill terms), `LineAmountTypes`, a create status of
-DRAFT/SUBMITTED/AUTHORISED, and per line a Description, an active account `AccountCode` and a usable
-`TaxType` (default: the account's tax type). ACCPAY `InvoiceNumber` is not forced unique (facts
-§2.7). `Total` sent by the client is ignored in favour of the line sum. Problems come back as
-`ValidationErrors` messages; `apply_element` never raises for bad input. `POST` with a known
-`InvoiceID` updates: status moves DRAFT/SUBMITTED -> AUTHORISED or DELETED, AUTHORISED (unpaid) ->
-VOIDED, and edits are refused once a payment is allocated.
+Each element of `{"Invoices": [...]}` is validated on its own (xero.md §Writes and idempotency): Type, Contact
+(by `ContactID`, or by `Name`, which creates the contact when no contact has that name), dates (`YYYY-MM-DD`,
+default DueDate from the contact's bill terms), `LineAmountTypes`, a create status of
+DRAFT/SUBMITTED/AUTHORISED, and per line a Description, an active account `AccountCode` and a usable `TaxType`
+(default: the account's tax type). ACCPAY `InvoiceNumber` is not forced unique ( xero.md §Entities). `Total`
+sent by the client is ignored in favour of the line sum. Problems come back as `ValidationErrors` messages;
+`apply_element` never raises for bad input. `POST` with a known `InvoiceID` updates: status moves
+DRAFT/SUBMITTED -> AUTHORISED or DELETED, AUTHORISED (unpaid) -> VOIDED, and edits are refused once a payment
+is allocated.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def build_invoice(org: Org, data: SeededData, raw: Any, now: datetime) -> Record
     }
     recompute_invoice(org, invoice)
     if kind == "ACCPAY" and status == "AUTHORISED":
-        contact["IsSupplier"] = True  # Xero sets IsSupplier once a bill exists (facts §2.7)
+        contact["IsSupplier"] = True  # Xero sets IsSupplier once a bill exists (xero.md §Entities)
     return invoice
 
 
@@ -239,7 +239,7 @@ def apply_element(
     """Create (or, for POST, update) one element: (stored record or None, validation messages).
 
     With `dry_run`, a valid new invoice is built but not stored (summarizeErrors=true batches are
-    all-or-nothing, facts §2.9).
+    all-or-nothing, xero.md §Writes and idempotency).
     """
     try:
         invoice_id = str(raw.get("InvoiceID") or "").lower() if isinstance(raw, dict) else ""

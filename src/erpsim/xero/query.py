@@ -1,11 +1,11 @@
 """Reading Xero collections: If-Modified-Since, `where`, `order`, the optimised list filters and paging.
 
-`run_query` applies, in Xero's order (facts §2.2-§2.5): `If-Modified-Since` on `UpdatedDateUTC`
-(compared at millisecond precision, as Xero renders it), the endpoint's own filters, `where` (when
-the endpoint has it: PurchaseOrders does not), `order`, then `page` (1-based) / `pageSize` (default
-100; the maximum is 1,000 per secondary sources, facts §2.3, so larger values are capped). A request
-without `page` gets every record and no `pagination` block. Bad input raises `QueryError` with
-the message Xero would put in its QueryParseException body.
+`run_query` applies, in Xero's order (xero.md §Endpoints, §Paging, §Where and order, §Change detection):
+`If-Modified-Since` on `UpdatedDateUTC` (compared at millisecond precision, as Xero renders it), the
+endpoint's own filters, `where` (when the endpoint has it: PurchaseOrders does not), `order`, then `page`
+(1-based) / `pageSize` (default 100; the maximum is 1,000 per secondary sources, xero.md §Paging, so larger
+values are capped). A request without `page` gets every record and no `pagination` block. Bad input raises
+`QueryError` with the message Xero would put in its QueryParseException body.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """Xero's response envelopes: the success wrapper, the API exceptions, identity errors and 429s.
 
 Success bodies wrap collections as `{"Id", "Status": "OK", "ProviderName", "DateTimeUTC":
-"/Date(ms)/", ["pagination"], "<Collection>": [...]}` (facts §2.2). Accounting errors use the
-`{"ErrorNumber", "Type", "Message", ["Elements"]}` body: 10 ValidationException (facts §2.9), 14
-PostDataInvalidException (a body that is not the expected JSON), 16 QueryParseException (a bad
-`where`/`order`), 17 ObjectNotFoundException (404). Authentication and tenant failures use the
-identity service's problem body `{"Type": null, "Title", "Status", "Detail", "Instance",
-"Extensions"}` (401 AuthenticationUnsuccessful / TokenExpired, 403 AuthorizationUnsuccessful for a
-missing, unknown or disconnected `xero-tenant-id`, facts §2.12). The exact ErrorNumber values other
-than 10 and the problem-body details are not in the facts file (UNCERTAIN; modelled on what Xero is
-commonly seen to return).
+"/Date(ms)/", ["pagination"], "<Collection>": [...]}` (xero.md §Endpoints). Accounting errors use the
+`{"ErrorNumber", "Type", "Message", ["Elements"]}` body: 10 ValidationException
+(xero.md §Writes and idempotency), 14 PostDataInvalidException (a body that is not the expected JSON), 16
+QueryParseException (a bad `where`/`order`), 17 ObjectNotFoundException (404). Authentication and tenant
+failures use the identity service's problem body `{"Type": null, "Title", "Status", "Detail", "Instance",
+"Extensions"}` (401 AuthenticationUnsuccessful / TokenExpired, 403 AuthorizationUnsuccessful for a missing,
+unknown or disconnected `xero-tenant-id`, xero.md §Simulator notes). The exact ErrorNumber values other than
+10 and the problem-body details are not in Xero's docs (UNCERTAIN; modelled on what Xero is commonly seen to
+return).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def forbidden(instance: str) -> Response:
 
 
 def rate_limited(problem_name: str, retry_after: int, instance: str, remaining: dict[str, str]) -> Response:
-    """HTTP 429 with `Retry-After` (seconds) and `X-Rate-Limit-Problem` (facts §2.10)."""
+    """HTTP 429 with `Retry-After` (seconds) and `X-Rate-Limit-Problem` (xero.md §Rate limits)."""
     headers = {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem_name, **remaining}
     return problem(429, "Too Many Requests", f"Rate limit exceeded ({problem_name})", instance, headers)
 

@@ -5,7 +5,8 @@ GUIDs and records. The first tenant (the one `credentials()` names) holds the co
 suppliers, purchase orders and bills (plus a few customers and sales invoices, so `IsSupplier` and
 `Type=="ACCPAY"` filters matter, some archived suppliers, and some paid bills with their
 `ACCPAYPAYMENT` payments); the second tenant is a small organisation, so tenant selection is real
-(facts §2.1). Purchase orders use the spec's status values (facts §2.7, §5).
+(xero.md §Tenancy and OAuth 2.0). Purchase orders use the spec's status values (xero.md §Entities,
+erp-facts.md §Seed corrections).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """`XeroSim`: the Xero simulator's state, auth checks, limits, fault envelopes and `/_sim/mutate` ops.
 
-Limits (facts §2.10): per tenant 60 calls per rolling minute, 5,000 per rolling day and 5 in flight;
+Limits (xero.md §Rate limits): per tenant 60 calls per rolling minute, 5,000 per rolling day and 5 in flight;
 10,000 per minute across the app. Every admitted API response carries `X-MinLimit-Remaining`,
-`X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` (`/connections` only the app-wide one, facts
-§2.1 [X8]); a refusal is a 429 with `Retry-After` and `X-Rate-Limit-Problem` (`minute`, `day`,
-`appminute`, `concurrent`: the last two strings are UNCERTAIN in the facts). Auth (facts §2.1):
-a Bearer access token from the `TokenStore`, then a `xero-tenant-id` naming a connected tenant
-(403 otherwise). Mutate ops let a test act as a person in Xero: pay a bill (fully or partly),
-void or delete it, edit or archive suppliers, add purchase orders.
+`X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` (`/connections` only the app-wide one,
+xero.md §Tenancy and OAuth 2.0 [X8]); a refusal is a 429 with `Retry-After` and `X-Rate-Limit-Problem`
+(`minute`, `day`, `appminute`, `concurrent`: the last two strings are UNCERTAIN in the facts). Auth
+(xero.md §Tenancy and OAuth 2.0): a Bearer access token from the `TokenStore`, then a `xero-tenant-id` naming
+a connected tenant (403 otherwise). Mutate ops let a test act as a person in Xero: pay a bill (fully or
+partly), void or delete it, edit or archive suppliers, add purchase orders.
 """
 
 from __future__ import annotations
@@ -129,7 +129,8 @@ class XeroSim(Simulator):
         return responses.unauthorized(self.request_id())
 
     def org_for(self, request: Request) -> Org | Response:
-        """The tenant's organisation, or the 401/403 Xero answers instead (facts §2.1, §2.12)."""
+        """The tenant's organisation, or the 401/403 Xero answers instead (xero.md §Tenancy and OAuth 2.0,
+        §Simulator notes)."""
         denied = self.authenticate(request)
         if denied is not None:
             return denied
@@ -234,7 +235,8 @@ class XeroSim(Simulator):
         return bill
 
     def _pay_bill(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Pay a bill fully (default) or partly (`amount`); Status PAID once AmountDue is 0 (facts §2.8)."""
+        """Pay a bill fully (default) or partly (`amount`); Status PAID once AmountDue is 0
+        (xero.md §Paid or not)."""
         org = self._org_param(params)
         bill = self._bill_param(org, params, {"AUTHORISED"})
         try:

@@ -4,10 +4,10 @@
 (Decimal money, `date` document dates, aware `datetime` timestamps), so the `where` evaluator can
 compare them with `DateTime(...)` literals. `render` turns a record into Xero JSON: timestamps and
 document dates as `/Date(ms+0000)/` plus the `DateString` / `DueDateString` /
-`UpdatedDateUTCString` companions (facts §2.5, §2.6), keys starting with `_` and None values
-dropped. `recompute_invoice` applies Xero's bill arithmetic (facts §2.7, §2.12): line amounts,
-tax by `LineAmountTypes` (Exclusive | Inclusive | NoTax), totals, and
-`AmountDue = Total - AmountPaid - AmountCredited`, with Status PAID once nothing is due.
+`UpdatedDateUTCString` companions (xero.md §Change detection, §Dates in JSON), keys starting with `_` and None
+values dropped. `recompute_invoice` applies Xero's bill arithmetic (xero.md §Entities, §Simulator notes): line
+amounts, tax by `LineAmountTypes` (Exclusive | Inclusive | NoTax), totals, and `AmountDue = Total - AmountPaid
+- AmountCredited`, with Status PAID once nothing is due.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ Record = dict[str, Any]
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
-# Document dates that Xero echoes with an ISO `...String` companion (facts §2.6).
+# Document dates that Xero echoes with an ISO `...String` companion (xero.md §Dates in JSON).
 _DATE_COMPANIONS = {
     "Date": "DateString",
     "DueDate": "DueDateString",
     "DeliveryDate": "DeliveryDateString",
     "ExpectedArrivalDate": "ExpectedArrivalDateString",
 }
-_UTC_STRING_TYPES = {"Invoice", "Payment"}  # spec 16.x adds UpdatedDateUTCString on these (facts §2.5)
+# spec 16.x adds UpdatedDateUTCString on these (xero.md §Change detection)
+_UTC_STRING_TYPES = {"Invoice", "Payment"}
 
 
 def money(value: Decimal) -> Decimal:
@@ -99,7 +100,8 @@ def tax_rate_percent(org: Org, tax_type: str | None) -> Decimal:
 
 
 def compute_line(org: Org, line: Record, amount_types: str) -> None:
-    """Fill LineAmount and TaxAmount of one line in place (Xero derives what is missing, facts §2.7)."""
+    """Fill LineAmount and TaxAmount of one line in place (Xero derives what is missing,
+    xero.md §Entities)."""
     quantity = line.get("Quantity")
     unit = line.get("UnitAmount")
     if quantity is None:

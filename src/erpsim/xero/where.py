@@ -1,6 +1,6 @@
 """Xero's `where` and `order` query mini-languages, parsed and evaluated against stored records.
 
-Xero filters collections with C#-like expressions (facts §2.4): comparisons `== != < > <= >=`,
+Xero filters collections with C#-like expressions (xero.md §Where and order): comparisons `== != < > <= >=`,
 `AND`/`&&`, `OR`/`||`, `NOT`/`!`, parentheses, string literals in double quotes, numbers, `true`,
 `false`, `null`, `Guid("...")`, `DateTime(y, m, d[, h, mi, s])` literals (a date is a literal, never
 a quoted string), nested properties (`Contact.ContactID`) and the string helpers `Contains`,

@@ -109,8 +109,9 @@ class ERPConnector(abc.ABC):
     required_credentials: ClassVar[tuple[str, ...]] = ()
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     max_pages: ClassVar[int] = DEFAULT_MAX_PAGES
-    # How far back a `since` read can reach (a change feed's retention, e.g. QBO CDC's 30 days, facts
-    # §1.10); None: any `since` works. The sync engine falls back to a full read past it.
+    # How far back a `since` read can reach (a change feed's retention, e.g. QBO CDC's 30 days,
+    # quickbooks.md §Change data capture); None: any `since` works. The sync engine falls back to a full read
+    # past it.
     change_window: ClassVar[dt.timedelta | None] = None
     # Which `ERPAccount` field a bill line's `account_code` must carry: the ERP id by default.
     account_reference: ClassVar[str] = "external_id"

@@ -39,7 +39,7 @@ def money(value: Any, field: str = "amount") -> Decimal:
 
 def json_number(value: Decimal) -> int | float:
     """A Decimal as a JSON number with exactly the same digits, or an error if that is impossible
-    (all four ERPs take JSON numbers for amounts, facts §6 "Money")."""
+    (all four ERPs take JSON numbers for amounts, erp-facts.md §Money)."""
     if value == value.to_integral_value():
         return int(value)
     as_float = float(value)

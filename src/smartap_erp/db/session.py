@@ -1,7 +1,7 @@
 """Engines and async session factories, built on demand from Settings; no engine exists at import time.
 
 SQLite gets WAL, foreign keys and a busy timeout on every connection (WAL is ~1.5x faster for bulk
-upserts; see reliability-performance.md A6). The directory of a SQLite file is created if missing.
+upserts; see performance.md §Local upserts). The directory of a SQLite file is created if missing.
 """
 
 from __future__ import annotations

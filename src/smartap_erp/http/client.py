@@ -4,7 +4,7 @@ The client is composition, never subclassing: base URL + auth flow (OAuth 2.0 re
 NetSuite TBA, or none) + the transport stack `RateLimitTransport -> RetryTransport -> transport`,
 where the innermost transport is `httpx.AsyncHTTPTransport` in production or an injected one in tests
 (`httpx.MockTransport`, `httpx.ASGITransport` mounting a simulator). Timeouts, user agent, JSON
-`Accept` and TLS verification (self-signed SAP servers, facts §3.12.9) are set here. Connectors
+`Accept` and TLS verification (self-signed SAP servers, sap.md §Hosts and versions) are set here. Connectors
 receive a ready client; they never sleep, retry, refresh or log in themselves. `close_client` logs
 out of a session-based ERP before closing the connection pool.
 """
@@ -24,7 +24,7 @@ from smartap_erp.http.redact import install_third_party_redaction
 from smartap_erp.http.retry import RetryPolicy, RetryTransport
 
 USER_AGENT = f"smartap-erp/{__version__}"
-# QuickBooks times a request out after 120 s (facts §1.12); reads of 1,000 rows take seconds.
+# QuickBooks times a request out after 120 s (quickbooks.md §Rate limits); reads of 1,000 rows take seconds.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 

@@ -1,15 +1,16 @@
 """NetSuite Token-Based Authentication: OAuth 1.0a request signing (HMAC-SHA256) as an `httpx.Auth` flow.
 
-The signature base string follows RFC 5849 §3.4.1 exactly, as NetSuite documents it (facts §4.2):
-the upper-case method, the base string URI (scheme and host lower-case, default port dropped, no
-query), and the normalised parameters: every `oauth_*` parameter except the signature, every query
-parameter and, only for `application/x-www-form-urlencoded` bodies, the form fields; each
-percent-encoded per RFC 3986, sorted by name then value, joined, then encoded again as a whole. JSON
-bodies are never part of the signature and no body hash is sent (NetSuite does not use the body-hash
-extension). `realm` (the account id upper-case with `_`, e.g. `1234567_SB1`, facts §4.1) goes in the
-header only. Each send gets a fresh nonce and timestamp, including every retry (facts §4.9.2): the
-flow registers a resend hook that the retry loop runs before replaying. Clock and nonce generator
-are injectable, so the published test vector (facts §4.x) is reproducible.
+The signature base string follows RFC 5849 §3.4.1 exactly, as NetSuite documents it
+(netsuite-connector.md §Token-based authentication): the upper-case method, the base string URI (scheme and
+host lower-case, default port dropped, no query), and the normalised parameters: every `oauth_*` parameter
+except the signature, every query parameter and, only for `application/x-www-form-urlencoded` bodies, the form
+fields; each percent-encoded per RFC 3986, sorted by name then value, joined, then encoded again as a whole.
+JSON bodies are never part of the signature and no body hash is sent (NetSuite does not use the body-hash
+extension). `realm` (the account id upper-case with `_`, e.g. `1234567_SB1`,
+netsuite-connector.md §Hosts and realm) goes in the header only. Each send gets a fresh nonce and timestamp,
+including every retry (netsuite-connector.md §Token-based authentication): the flow registers a resend hook
+that the retry loop runs before replaying. Clock and nonce generator are injectable, so the published test
+vector (netsuite-connector.md §Signature test vector) is reproducible.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from smartap_erp.http.call import add_resend_hook
 from smartap_erp.http.clock import Clock, system_clock
 from smartap_erp.http.redact import register_secret
 
-SIGNATURE_METHOD = "HMAC-SHA256"  # HMAC-SHA1 is refused since NetSuite 2023.1 (facts §4.2)
+# HMAC-SHA1 is refused since NetSuite 2023.1 (netsuite-connector.md §Token-based authentication)
+SIGNATURE_METHOD = "HMAC-SHA256"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FORM = "application/x-www-form-urlencoded"
 
@@ -35,7 +37,8 @@ Nonce = Callable[[], str]
 
 
 def default_nonce() -> str:
-    """20+ random URL-safe characters (NetSuite wants at least 6; its examples use 20, facts §4.2)."""
+    """20+ random URL-safe characters (NetSuite wants at least 6; its examples use 20,
+    netsuite-connector.md §Token-based authentication)."""
     return secrets.token_urlsafe(24)
 
 
@@ -45,7 +48,7 @@ def percent_encode(value: str) -> str:
 
 
 def realm_for(account_id: str) -> str:
-    """`1234567-sb1` (host form) -> `1234567_SB1` (realm form), facts §4.1."""
+    """`1234567-sb1` (host form) -> `1234567_SB1` (realm form), netsuite-connector.md §Hosts and realm."""
     return account_id.strip().replace("-", "_").upper()
 
 

@@ -3,16 +3,16 @@
 Refreshes when the access token expires within five minutes, and once after a 401 (revoked early,
 clock skew); a 401 on a token fresh from a refresh is retried once, after a short pause and a re-read
 of the store, before it is returned (and the connector asks a person to reconnect). Both ERPs rotate
-the refresh token on every refresh (facts §1.2, §2.1), so one refresh runs at a time per stored pair,
-across processes (facts §1.15.1, §2.13.1, §6): in a process an `asyncio.Lock`; between processes a
-`RefreshLease` claimed by compare-and-set on the stored pair after re-reading it. A caller that finds
-another worker's live lease polls the store (injected clock and sleep, bounded) until the new pair
-is there; a crashed holder's lease expires. The new pair is saved before the original request is
-sent again, and only over the pair it was refreshed from, so an older pair never replaces a newer
-one. An `invalid_grant` answer re-reads the store once (another worker may have rotated the token)
-before it becomes an `ERPAuthError`. Client authentication is HTTP Basic (client_secret_basic). The
-token endpoint URL is a parameter, so it can point at a simulator; token requests travel through
-the same client and transport (retried, mocked).
+the refresh token on every refresh (quickbooks.md §OAuth 2.0 tokens, xero.md §Tenancy and OAuth 2.0), so one
+refresh runs at a time per stored pair, across processes (quickbooks.md §OAuth 2.0 tokens,
+xero.md §Tenancy and OAuth 2.0, erp-facts.md §Token store): in a process an `asyncio.Lock`; between processes
+a `RefreshLease` claimed by compare-and-set on the stored pair after re-reading it. A caller that finds
+another worker's live lease polls the store (injected clock and sleep, bounded) until the new pair is there; a
+crashed holder's lease expires. The new pair is saved before the original request is sent again, and only over
+the pair it was refreshed from, so an older pair never replaces a newer one. An `invalid_grant` answer
+re-reads the store once (another worker may have rotated the token) before it becomes an `ERPAuthError`.
+Client authentication is HTTP Basic (client_secret_basic). The token endpoint URL is a parameter, so it can
+point at a simulator; token requests travel through the same client and transport (retried, mocked).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from smartap_erp.http.tokens import RefreshLease, Token, TokenStore
 
 log = get_logger(__name__)
 
-REFRESH_MARGIN = 300.0  # seconds before expiry at which a token is refreshed (facts §6 "Token store")
+REFRESH_MARGIN = 300.0  # seconds before expiry at which a token is refreshed (erp-facts.md §Token store)
 # A refresh claim outlives the slowest token call (60 s read + 10 s connect timeout, DEFAULT_TIMEOUT).
 LEASE_TTL = 120.0
 POLL_INTERVAL = 0.25  # seconds between looks at the store while another worker refreshes
@@ -172,7 +172,8 @@ class OAuth2RefreshAuth(httpx.Auth):
             return await self._accept(response, step)
         code, description = _oauth_error(response)
         if code == "invalid_grant" and not step.after_reread:
-            # Another worker may have rotated the pair since we read it; try theirs once (facts §6).
+            # Another worker may have rotated the pair since we read it; try theirs once
+            # (erp-facts.md §Token store).
             stored = await self._load()
             if stored.refresh_token != step.refresh_token:
                 log.info("%s refused a superseded refresh token; using the newer stored one", self._erp)

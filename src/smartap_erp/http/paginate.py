@@ -1,19 +1,19 @@
 """Pagination: small frozen strategies and the one paging loop that owns the guards.
 
 A strategy answers one question: given the page just read (the call, its absolute URL, the parsed body
-and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, facts §2.3),
-`QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text, 1-based, facts
-§1.3), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`, facts §4.5/§4.6), and `NextLink` (SAP
-`odata.nextLink` / `@odata.nextLink`, facts §3.4). A strategy that can also name calls before their
-answers is `ReadAhead` (`QueryStartPosition` given the `total` of a COUNT: QuickBooks, facts §1.12): the
-loop then keeps `width` calls in flight and still checks and yields the pages in order. Every ERP pages
-through `iter_pages`, an async iterator holding one page in memory at a time (plus those in flight);
-bodies are read with `json_body` (decimals as `Decimal`), and the records of a page must be a JSON list
-(`records` is a function of the body, or the name of the body's key holding the list): an empty, non-
-JSON or differently shaped page is an `ERPProtocolError` naming the ERP and the URL, never an empty
-import. It stops on an empty page and raises `PaginationError` on a repeated request, a page identical
-to the one before (an ERP ignoring the paging parameter) or more than `max_pages` pages; leaving the
-loop early cancels the calls in flight.
+and its records), what is the next call, or None? `PageNumber` (Xero `page`/`pageSize`, xero.md §Paging),
+`QueryStartPosition` (QuickBooks `STARTPOSITION n MAXRESULTS m` inside the query text, 1-based,
+quickbooks.md §Query language), `OffsetLimit` (NetSuite `offset`/`limit` + `hasMore`,
+netsuite-connector.md §REST record API, §SuiteQL), and `NextLink` (SAP `odata.nextLink` / `@odata.nextLink`,
+sap.md §Paging). A strategy that can also name calls before their answers is `ReadAhead` (`QueryStartPosition`
+given the `total` of a COUNT: QuickBooks, quickbooks.md §Rate limits): the loop then keeps `width` calls in
+flight and still checks and yields the pages in order. Every ERP pages through `iter_pages`, an async iterator
+holding one page in memory at a time (plus those in flight); bodies are read with `json_body` (decimals as
+`Decimal`), and the records of a page must be a JSON list (`records` is a function of the body, or the name of
+the body's key holding the list): an empty, non- JSON or differently shaped page is an `ERPProtocolError`
+naming the ERP and the URL, never an empty import. It stops on an empty page and raises `PaginationError` on a
+repeated request, a page identical to the one before (an ERP ignoring the paging parameter) or more than
+`max_pages` pages; leaving the loop early cancels the calls in flight.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class ReadAhead(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SinglePage:
-    """The whole collection in one response (Xero Accounts and TaxRates, facts §2.3)."""
+    """The whole collection in one response (Xero Accounts and TaxRates, xero.md §Paging)."""
 
     def first(self, call: Call) -> Call:
         return call
@@ -110,10 +110,10 @@ class QueryStartPosition:
     """A start position inside a query statement: `… STARTPOSITION 1 MAXRESULTS 1000` (1-based).
 
     The statement travels in query parameter `param` (GET) or as the text body (POST
-    `application/text`); QuickBooks accepts both (facts §1.1). Fewer rows than `size` ends the walk.
-    With `total` known (a `SELECT COUNT(*)` first), it reads ahead: every page that starts at or
-    before `total` is planned before its answer, `width` of them in flight; past `total`, pages are
-    read one after another while they come back full (records added since the count).
+    `application/text`); QuickBooks accepts both (quickbooks.md §Hosts and URLs). Fewer rows than `size` ends
+    the walk. With `total` known (a `SELECT COUNT(*)` first), it reads ahead: every page that starts at or
+    before `total` is planned before its answer, `width` of them in flight; past `total`, pages are read one
+    after another while they come back full (records added since the count).
     """
 
     size: int = 1000
@@ -187,7 +187,8 @@ def _follow(page: Page, link: object) -> Call | None:
 
 @dataclass(frozen=True, slots=True)
 class NextLink:
-    """Follow the link in the body: OData v3 `odata.nextLink` or v4 `@odata.nextLink` (SAP, facts §3.4)."""
+    """Follow the link in the body: OData v3 `odata.nextLink` or v4 `@odata.nextLink` (SAP,
+    sap.md §Paging)."""
 
     keys: tuple[str, ...] = ("odata.nextLink", "@odata.nextLink")
 

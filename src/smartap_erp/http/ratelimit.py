@@ -2,10 +2,10 @@
 
 A `RateLimitPolicy` lists request windows (N requests per T seconds, sliding or fixed, as the ERP
 counts), a concurrency cap, the headers in which the ERP reports what is left (Xero's
-`X-MinLimit-Remaining` / `X-DayLimit-Remaining` / `X-AppMinLimit-Remaining`, facts §2.10) and, for a
+`X-MinLimit-Remaining` / `X-DayLimit-Remaining` / `X-AppMinLimit-Remaining`, xero.md §Rate limits) and, for a
 limit on some endpoints only (QuickBooks' batch limit), the paths it applies to. A `RateLimiter`
 enforces one policy for one key (a QuickBooks realm, a Xero tenant, a NetSuite account, an SAP
-company database; facts §6 "Limiter keys"). Every request holds a slot from send until one window
+company database; erp-facts.md §Limiter keys). Every request holds a slot from send until one window
 after its response (`smartap_erp.http.slots` proves why the ERP then never sees more than the limit
 in a window, whatever the network delay). The slots live in a `SlotStore`: this process's memory by
 default, the database when a `LimiterRegistry` is given one, so the API server, workers and CLI of

@@ -4,11 +4,11 @@
 and has no side effects, so every branch is a one-line test. `RetryPolicy` is data: which statuses
 retry, backoff (exponential, full jitter), caps on attempts and total time, the longest server-asked
 wait we sit out inside a request, and per-ERP `RetrySignal`s (NetSuite's RESTlet concurrency error
-is an HTTP 400 with `SSS_REQUEST_LIMIT_EXCEEDED` in the body, facts §4.4; QuickBooks asks for 60 s
-after a 429, facts §1.12). Reads are retried; writes only when the request carries the `idempotent`
-extension, except after a connection error (the request never left). Every retry is logged with its
-reason and a redacted URL. When the loop gives up it returns the last response (or raises the last
-transport error) so the connector turns it into a typed `ERPError`.
+is an HTTP 400 with `SSS_REQUEST_LIMIT_EXCEEDED` in the body, netsuite-connector.md §Concurrency; QuickBooks
+asks for 60 s after a 429, quickbooks.md §Rate limits). Reads are retried; writes only when the request
+carries the `idempotent` extension, except after a connection error (the request never left). Every retry is
+logged with its reason and a redacted URL. When the loop gives up it returns the last response (or raises the
+last transport error) so the connector turns it into a typed `ERPError`.
 """
 
 from __future__ import annotations

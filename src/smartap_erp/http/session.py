@@ -1,13 +1,13 @@
 """SAP Business One Service Layer session login as an `httpx.Auth` flow.
 
-On first use it POSTs `{service root}/Login` with CompanyDB/UserName/Password (facts §3.2), keeps the
-`B1SESSION` cookie (and `ROUTEID`, which pins a load-balanced installation to the node that owns the
-session, facts §3.12.3) and sends them on every request. When the Service Layer answers 401, or any
-error with code 301 "Invalid session or session already timeout" (facts §3.2), it logs in again and
-repeats the same request once: a nextLink walk resumes on the page it was on (facts §3.12.1).
-Concurrent requests share one login (lock + identity re-check). `aclose_session(client)` logs out
-(`POST /Logout`, 204); the connector's `close()` calls it. `parse_service_layer_error` reads both the
-v1 and v2 error shapes (facts §3.5).
+On first use it POSTs `{service root}/Login` with CompanyDB/UserName/Password
+(sap.md §Login and session cookies), keeps the `B1SESSION` cookie (and `ROUTEID`, which pins a load-balanced
+installation to the node that owns the session, sap.md §Login and session cookies) and sends them on every
+request. When the Service Layer answers 401, or any error with code 301 "Invalid session or session already
+timeout" (sap.md §Login and session cookies), it logs in again and repeats the same request once: a nextLink
+walk resumes on the page it was on (sap.md §Login and session cookies). Concurrent requests share one login
+(lock + identity re-check). `aclose_session(client)` logs out (`POST /Logout`, 204); the connector's `close()`
+calls it. `parse_service_layer_error` reads both the v1 and v2 error shapes (sap.md §Error bodies).
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ class ServiceLayerSessionAuth(httpx.Auth):
     ) -> None:
         register_secret(password)
         root = service_root.rstrip("/")
-        self.login_url = f"{root}/Login"  # case-sensitive: /login is an unknown resource (facts §3.2)
+        # case-sensitive: /login is an unknown resource (sap.md §Login and session cookies)
+        self.login_url = f"{root}/Login"
         self.logout_url = f"{root}/Logout"
         body: dict[str, Any] = {"CompanyDB": company_db, "UserName": username, "Password": password}
         if language is not None:
@@ -131,7 +132,8 @@ class ServiceLayerSessionAuth(httpx.Auth):
         body = _json_object(response)
         cookies = {name: value for name in SESSION_COOKIES if (value := response.cookies.get(name))}
         if "B1SESSION" not in cookies and isinstance(body.get("SessionId"), str):
-            cookies["B1SESSION"] = body["SessionId"]  # the cookie value is the SessionId (facts §3.2)
+            # the cookie value is the SessionId (sap.md §Login and session cookies)
+            cookies["B1SESSION"] = body["SessionId"]
         if "B1SESSION" not in cookies:
             raise ERPProtocolError(
                 "SAP login answered 200 without a B1SESSION cookie",

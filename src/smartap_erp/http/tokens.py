@@ -18,7 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 from smartap_erp.http.clock import to_datetime
 from smartap_erp.http.redact import register_secret
 
-DEFAULT_EXPIRES_IN = 3600.0  # seconds, when the token endpoint does not say (QuickBooks' 1 h, facts §1.2)
+# seconds, when the token endpoint does not say (QuickBooks' 1 h, quickbooks.md §OAuth 2.0 tokens)
+DEFAULT_EXPIRES_IN = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Token:
         cls, body: Mapping[str, Any], *, now: float, previous_refresh: str | None = None
     ) -> Token:
         """Parse an RFC 6749 §5.1 response. A missing refresh_token keeps the previous one; QuickBooks
-        adds `x_refresh_token_expires_in` (facts §1.2)."""
+        adds `x_refresh_token_expires_in` (quickbooks.md §OAuth 2.0 tokens)."""
         refresh = body.get("refresh_token") or previous_refresh
         if not isinstance(body.get("access_token"), str) or not isinstance(refresh, str):
             raise ValueError("token response without access_token/refresh_token")
@@ -82,7 +83,7 @@ class TokenStore(Protocol):
     """Where one connection's token pair lives, shared by every worker process.
 
     `save_refreshed` must be durable when it returns: a rotated refresh token is the only one that
-    works afterwards (facts §1.2, §2.1)."""
+    works afterwards (quickbooks.md §OAuth 2.0 tokens, xero.md §Tenancy and OAuth 2.0)."""
 
     async def read(self) -> StoredToken: ...
 

@@ -1,4 +1,4 @@
-"""Compile and evaluate field-mapping expressions safely (CEL, see architecture.md).
+"""Compile and evaluate field-mapping expressions safely (CEL; development.md §Glossary).
 
 CEL is non-Turing-complete and has no access to Python objects, files or the network; on top of
 that we refuse, when a mapping is saved: expressions longer than 1,000 characters or nested deeper

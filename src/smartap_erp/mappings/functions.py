@@ -1,4 +1,4 @@
-"""The function table field-mapping expressions may call, and nothing else (architecture.md, CEL).
+"""The function table field-mapping expressions (CEL; development.md §Glossary) may call, and no other.
 
 Every function is pure, bounded in the size of what it returns, and works on JSON-like values:
 money travels as decimal strings (CEL has no decimal type, and doubles would lose cents), dates as

@@ -25,7 +25,7 @@ from smartap_erp.sync.imports.vendors import VendorImport
 from smartap_erp.sync.payments import run as payments_run
 from smartap_erp.sync.payments.run import PaymentSyncReport
 
-# Dependency order: vendors before the purchase orders that name them (reliability-performance A5.7).
+# Dependency order: vendors before the purchase orders that name them (performance.md §Dependency order).
 ENTITY_ORDER = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)
 
 

@@ -5,7 +5,7 @@ change. The row also carries the refresh lease (`TOKEN_LEASE_KEY` in the encrypt
 schema of its own): a worker claims it by CAS after reading the pair, and the holder's new pair is
 stored only while the row still holds the refresh token it spent; a newer pair (another worker, a
 reconnect) is kept instead. Writes return only once committed, because a rotated refresh token is
-the only one that works afterwards (facts §1.2, §2.1).
+the only one that works afterwards (quickbooks.md §OAuth 2.0 tokens, xero.md §Tenancy and OAuth 2.0).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ async def no_sleep(seconds: float) -> None:
 
 @pytest.fixture
 def server() -> Iterator[LiveServer]:
-    # Real clock: TBA timestamps are checked against the simulator's clock (facts §4.2).
+    # Real clock: TBA timestamps are checked against the simulator's clock
+    # (netsuite-connector.md §Token-based authentication).
     config = SimConfig(seed=3, vendors=25, purchase_orders=20, bills=10, clock=Clock.real())
     with live_server(create_app(config)) as live:
         yield live

@@ -21,7 +21,8 @@ Connect = Callable[..., NetSuiteConnector]
 
 
 def test_signature_matches_the_published_vector() -> None:
-    # facts §4.x: Oracle's HMAC-SHA256 example, signed by the toolkit flow the connector uses.
+    # netsuite-connector.md §Signature test vector: Oracle's HMAC-SHA256 example, signed by the toolkit flow
+    # the connector uses.
     auth = OAuth1TBAAuth(
         account_id="1234567",
         consumer_key="ef40afdd8abaac111b13825dd5e5e2ddddb44f86d5a0dd6dcf38c20aae6b67e4",

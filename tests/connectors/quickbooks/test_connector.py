@@ -51,7 +51,7 @@ async def test_test_connection_reads_company_info(qbo: Harness) -> None:
 async def test_expired_access_token_is_refreshed_and_rotation_saved(qbo: Harness) -> None:
     async with opened(qbo) as connector:
         await connector.test_connection()
-        qbo.clock.advance(3601)  # the access token is an hour old now (facts §1.2)
+        qbo.clock.advance(3601)  # the access token is an hour old now (quickbooks.md §OAuth 2.0 tokens)
         await connector.test_connection()
     assert qbo.store is not None and len(qbo.store.saved) == 1
     assert qbo.store.token.refresh_token != qbo.creds["refresh_token"]  # rotated and kept
@@ -63,7 +63,7 @@ async def test_superseded_refresh_token_is_an_auth_error(qbo: Harness) -> None:
         qbo.clock.advance(3601)
         await first.test_connection()  # rotates R1 -> R2
         qbo.clock.advance(3601)
-        await first.test_connection()  # uses R2: from now on R1 is refused (facts §1.2)
+        await first.test_connection()  # uses R2: from now on R1 is refused (quickbooks.md §OAuth 2.0 tokens)
     async with opened(qbo) as stale:  # a second copy still holding the original pair
         qbo.clock.advance(1)
         with pytest.raises(ERPAuthError) as caught:
@@ -186,7 +186,8 @@ async def test_accounts_and_tax_codes(qbo: Harness) -> None:
     assert any(a.account_type == "Expense" for a in accounts)
     assert len(tax_codes) == (await qbo.state())["entities"]["TaxCode"]
     assert {"NON", "TAX"} <= {code.code for code in tax_codes}
-    # Only purchase-side rates count for bills (facts §1.5); the seeded codes are sales-tax codes.
+    # Only purchase-side rates count for bills (quickbooks.md §Entities); the seeded codes are sales-tax
+    # codes.
     assert all(code.rate is None for code in tax_codes if code.code in {"NON", "TAX"})
 
 

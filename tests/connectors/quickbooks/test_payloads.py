@@ -1,4 +1,5 @@
-"""QuickBooks JSON <-> standard models: shapes from facts §1.5, payment rules from §1.6."""
+"""QuickBooks JSON <-> standard models: shapes from quickbooks.md §Entities, payment rules from
+quickbooks.md §Paid or not."""
 
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ def test_payment_status_counts_only_live_vendor_payments_for_this_bill() -> None
     )
     assert [p.external_id for p in status.payments] == ["1"] and status.payments[0].method == "transfer"
     closed = payloads.payment_status_from(bill | {"DocumentStatus": "bost_Close"}, [], NOW)
-    assert closed.status is PaymentStatus.UNPAID  # closed by hand is not paid (facts §3.8)
+    assert closed.status is PaymentStatus.UNPAID  # closed by hand is not paid (sap.md §Paid or not)
     paid = payloads.payment_status_from(bill | {"DocTotal": Decimal(40)}, PAYMENTS, NOW)
     assert paid.status is PaymentStatus.PAID and paid.amount_due == 0
     voided = payloads.payment_status_from(bill | {"Cancelled": "tYES"}, [], NOW)

@@ -1,4 +1,4 @@
-"""The Xero connector against the Xero simulator over real HTTP on loopback (facts §2)."""
+"""The Xero connector against the Xero simulator over real HTTP on loopback (xero.md §API facts)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """A deliberately simple TBA signer for the simulator tests, with knobs to get things wrong on purpose.
 
 It builds the header from `erpsim.netsuite.auth.base_string` / `sign`, which `test_auth.py` checks
-against the published HMAC-SHA256 test vector (facts §4.x) first, so the simulator is verified
-against known-good signatures. Knobs: a fixed nonce or timestamp, another secret, another realm or
-signature method, and `tamper`, a function that changes the request *after* it was signed.
+against the published HMAC-SHA256 test vector (netsuite-connector.md §Signature test vector) first, so the
+simulator is verified against known-good signatures. Knobs: a fixed nonce or timestamp, another secret,
+another realm or signature method, and `tamper`, a function that changes the request *after* it was signed.
 """
 
 from __future__ import annotations

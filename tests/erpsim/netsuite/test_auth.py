@@ -12,7 +12,8 @@ from tests.erpsim.netsuite.conftest import RESTLET, restlet_params
 
 
 def test_published_hmac_sha256_vector() -> None:
-    # facts §4.x: Oracle's worked example, also in LedgerSync's token_spec.rb.
+    # netsuite-connector.md §Signature test vector: Oracle's worked example, also in LedgerSync's
+    # token_spec.rb.
     params = [
         ("script", "6"),
         ("deploy", "1"),
@@ -97,7 +98,7 @@ async def test_sha1_is_refused(make_client: Callable[..., httpx.AsyncClient], si
 async def test_realm_in_host_form_is_refused(
     make_client: Callable[..., httpx.AsyncClient], sim: Any, creds: dict[str, str]
 ) -> None:
-    # facts §4.9.3: 1234567_SB1 in the realm, 1234567-sb1 in the host.
+    # netsuite-connector.md §Hosts and realm: 1234567_SB1 in the realm, 1234567-sb1 in the host.
     host_form = creds["account_id"].replace("_", "-").lower()
     async with make_client(realm=host_form) as client:
         await _refused(client, sim, "invalid_realm")

@@ -61,7 +61,8 @@ async def test_concurrency_limit_is_shared_by_restlets_and_rest(fixed_clock: Clo
     assert len(refused) == total - limit
     assert sum(r.status_code == 200 for r in responses) == limit
     for response in refused:
-        if response.request.url.path == RESTLET:  # facts §4.4: RESTlets say 400, REST says 429
+        # netsuite-connector.md §Concurrency: RESTlets say 400, REST says 429
+        if response.request.url.path == RESTLET:
             assert response.status_code == 400
             assert response.json()["error"]["code"] == "SSS_REQUEST_LIMIT_EXCEEDED"
         else:

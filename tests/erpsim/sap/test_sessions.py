@@ -1,4 +1,5 @@
-"""Login, cookies, idle timeout, logout, ROUTEID pinning and the 401 / code 301 envelope (facts §3.2)."""
+"""Login, cookies, idle timeout, logout, ROUTEID pinning and the 401 / code 301 envelope
+(sap.md §Login and session cookies)."""
 
 from __future__ import annotations
 

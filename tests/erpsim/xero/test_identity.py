@@ -60,7 +60,8 @@ async def test_connections_lists_both_tenants_and_credentials_name_the_first(
         "updatedDateUtc",
     }
     assert "X-AppMinLimit-Remaining" in response.headers
-    assert "X-MinLimit-Remaining" not in response.headers  # not tenant-scoped (facts §2.1)
+    # not tenant-scoped (xero.md §Tenancy and OAuth 2.0)
+    assert "X-MinLimit-Remaining" not in response.headers
 
 
 async def test_tenant_header_is_required_and_checked(

@@ -1,4 +1,4 @@
-"""The per-ERP limits and retry quirks written as data are consistent and say what the facts say."""
+"""The per-ERP limits and retry quirks written as data are consistent and match the ERP docs' API facts."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_header_quotas_refer_to_declared_windows(policy: RateLimitPolicy) -> Non
 
 
 def test_published_numbers() -> None:
-    # Exactly what Intuit publishes (facts §1.12): slots are held until one window after the
+    # Exactly what Intuit publishes (quickbooks.md §Rate limits): slots are held until one window after the
     # response, so no margin for network jitter is needed.
     assert [(w.limit, w.seconds) for w in QUICKBOOKS_LIMITS.windows] == [(500, 60.0), (10, 1.0)]
     assert QUICKBOOKS_LIMITS.concurrency == 10

@@ -16,7 +16,7 @@ from smartap_erp.http.oauth1 import (
     signature_base_string,
 )
 
-# erp-api-facts.md §4.x, Oracle's worked example (section_1534941088).
+# netsuite-connector.md §Signature test vector, Oracle's worked example (section_1534941088).
 VECTOR_URL = (
     "https://1234567.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
     "?script=6&deploy=1&customParam=someValue&testParam=someOtherValue"
@@ -73,7 +73,7 @@ def test_base_string_sorts_query_and_oauth_parameters_together_and_double_encode
         "POST&https%3A%2F%2F1234567.restlets.api.netsuite.com%2Fapp%2Fsite%2Fhosting%2Frestlet.nl"
         "&customParam%3DsomeValue%26deploy%3D1%26oauth_consumer_key%3D"
     )
-    assert "realm" not in base  # header only (facts §4.2)
+    assert "realm" not in base  # header only (netsuite-connector.md §Token-based authentication)
     assert "%26script%3D6%26testParam%3DsomeOtherValue" in base
 
 

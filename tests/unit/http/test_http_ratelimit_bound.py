@@ -25,7 +25,8 @@ REQUESTS = 5000
 
 
 class IntuitLedger:
-    """What Intuit enforces per realm (facts §1.12), counted on arrival, after a random network delay."""
+    """What Intuit enforces per realm (quickbooks.md §Rate limits), counted on arrival, after a random network
+    delay."""
 
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)

@@ -1,8 +1,8 @@
 'use strict';
 /**
- * Usage-unit meter of one RESTlet execution (facts §4.3: 5,000 units). The fake N/ modules charge
- * what Oracle's governance table lists; going over the limit throws SSS_USAGE_LIMIT_EXCEEDED, as
- * NetSuite does, which a test sees as a failure of the script's own budgeting.
+ * Usage-unit meter of one RESTlet execution (netsuite-connector.md §RESTlets: 5,000 units). The fake N/
+ * modules charge what Oracle's governance table lists; going over the limit throws SSS_USAGE_LIMIT_EXCEEDED,
+ * as NetSuite does, which a test sees as a failure of the script's own budgeting.
  */
 const { SuiteScriptError } = require('./n_error');
 

@@ -5,7 +5,7 @@
  * define([...], factory) with those modules (resolving './smartap_*' library modules the way NetSuite
  * resolves paths relative to the script's File Cabinet folder), and call(), which runs one entry point
  * as one RESTlet execution and answers like NetSuite: 200 with the JSON-serialised return value, or
- * 400 with {"error": {"code", "message"}} for a thrown SuiteScriptError (facts §4.3).
+ * 400 with {"error": {"code", "message"}} for a thrown SuiteScriptError (netsuite-connector.md §RESTlets).
  */
 const fs = require('node:fs');
 const path = require('node:path');

@@ -1,18 +1,19 @@
 """`NetSuiteConnector`: NetSuite through the shipped RESTlets or through SuiteTalk REST web services.
 
 A connection picks its mode with the optional credential `mode` (`restlet`, the default, or `rest`);
-the public behaviour is the same. Both are signed by the toolkit's TBA flow (`OAuth1TBAAuth`, facts
-§4.2), retried by the toolkit's loop (RESTlets signal the account concurrency limit with HTTP 400
-`SSS_REQUEST_LIMIT_EXCEEDED`, REST with 429, facts §4.4; `policies.RETRY_POLICIES`), and held under
-the account's concurrency semaphore (`policies.netsuite_limits`, credential `concurrency_limit`,
-default 2 so other integrations keep their share). RESTlet mode reads pages of full records with
-`since`/`offset`/`limit`; REST mode pages ids out of SuiteQL (`Prefer: transient`, up to 1,000 rows,
-ordered by lastmodifieddate then id, facts §4.6) and reads each record with `expandSubResources`.
-Bills are exported idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks
-it up by `eid:` and upserts with `PUT .../vendorBill/eid:<id>`, facts §4.5). Currency codes: a
-currency reference's `refName` is a display name ("US Dollar"); the RESTlets add the ISO code as
-`symbol`, and REST mode reads it once per currency from `GET /record/v1/currency/<id>` (field
-`symbol`), cached for the connector's lifetime.
+the public behaviour is the same. Both are signed by the toolkit's TBA flow (`OAuth1TBAAuth`,
+netsuite-connector.md §Token-based authentication), retried by the toolkit's loop (RESTlets signal the account
+concurrency limit with HTTP 400 `SSS_REQUEST_LIMIT_EXCEEDED`, REST with 429,
+netsuite-connector.md §Concurrency; `policies.RETRY_POLICIES`), and held under the account's concurrency
+semaphore (`policies.netsuite_limits`, credential `concurrency_limit`, default 2 so other integrations keep
+their share). RESTlet mode reads pages of full records with `since`/`offset`/`limit`; REST mode pages ids out
+of SuiteQL (`Prefer: transient`, up to 1,000 rows, ordered by lastmodifieddate then id,
+netsuite-connector.md §SuiteQL) and reads each record with `expandSubResources`. Bills are exported
+idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks it up by `eid:` and upserts
+with `PUT .../vendorBill/eid:<id>`, netsuite-connector.md §REST record API). Currency codes: a currency
+reference's `refName` is a display name ("US Dollar"); the RESTlets add the ISO code as `symbol`, and REST
+mode reads it once per currency from `GET /record/v1/currency/<id>` (field `symbol`), cached for the
+connector's lifetime.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from smartap_erp.http.ratelimit import RateLimitPolicy
 RESTLET_PATH = "/app/site/hosting/restlet.nl"
 RECORD = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
-PAGE_SIZE = 1000  # RESTlet max and SuiteQL max (facts §4.5, §4.6)
+PAGE_SIZE = 1000  # RESTlet max and SuiteQL max (netsuite-connector.md §REST record API, §SuiteQL)
 # record family -> (credential key overriding the script id, default script id, default deploy id)
 SCRIPTS = {
     "vendor": ("customscript_smartap_vendor", "customdeploy_smartap_vendor"),
@@ -73,7 +74,7 @@ _VALIDATION_CODES = frozenset(
 
 
 def host_form(account_id: str) -> str:
-    """`1234567_SB1` -> `1234567-sb1` for host names (facts §4.1)."""
+    """`1234567_SB1` -> `1234567-sb1` for host names (netsuite-connector.md §Hosts and realm)."""
     return account_id.strip().replace("_", "-").lower()
 
 
@@ -87,7 +88,8 @@ class NetSuiteConnector(ERPConnector):
     system = ERPSystem(PROVIDER.system)
     required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
     retry_policy = PROVIDER.retry
-    bill_tax: ClassVar[str] = "amounts"  # lines take their tax as an editable tax1Amt (facts §4.7)
+    # lines take their tax as an editable tax1Amt (netsuite-connector.md §Record fields)
+    bill_tax: ClassVar[str] = "amounts"
     page_size: ClassVar[int] = PAGE_SIZE
 
     def __init__(
@@ -180,7 +182,7 @@ class NetSuiteConnector(ERPConnector):
             yield page.records
 
     def _suiteql(self, query: str) -> Call:
-        # facts §4.6: POST with `Prefer: transient`; a read, so replaying it is safe.
+        # netsuite-connector.md §SuiteQL: POST with `Prefer: transient`; a read, so replaying it is safe.
         return Call(
             "POST",
             SUITEQL,
@@ -321,12 +323,14 @@ class NetSuiteConnector(ERPConnector):
             )
         body = payloads.bill_body(invoice, rest=True)
         body.pop("externalId")
-        # Upsert by external id (facts §4.5): a replay after a lost response updates the same bill.
+        # Upsert by external id (netsuite-connector.md §REST record API): a replay after a lost response
+        # updates the same bill.
         response = await self.send(
             Call("PUT", f"{RECORD}/vendorBill/eid:{external}", content=payloads.dumps(body), idempotent=True)
         )
         new_id = response.headers.get("Location", "").rstrip("/").rsplit("/", 1)[-1]
-        # 204 has no body (facts §4.5): read the bill back for the total NetSuite computed.
+        # 204 has no body (netsuite-connector.md §REST record API): read the bill back for the total NetSuite
+        # computed.
         stored = await self._json(Call.get(f"{RECORD}/vendorBill/{new_id}"))
         return ExportResult(
             external_id=new_id,
@@ -345,8 +349,8 @@ class NetSuiteConnector(ERPConnector):
         self, since: dt.datetime, wanted: set[str] | None
     ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         """Bills changed since `since` (lastModifiedDate): RESTlet mode lists whole bills with their
-        payments; REST mode pages changed bill ids out of SuiteQL (facts §4.6) and reads only the
-        wanted ones in full."""
+        payments; REST mode pages changed bill ids out of SuiteQL (netsuite-connector.md §SuiteQL) and reads
+        only the wanted ones in full."""
         now = self.now()
         if self.mode == "restlet":
             async for records in self._restlet_pages("bill", self._since(since)):
@@ -413,7 +417,8 @@ class NetSuiteConnector(ERPConnector):
         return [a for page in pages for a in self.to_page(page, payloads.account_from_netsuite, "id")]
 
     async def get_tax_codes(self) -> list[ERPTaxCode]:
-        # The salestaxitem table depends on the account's tax setup (facts §4.5, UNCERTAIN).
+        # The salestaxitem table depends on the account's tax setup (netsuite-connector.md §REST record API,
+        # UNCERTAIN).
         query = "SELECT id, itemid, description, rate, isinactive FROM salestaxitem ORDER BY id"
         pages = await self._reference("taxcode", query)
         return [t for page in pages for t in self.to_page(page, payloads.tax_code_from_netsuite, "id")]

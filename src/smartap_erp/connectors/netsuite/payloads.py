@@ -1,13 +1,13 @@
 """Payload translation between NetSuite JSON and the standard models, for both connection modes.
 
 Reads the RESTlet contract shapes (docs/netsuite.md: lines merged into `lines`, `statusRef`, bill
-`payments`) and the REST record API shapes (facts §4.5/§4.7: sublists as `{"items": [...]}` with
-`expandSubResources=true`, status as `{"id", "refName"}`, vendor address in `addressBook`) into
-`ERPVendor`, `ERPPurchaseOrder`, `ERPPaymentStatus`, `ERPAccount` and `ERPTaxCode` (currency codes
-from the `symbol` of a currency reference, never from its display-name `refName`); SuiteQL rows
-(lower-case keys, string values, `T`/`F` booleans, facts §4.6) into accounts and tax codes; and an
-`ERPInvoice` into the vendor bill body of either mode. Amounts arrive as Decimal (bodies are parsed
-with `parse_float=Decimal`) and are written back as exact JSON numbers by `dumps`. No I/O here.
+`payments`) and the REST record API shapes (netsuite-connector.md §REST record API, §Record fields: sublists
+as `{"items": [...]}` with `expandSubResources=true`, status as `{"id", "refName"}`, vendor address in
+`addressBook`) into `ERPVendor`, `ERPPurchaseOrder`, `ERPPaymentStatus`, `ERPAccount` and `ERPTaxCode`
+(currency codes from the `symbol` of a currency reference, never from its display-name `refName`); SuiteQL
+rows (lower-case keys, string values, `T`/`F` booleans, netsuite-connector.md §SuiteQL) into accounts and tax
+codes; and an `ERPInvoice` into the vendor bill body of either mode. Amounts arrive as Decimal (bodies are
+parsed with `parse_float=Decimal`) and are written back as exact JSON numbers by `dumps`. No I/O here.
 """
 
 from __future__ import annotations
@@ -230,7 +230,8 @@ def _bill_status(record: Json) -> str:
 def payment_status_from_netsuite(
     bill: Json, payments: Sequence[Json], *, checked_at: dt.datetime, default_currency: str = "USD"
 ) -> ERPPaymentStatus:
-    """Status from amountRemaining, the bill status and the applied vendor payments (facts §4.7)."""
+    """Status from amountRemaining, the bill status and the applied vendor payments
+    (netsuite-connector.md §Record fields)."""
     total = Decimal(str(bill["total"]))
     remaining = Decimal(str(bill.get("amountRemaining", total)))
     status_id = _bill_status(bill).lower()
@@ -296,7 +297,7 @@ def tax_code_from_netsuite(record: Json) -> ERPTaxCode:
 
 
 def bill_external_id(invoice: ERPInvoice) -> str:
-    """Our idempotency key on the bill: NetSuite `externalId` (facts §6)."""
+    """Our idempotency key on the bill: NetSuite `externalId` (erp-facts.md §Idempotent export)."""
     return f"smartap-{invoice.smartap_invoice_id or invoice.vendor_id + '-' + invoice.invoice_number}"
 
 

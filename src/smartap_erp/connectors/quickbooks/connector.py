@@ -1,9 +1,10 @@
-"""The QuickBooks Online connector: every method of `ERPConnector`, the QuickBooks way (facts §1).
+"""The QuickBooks Online connector: every method of `ERPConnector`, the QuickBooks way
+(quickbooks.md §API facts).
 
 OAuth 2.0 with rotating refresh tokens; the realm in the URL path; reads through the query language
 (`queries.py`), paged in parallel when the total is known; bills exported exactly once (`export.py`);
-payment status from `Bill.Balance` and the BillPayments linked to the bill (facts §1.6). Every call
-pins `minorversion=75` (facts §1.4, §1.15.2).
+payment status from `Bill.Balance` and the BillPayments linked to the bill (quickbooks.md §Paid or not). Every
+call pins `minorversion=75` (quickbooks.md §Minor version).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from smartap_erp.http.call import json_body, unexpected_answer
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
 MINOR_VERSION = "75"
-ACCESS_TOKEN_LIFETIME = 3600.0  # facts §1.2
+ACCESS_TOKEN_LIFETIME = 3600.0  # quickbooks.md §OAuth 2.0 tokens
 TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
 _CURRENCY_BY_COUNTRY = {
     "US": "USD",
@@ -70,7 +71,7 @@ class QuickBooksConnector(ERPConnector):
     system = ERPSystem(PROVIDER.system)
     required_credentials = PROVIDER.required_credentials
     retry_policy = PROVIDER.retry
-    bill_tax = "rates"  # QuickBooks computes bill tax from the lines' tax codes (facts §1.5)
+    bill_tax = "rates"  # QuickBooks computes bill tax from the lines' tax codes (quickbooks.md §Entities)
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
@@ -109,8 +110,8 @@ class QuickBooksConnector(ERPConnector):
         return json_body(response, self.system, keys=keys)
 
     async def _query(self, statement: str, keys: Mapping[str, type] | None = None) -> dict[str, Any]:
-        """The `QueryResponse` object; an empty result has no entity key (facts §1.3), which is fine,
-        but a body without `QueryResponse` is not."""
+        """The `QueryResponse` object; an empty result has no entity key (quickbooks.md §Query language),
+        which is fine, but a body without `QueryResponse` is not."""
         response = await self.send(Call.get("query", {"query": statement, "minorversion": MINOR_VERSION}))
         return queries.query_response(response, keys)
 
@@ -147,7 +148,8 @@ class QuickBooksConnector(ERPConnector):
         return self._home_currency
 
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
-        # Inactive vendors are read too: a deactivation is a change to record (facts §1.5 Vendor).
+        # Inactive vendors are read too: a deactivation is a change to record (quickbooks.md §Entities
+        # Vendor).
         conditions = [queries.ACTIVE_AND_INACTIVE, *queries.changed_since(since)]
         async for rows in self._stream("Vendor", conditions):
             yield self.to_page(rows, payloads.vendor_from_qbo, "Id")
@@ -175,7 +177,8 @@ class QuickBooksConnector(ERPConnector):
         ]
 
     async def get_tax_codes(self) -> list[ERPTaxCode]:
-        # TaxCode/TaxRate are read-only and not in CDC (facts §1.5, §1.10): always a full query.
+        # TaxCode/TaxRate are read-only and not in CDC (quickbooks.md §Entities, §Change data capture): always
+        # a full query.
         rates = {
             str(r["Id"]): money(r.get("RateValue", 0))
             async for rows in self._stream("TaxRate", [])
@@ -194,8 +197,8 @@ class QuickBooksConnector(ERPConnector):
 
     async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         """Bills changed since `since`, then the bills of BillPayments changed since: whether a payment
-        always bumps the Bill's LastUpdatedTime is UNCERTAIN, so both are read (facts §1.6). Status
-        comes from Balance alone (the source of truth); `payments` stay empty here."""
+        always bumps the Bill's LastUpdatedTime is UNCERTAIN, so both are read (quickbooks.md §Paid or not).
+        Status comes from Balance alone (the source of truth); `payments` stay empty here."""
         currency, now = await self.home_currency(), self.now()
 
         def status(raw: dict[str, Any]) -> ERPPaymentStatus:
@@ -288,7 +291,8 @@ class QuickBooksConnector(ERPConnector):
         return export.created_result(existing, self.now(), created=False)
 
     async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
-        """Through `/batch`, ten bills a request (facts §1.9); a Fault in one item affects only it."""
+        """Through `/batch`, ten bills a request (quickbooks.md §Batch requests); a Fault in one item affects
+        only it."""
         outcomes: list[InvoiceExportOutcome] = []
         for chunk in export.chunks(list(invoices)):
             outcomes.extend(await self._export_chunk(chunk))

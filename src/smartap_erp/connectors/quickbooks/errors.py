@@ -2,7 +2,7 @@
 
 Faults come as `{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"}}`, and 401s in a
 lower-case variant `{"fault": {"error": [{"message", "detail", "code"}], "type": "AUTHENTICATION"}}`
-(facts §1.11). A Fault can also sit inside an HTTP 200 batch item.
+(quickbooks.md §Faults). A Fault can also sit inside an HTTP 200 batch item.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from smartap_erp.errors import (
     ERPValidationError,
 )
 
-# Codes from Intuit's "handling common errors" page (facts §1.11).
+# Codes from Intuit's "handling common errors" page (quickbooks.md §Faults).
 _BY_CODE: dict[str, type[ERPError]] = {
     "100": ERPAuthError,
     "3200": ERPAuthError,

@@ -1,8 +1,8 @@
 """Exporting bills to QuickBooks exactly once: one at a time or through `/batch`.
 
-Every create carries a `requestid` derived from the invoice (facts §1.8): QuickBooks replays the first
-response for a repeated id, so a retry after a lost response creates nothing. If the id is no longer
-remembered, the duplicate-DocNumber check answers 6140 (facts §1.5); we then look the bill up by
+Every create carries a `requestid` derived from the invoice (quickbooks.md §Request ids): QuickBooks replays
+the first response for a repeated id, so a retry after a lost response creates nothing. If the id is no longer
+remembered, the duplicate-DocNumber check answers 6140 (quickbooks.md §Entities); we then look the bill up by
 DocNumber and vendor and return it, after checking it is the same bill (same total).
 """
 
@@ -19,7 +19,7 @@ from smartap_erp.domain import ERPInvoice
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ERPDuplicateError, ERPValidationError
 
-BATCH_SIZE = 10  # items per /batch request: the safe figure of facts §1.9
+BATCH_SIZE = 10  # items per /batch request: the safe figure of quickbooks.md §Batch requests
 _NAMESPACE = uuid.UUID("7d1f2c8e-4b8a-4f7e-9a57-3f0c3c1b9a10")
 
 

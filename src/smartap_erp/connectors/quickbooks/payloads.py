@@ -1,4 +1,4 @@
-"""Pure translations between QuickBooks Online JSON (facts §1.5) and the standard models. No I/O.
+"""Pure translations between QuickBooks Online JSON (quickbooks.md §Entities) and the standard models. No I/O.
 
 Amounts arrive as JSON numbers; the connector parses responses with `parse_float=Decimal`, and
 `money` (shared, `connectors.common`) never lets an amount go through binary floats; outgoing amounts
@@ -42,7 +42,8 @@ class QuickBooksMappingError(MappingError):
 
 
 def parse_qbo_datetime(value: str) -> dt.datetime:
-    """QBO MetaData times are ISO-8601 with the company's offset (facts §1.15.11): normalise to UTC."""
+    """QBO MetaData times are ISO-8601 with the company's offset (quickbooks.md §Dates and times): normalise
+    to UTC."""
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise QuickBooksMappingError("MetaData.LastUpdatedTime", f"{value!r} has no UTC offset")
@@ -146,7 +147,8 @@ def _bill_line(line: ERPInvoiceLine, purchase_order_id: str | None) -> dict[str,
     if line.description:
         body["Description"] = line.description
     if purchase_order_id and line.po_line_id:
-        # Linking a bill line to its PO line (facts §1.5, community practice; UNCERTAIN in primary docs).
+        # Linking a bill line to its PO line (quickbooks.md §Entities, community practice; UNCERTAIN in
+        # primary docs).
         body["LinkedTxn"] = [
             {"TxnId": purchase_order_id, "TxnType": "PurchaseOrder", "TxnLineId": line.po_line_id}
         ]
@@ -154,7 +156,7 @@ def _bill_line(line: ERPInvoiceLine, purchase_order_id: str | None) -> dict[str,
 
 
 def bill_to_qbo(invoice: ERPInvoice, *, ap_account_id: str | None, home_currency: str) -> dict[str, Any]:
-    """The Bill create body for an approved invoice (facts §1.5, illustrative body)."""
+    """The Bill create body for an approved invoice (quickbooks.md §Entities, illustrative body)."""
     if len(invoice.invoice_number) > DOC_NUMBER_MAX_LENGTH:
         raise QuickBooksMappingError(
             "invoice_number",
@@ -176,9 +178,10 @@ def bill_to_qbo(invoice: ERPInvoice, *, ap_account_id: str | None, home_currency
     if invoice.memo:
         body["PrivateNote"] = invoice.memo
     if invoice.tax_amount:
-        # Lines are net; QuickBooks computes the tax from the lines' purchase tax codes (facts §1.5
-        # TxnTaxDetail, GlobalTaxCalculation). TotalTax states ours; whether QuickBooks lets it
-        # override its own figure is UNCERTAIN, so the exporter compares the TotalAmt it answers.
+        # Lines are net; QuickBooks computes the tax from the lines' purchase tax codes
+        # (quickbooks.md §Entities TxnTaxDetail, GlobalTaxCalculation). TotalTax states ours; whether
+        # QuickBooks lets it override its own figure is UNCERTAIN, so the exporter compares the TotalAmt it
+        # answers.
         body["GlobalTaxCalculation"] = "TaxExcluded"
         body["TxnTaxDetail"] = {"TotalTax": json_number(invoice.tax_amount)}
     return body
@@ -198,7 +201,8 @@ def _paid_on_bill(payment: Json, bill_id: str) -> Decimal:
 def payment_status_from_qbo(
     bill: Json, payments: Iterable[Json], *, home_currency: str, checked_at: dt.datetime
 ) -> ERPPaymentStatus:
-    """Status from Bill.Balance, the source of truth (facts §1.6); payments list the detail."""
+    """Status from Bill.Balance, the source of truth (quickbooks.md §Paid or not); payments list the
+    detail."""
     bill_id = str(bill["Id"])
     currency = _ref(bill, "CurrencyRef") or home_currency
     total, balance = money(bill.get("TotalAmt", 0)), money(bill.get("Balance", 0))
@@ -246,7 +250,8 @@ def account_from_qbo(raw: Json) -> ERPAccount:
 
 
 def tax_code_from_qbo(raw: Json, rates: Mapping[str, Decimal]) -> ERPTaxCode:
-    """Purchase rate = sum of the TaxRate values its PurchaseTaxRateList references (facts §1.5)."""
+    """Purchase rate = sum of the TaxRate values its PurchaseTaxRateList references
+    (quickbooks.md §Entities)."""
     details = (raw.get("PurchaseTaxRateList") or {}).get("TaxRateDetail", [])
     known = [
         rates[str(d["TaxRateRef"]["value"])]

@@ -1,4 +1,4 @@
-"""QuickBooks query statements (facts §1.3) and how their pages are read.
+"""QuickBooks query statements (quickbooks.md §Query language) and how their pages are read.
 
 Statements only use what the query language has: `=`, `>=`, `IN`, `AND` (no OR), `ORDERBY`,
 `STARTPOSITION`/`MAXRESULTS` (at most 1000). Pages are ordered by `Id`, which a record keeps when it
@@ -24,8 +24,8 @@ from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http.call import json_body, unexpected_answer
 from smartap_erp.http.paginate import QueryStartPosition
 
-PAGE_SIZE = 1000  # MAXRESULTS cap (facts §1.3)
-PARALLEL_PAGES = 8  # below the 10 concurrent requests per realm+app (facts §1.12)
+PAGE_SIZE = 1000  # MAXRESULTS cap (quickbooks.md §Query language)
+PARALLEL_PAGES = 8  # below the 10 concurrent requests per realm+app (quickbooks.md §Rate limits)
 
 
 def quote(value: str) -> str:
@@ -49,8 +49,8 @@ def changed_since(since: dt.datetime | None) -> list[str]:
 
 
 def query_response(response: httpx.Response, keys: Mapping[str, type] | None = None) -> dict[str, Any]:
-    """The `QueryResponse` object of a query answer (facts §1.3), with `keys` required in it (e.g.
-    `totalCount` of a COUNT). An empty result has no entity key; an entity key that is present
+    """The `QueryResponse` object of a query answer (quickbooks.md §Query language), with `keys` required in
+    it (e.g. `totalCount` of a COUNT). An empty result has no entity key; an entity key that is present
     (capitalised: `Vendor`, `Bill`) must hold a list."""
     inner: dict[str, Any] = json_body(response, ERPSystem.QUICKBOOKS, keys={"QueryResponse": dict})[
         "QueryResponse"
@@ -66,7 +66,8 @@ def query_response(response: httpx.Response, keys: Mapping[str, type] | None = N
 
 def rows_of(entity: str) -> Callable[[Any], list[Any]]:
     """The records of a query page for the paging loop: `QueryResponse.<entity>`, a list, absent
-    when the page is empty (facts §1.3); a body without a `QueryResponse` object is refused."""
+    when the page is empty (quickbooks.md §Query language); a body without a `QueryResponse` object is
+    refused."""
 
     def rows(body: Any) -> list[Any]:
         inner = body["QueryResponse"]

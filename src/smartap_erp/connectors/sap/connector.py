@@ -1,4 +1,4 @@
-"""`SAPConnector`: the connector base implemented the SAP Business One Service Layer way (facts §3).
+"""`SAPConnector`: the connector base implemented the SAP Business One Service Layer way (sap.md §API facts).
 
 The server is self-hosted: its root comes from `base_url` (a simulator or an explicit server), the
 connection's `service_layer_url` credential, or `SAP_SERVICE_LAYER_URL`, in that order; the API is
@@ -6,13 +6,13 @@ connection's `service_layer_url` credential, or `SAP_SERVICE_LAYER_URL`, in that
 `ServiceLayerSessionAuth`: `POST /Login` with `CompanyDB` (one company database per connection, so
 multi-company is one connection per `company_db`), the `B1SESSION` + `ROUTEID` cookies, a fresh login
 and a repeat of the same request when a session times out (also in the middle of a nextLink walk,
-facts §3.12 item 1), and `POST /Logout` on close. TLS verification follows `SAP_VERIFY_SSL` (or an
-explicit `verify`, e.g. a CA bundle for a self-signed server); a refused certificate is a
-configuration error that says so. Reads ask for big pages with `Prefer: odata.maxpagesize` (the
-default is 20, facts §3.4), order by key and follow `odata.nextLink`; incremental reads filter
-`UpdateDate ge` a day before `since` (date-only field, facts §3.12 item 7). SAP has no idempotency
-key, so a bill is looked up by `CardCode` + `NumAtCard` before it is created, and again after a
-create whose answer was lost (facts §6).
+sap.md §Login and session cookies), and `POST /Logout` on close. TLS verification follows `SAP_VERIFY_SSL` (or
+an explicit `verify`, e.g. a CA bundle for a self-signed server); a refused certificate is a configuration
+error that says so. Reads ask for big pages with `Prefer: odata.maxpagesize` (the default is 20,
+sap.md §Paging), order by key and follow `odata.nextLink`; incremental reads filter `UpdateDate ge` a day
+before `since` (date-only field, sap.md §Query options). SAP has no idempotency key, so a bill is looked up by
+`CardCode` + `NumAtCard` before it is created, and again after a create whose answer was lost
+(erp-facts.md §Idempotent export).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ _VENDOR_FIELDS = (
     "PayTermsGrpCode,Currency,Valid,Frozen,UpdateDate,UpdateTime,BPAddresses"
 )
 _BILL_KEY_FIELDS = "DocEntry,DocNum,DocTotal,UpdateDate,UpdateTime"
-PAYMENT_BATCH = 20  # invoices per status request: the Service Layer's default page size (facts §3)
+PAYMENT_BATCH = 20  # invoices per status request: the Service Layer's default page size (sap.md §API facts)
 _INVOICE_STATUS_FIELDS = "DocEntry,DocNum,CardCode,DocTotal,DocCurrency,DocumentStatus,Cancelled"
 _PAYMENT_FIELDS = (
     "DocEntry,DocNum,DocDate,DocCurrency,CashSum,TransferSum,TransferReference,Cancelled,PaymentInvoices"
@@ -104,10 +104,11 @@ def _certificate_refused(exc: BaseException | None) -> bool:
 @register_connector
 class SAPConnector(ERPConnector):
     system: ClassVar[ERPSystem] = ERPSystem(PROVIDER.system)
-    bill_tax: ClassVar[str] = "rates"  # SAP computes line tax from TaxCode / VatGroup (facts §3.7, §3.9)
+    # SAP computes line tax from TaxCode / VatGroup (sap.md §Entities, §Accounts and tax codes)
+    bill_tax: ClassVar[str] = "rates"
     required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
     retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
-    page_size: int = 500  # no documented maximum (facts §3.4); big pages, bounded memory
+    page_size: int = 500  # no documented maximum (sap.md §Paging); big pages, bounded memory
     since_overlap: dt.timedelta = dt.timedelta(days=1)
 
     def __init__(
@@ -143,7 +144,7 @@ class SAPConnector(ERPConnector):
         return str(self.credentials["company_db"])
 
     def error_details(self, response: httpx.Response) -> ErrorDetails:
-        """The Service Layer envelope, v1 or v2 (facts §3.5); -2028 is a missing record."""
+        """The Service Layer envelope, v1 or v2 (sap.md §Error bodies); -2028 is a missing record."""
         code, message = parse_service_layer_error(response)
         if code is None and message is None:
             return ErrorDetails(message=f"HTTP {response.status_code} {response.reason_phrase}".strip())
@@ -210,7 +211,7 @@ class SAPConnector(ERPConnector):
         return self._terms
 
     async def _line_tax_field(self) -> str:
-        """`VatGroup` in VAT localisations, `TaxCode` in US/CA ones (facts §3.9)."""
+        """`VatGroup` in VAT localisations, `TaxCode` in US/CA ones (sap.md §Accounts and tax codes)."""
         if self._tax_field is None:
             try:
                 vat = await self._rows(self._query("VatGroups", select="Code", top=1))
@@ -299,8 +300,9 @@ class SAPConnector(ERPConnector):
             ),
             {"CardCode": str},
         )
-        # VendorPayments (OVPM, object 46), never IncomingPayments (facts §5); the PaymentInvoices
-        # collection cannot be filtered server-side in v3, so filter by supplier and match here.
+        # VendorPayments (OVPM, object 46), never IncomingPayments (erp-facts.md §Seed corrections); the
+        # PaymentInvoices collection cannot be filtered server-side in v3, so filter by supplier and match
+        # here.
         card = payloads.odata_string(str(invoice["CardCode"]))
         payments = await self._rows(
             self._query(
@@ -321,7 +323,7 @@ class SAPConnector(ERPConnector):
         self, since: dt.datetime, bill_ids: Collection[str] | None = None
     ) -> AsyncIterator[RecordPage[ERPPaymentStatus]] | None:
         """No change feed in the Service Layer (UpdateDate is date-only and payments do not carry it,
-        facts §3.8), so the status of the bills asked for is read in batches instead: one request for
+        sap.md §Paid or not), so the status of the bills asked for is read in batches instead: one request for
         up to PAYMENT_BATCH invoices and one for their suppliers' payments, never one per bill."""
         if bill_ids is None:
             return None

@@ -1,11 +1,13 @@
-"""Pure translations between SAP Business One Service Layer JSON (facts §3.7-§3.9) and the standard models.
+"""Pure translations between SAP Business One Service Layer JSON (sap.md §Entities, §Paid or not,
+§Accounts and tax codes) and the standard models.
 
 No I/O. Bodies arrive parsed with `parse_float=Decimal` (`read_json`), and `money` also accepts ints
 and strings, so amounts never pass through binary floats. Enums are compared by name or by their
-one-letter value (`tYES` / `Y`, facts §3.3). `UpdateDate` is a date and `UpdateTime` a separate
+one-letter value (`tYES` / `Y`, sap.md §Query options). `UpdateDate` is a date and `UpdateTime` a separate
 time; B1 stores them in the server's local time, which the connector takes as UTC (UNCERTAIN: B1 has
-no time-zone field; incremental reads overlap by a day so a zone offset loses nothing, facts §6).
-The payment status is computed from the bill and the vendor payments applied to it (facts §3.8).
+no time-zone field; incremental reads overlap by a day so a zone offset loses nothing,
+erp-facts.md §Watermarks). The payment status is computed from the bill and the vendor payments applied to it
+(sap.md §Paid or not).
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from smartap_erp.domain import (
 
 Json = Mapping[str, Any]
 
-PO_OBJECT = 22  # BaseType of a purchase order (facts §3.7)
+PO_OBJECT = 22  # BaseType of a purchase order (sap.md §Entities)
 ITEMS, SERVICE = "dDocument_Items", "dDocument_Service"
 NUM_AT_CARD_MAX = 100  # OPCH.NumAtCard is nvarchar(100)
-ALL_CURRENCIES = "##"  # BP / account currency "all currencies" (facts §3.7, UNCERTAIN)
+ALL_CURRENCIES = "##"  # BP / account currency "all currencies" (sap.md §Entities, UNCERTAIN)
 
 
 class SAPMappingError(MappingError):
@@ -81,7 +83,7 @@ def odata_string(value: str) -> str:
 
 
 def since_filter(since: dt.datetime | None, overlap: dt.timedelta) -> str | None:
-    """`UpdateDate ge 'YYYY-MM-DD'` a day-granular window before `since` (facts §3.3, §3.12 item 7)."""
+    """`UpdateDate ge 'YYYY-MM-DD'` a day-granular window before `since` (sap.md §Query options)."""
     if since is None:
         return None
     start = (since.astimezone(dt.UTC) - overlap).date()
@@ -216,7 +218,7 @@ def _own_line(line: ERPInvoiceLine, doc_type: str, tax_field: str) -> dict[str, 
 
 
 def _linked_line(line: ERPInvoiceLine, po: Json, po_line: Json, tax_field: str) -> dict[str, Any]:
-    """A line copied from a PO line: BaseType 22 / BaseEntry / BaseLine (facts §3.7)."""
+    """A line copied from a PO line: BaseType 22 / BaseEntry / BaseLine (sap.md §Entities)."""
     body: dict[str, Any] = {
         "BaseType": PO_OBJECT,
         "BaseEntry": po["DocEntry"],
@@ -258,7 +260,7 @@ def document_from_invoice(
     invoice: ERPInvoice, po: Json | None, *, tax_field: str = "TaxCode", memo_prefix: str = "SmartAP"
 ) -> dict[str, Any]:
     """The `POST /PurchaseInvoices` body. With a PO, lines that bill PO lines carry the base link and
-    the document takes the PO's DocType (lines must match it, facts §3.7); otherwise lines with an
+    the document takes the PO's DocType (lines must match it, sap.md §Entities); otherwise lines with an
     item code make an item bill and account lines a service bill."""
     if len(invoice.invoice_number) > NUM_AT_CARD_MAX:
         raise SAPMappingError(f"invoice number longer than {NUM_AT_CARD_MAX} characters", "invoice_number")
@@ -335,7 +337,7 @@ def payments_applied(payments: Iterable[Json], doc_entry: int, currency: str) ->
 
 
 def payment_status_from(invoice: Json, payments: Iterable[Json], checked_at: dt.datetime) -> ERPPaymentStatus:
-    """Outstanding = DocTotal - Σ SumApplied of non-cancelled vendor payments (facts §3.8). A Closed
+    """Outstanding = DocTotal - Σ SumApplied of non-cancelled vendor payments (sap.md §Paid or not). A Closed
     document is not taken as paid by itself (it also closes when cancelled or closed by hand)."""
     total = money(invoice["DocTotal"], "DocTotal")
     currency = str(invoice["DocCurrency"])

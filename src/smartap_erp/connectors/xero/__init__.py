@@ -1,4 +1,4 @@
-"""Xero (facts §2): its provider description (`provider.py`), the connector and payload translation.
+"""Xero (xero.md §API facts): its provider description (`provider.py`), the connector and payload translation.
 
 The connector module is imported on first use (importing the class from this package, or the
 registry through the provider), never by importing the package or its provider: reading the

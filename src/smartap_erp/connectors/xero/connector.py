@@ -1,16 +1,15 @@
-"""`XeroConnector`: the connector base implemented the Xero way (facts §2).
+"""`XeroConnector`: the connector base implemented the Xero way (xero.md §API facts).
 
 The tenant is chosen when the connection is made (`tenant_id` credential) and sent as
-`xero-tenant-id` on every accounting call (facts §2.1); `test_connection` checks it against
-`/connections` before reading the Organisation. Auth is the toolkit's `OAuth2RefreshAuth` against
-`identity.xero.com/connect/token` (30-minute tokens, rotating refresh tokens). Limits are the
-toolkit limiter with Xero's per-tenant and app-wide policies, fed by the remaining-quota headers,
-so a long import slows down before a 429 and a spent daily quota stops with `ERPQuotaExhaustedError`
-(facts §2.10). Reads page with `page`/`pageSize` at the largest size (1,000, facts §2.3) and take
-`If-Modified-Since` for incremental syncs (facts §2.5). Bills are exported as `Type=ACCPAY`
-invoices in batches through `PUT /Invoices?summarizeErrors=false` with an `Idempotency-Key`;
-before creating anything, existing bills are looked up by `InvoiceNumbers` and `ContactIDs`
-(facts §2.13.6: ACCPAY numbers are not unique in Xero).
+`xero-tenant-id` on every accounting call (xero.md §Tenancy and OAuth 2.0); `test_connection` checks it
+against `/connections` before reading the Organisation. Auth is the toolkit's `OAuth2RefreshAuth` against
+`identity.xero.com/connect/token` (30-minute tokens, rotating refresh tokens). Limits are the toolkit limiter
+with Xero's per-tenant and app-wide policies, fed by the remaining-quota headers, so a long import slows down
+before a 429 and a spent daily quota stops with `ERPQuotaExhaustedError` (xero.md §Rate limits). Reads page
+with `page`/`pageSize` at the largest size (1,000, xero.md §Paging) and take `If-Modified-Since` for
+incremental syncs (xero.md §Change detection). Bills are exported as `Type=ACCPAY` invoices in batches through
+`PUT /Invoices?summarizeErrors=false` with an `Idempotency-Key`; before creating anything, existing bills are
+looked up by `InvoiceNumbers` and `ContactIDs` (xero.md §Entities: ACCPAY numbers are not unique in Xero).
 """
 
 from __future__ import annotations
@@ -49,9 +48,9 @@ from smartap_erp.http.retry import RetryPolicy
 API_URL = "https://api.xero.com/api.xro/2.0"
 CONNECTIONS_URL = "https://api.xero.com/connections"
 TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
-MAX_PAGE_SIZE = 1000  # facts §2.3 (secondary source; the simulator caps at the same value)
+MAX_PAGE_SIZE = 1000  # xero.md §Paging (secondary source; the simulator caps at the same value)
 EXPORT_BATCH_SIZE = 50
-ACCESS_TOKEN_TTL = 30 * 60  # facts §2.1
+ACCESS_TOKEN_TTL = 30 * 60  # xero.md §Tenancy and OAuth 2.0
 _LIVE_BILL_STATUSES = "DRAFT,SUBMITTED,AUTHORISED,PAID"
 
 
@@ -61,8 +60,8 @@ class XeroConnector(ERPConnector):
     required_credentials: ClassVar[tuple[str, ...]] = PROVIDER.required_credentials
     retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
     page_size: int = MAX_PAGE_SIZE
-    account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (facts §2.7)
-    bill_tax: ClassVar[str] = "amounts"  # lines take an explicit TaxAmount (facts §2.7)
+    account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (xero.md §Entities)
+    bill_tax: ClassVar[str] = "amounts"  # lines take an explicit TaxAmount (xero.md §Entities)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -155,7 +154,7 @@ class XeroConnector(ERPConnector):
         return Call.get(resource, params=params, headers=headers)
 
     async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
-        # includeArchived: archived suppliers must come through, as deactivations (facts §2.7).
+        # includeArchived: archived suppliers must come through, as deactivations (xero.md §Entities).
         call = self._paged("Contacts", {"where": "IsSupplier==true", "includeArchived": "true"}, since)
         async for page in self.pages(call, PageNumber(size=self.page_size), "Contacts"):
             yield self.to_page(page.records, payloads.vendor_from_contact, "ContactID")
@@ -163,7 +162,7 @@ class XeroConnector(ERPConnector):
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None
     ) -> AsyncIterator[RecordPage[ERPPurchaseOrder]]:
-        # PurchaseOrders has no `where`: one query per Xero Status (facts §2.2, §2.13.9).
+        # PurchaseOrders has no `where`: one query per Xero Status (xero.md §Endpoints).
         for status in payloads.xero_po_statuses(status_filter):
             params: dict[str, object] = {"Status": status} if status else {}
             call = self._paged("PurchaseOrders", params, since)
@@ -177,8 +176,8 @@ class XeroConnector(ERPConnector):
         return self._payment_changes(since)
 
     async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
-        # Bills (ACCPAY invoices) changed since, paged, via If-Modified-Since (facts §2.5, §2.8); no
-        # Statuses filter, so voided and deleted bills come through as VOIDED.
+        # Bills (ACCPAY invoices) changed since, paged, via If-Modified-Since (xero.md §Change detection,
+        # §Paid or not); no Statuses filter, so voided and deleted bills come through as VOIDED.
         call = self._paged("Invoices", {"where": 'Type=="ACCPAY"'}, since)
         now = self.now()
         async for page in self.pages(call, PageNumber(size=self.page_size), "Invoices"):

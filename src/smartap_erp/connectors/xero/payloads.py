@@ -1,11 +1,12 @@
-"""Pure translations between Xero Accounting JSON (facts §2.7) and the standard models. No I/O.
+"""Pure translations between Xero Accounting JSON (xero.md §Entities) and the standard models. No I/O.
 
 Responses are parsed with `parse_float=Decimal`, and `_money` accepts ints and strings too, so money
-never passes through binary floats. Xero writes dates as `/Date(ms+0000)/` (facts §2.6); document
+never passes through binary floats. Xero writes dates as `/Date(ms+0000)/` (xero.md §Dates in JSON); document
 dates (`Date`, `DueDate`) are org-local calendar dates and are read as dates, never shifted through
-a timezone (facts §2.13.3). Purchase-order statuses are the spec's DRAFT, SUBMITTED, AUTHORISED,
-BILLED, DELETED (facts §5: the seed's list was wrong). Bills go out as `Invoice` `Type=ACCPAY` with
-only `ContactID` on the contact (facts §2.9) and an `Idempotency-Key` derived from the invoice.
+a timezone (xero.md §Dates in JSON). Purchase-order statuses are the spec's DRAFT, SUBMITTED, AUTHORISED,
+BILLED, DELETED (erp-facts.md §Seed corrections: the seed's list was wrong). Bills go out as `Invoice`
+`Type=ACCPAY` with only `ContactID` on the contact (xero.md §Writes and idempotency) and an `Idempotency-Key`
+derived from the invoice.
 """
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from smartap_erp.domain import (
 
 Json = Mapping[str, Any]
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-IDEMPOTENCY_KEY_MAX = 128  # facts §2.9
+IDEMPOTENCY_KEY_MAX = 128  # xero.md §Writes and idempotency
 PO_STATUS: dict[str, PurchaseOrderStatus] = {
     "DRAFT": PurchaseOrderStatus.DRAFT,
     "SUBMITTED": PurchaseOrderStatus.DRAFT,  # awaiting approval: not yet an open order
-    "AUTHORISED": PurchaseOrderStatus.OPEN,  # facts §5: import open POs as AUTHORISED
+    "AUTHORISED": PurchaseOrderStatus.OPEN,  # erp-facts.md §Seed corrections: import open POs as AUTHORISED
     "BILLED": PurchaseOrderStatus.CLOSED,
     "DELETED": PurchaseOrderStatus.CANCELLED,
 }
@@ -71,7 +72,8 @@ def parse_date(value: Any) -> dt.date | None:
 
 
 def format_if_modified_since(since: dt.datetime) -> str:
-    """If-Modified-Since as ISO-8601 in UTC with milliseconds, like the spec's example (facts §2.5)."""
+    """If-Modified-Since as ISO-8601 in UTC with milliseconds, like the spec's example
+    (xero.md §Change detection)."""
     if since.tzinfo is None:
         raise ValueError("since must be timezone-aware")
     return since.astimezone(dt.UTC).isoformat(timespec="milliseconds")
@@ -171,7 +173,7 @@ def xero_po_statuses(wanted: Sequence[PurchaseOrderStatus] | None) -> list[str |
 
 def bill_payload(invoice: ERPInvoice) -> dict[str, Any]:
     """One `Invoice` element, `Type=ACCPAY`, AUTHORISED. With tax codes it is tax exclusive (line
-    amounts are net) and every line states its `TaxAmount` (facts §2.7: auto-calculated,
+    amounts are net) and every line states its `TaxAmount` (xero.md §Entities: auto-calculated,
     overridable): its share of the invoice's tax, 0 on a line without a code, so Xero's Total is
     the invoice's whatever its rates say. Without tax codes it is `NoTax`."""
     taxed = any(line.tax_code for line in invoice.line_items)
@@ -197,7 +199,8 @@ def bill_payload(invoice: ERPInvoice) -> dict[str, Any]:
         lines.append(item)
     payload: dict[str, Any] = {
         "Type": "ACCPAY",
-        "Contact": {"ContactID": invoice.vendor_id},  # only the id, never other fields (facts §2.9)
+        # only the id, never other fields (xero.md §Writes and idempotency)
+        "Contact": {"ContactID": invoice.vendor_id},
         "InvoiceNumber": invoice.invoice_number,
         "Date": invoice.invoice_date.isoformat(),
         "LineAmountTypes": "Exclusive" if taxed else "NoTax",
@@ -226,7 +229,7 @@ def validation_messages(element: Json) -> list[str]:
 
 
 def payment_status_from(invoice: Json, now: dt.datetime) -> ERPPaymentStatus:
-    """Status from AmountDue / AmountPaid / Payments (facts §2.8): credits reduce AmountDue too."""
+    """Status from AmountDue / AmountPaid / Payments (xero.md §Paid or not): credits reduce AmountDue too."""
     total = money(invoice.get("Total", 0))
     paid = money(invoice.get("AmountPaid", 0))
     due = money(invoice.get("AmountDue", 0))
@@ -278,7 +281,7 @@ def account_from_xero(account: Json) -> ERPAccount:
 
 
 def tax_code_from_xero(rate: Json) -> ERPTaxCode:
-    """A TaxRate; `TaxType` is the code bills use on lines (facts §2.7)."""
+    """A TaxRate; `TaxType` is the code bills use on lines (xero.md §Entities)."""
     value = rate.get("EffectiveRate", rate.get("DisplayTaxRate"))
     return ERPTaxCode(
         external_id=str(rate["TaxType"]),

@@ -9,7 +9,7 @@ in this order: its ERP id, its code, its name (case-insensitive); the first rule
 exactly one record wins, two matches are refused as ambiguous, an inactive record is refused. The
 line then carries the ERP's reference form: the tax code's ERP id, and for accounts the field the
 connector names in `account_reference` (ERP id by default; Xero lines reference accounts by Code,
-facts §2.7). The connection's export field mappings (entity `invoice`) are then applied with
+xero.md §Entities). The connection's export field mappings (entity `invoice`) are then applied with
 `mappings.apply_rules` from the SmartAP record onto the standard `ERPInvoice` fields (`memo`,
 `invoice_number`, `line_items[0].description`, ...), and the result is validated again.
 """

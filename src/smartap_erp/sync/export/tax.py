@@ -1,15 +1,15 @@
 """The invoice's tax on its way to the ERP, and the check of the bill total the ERP answers with.
 
 SmartAP keeps one invoice-level `tax_amount`; every ERP takes tax per line, under a tax code
-(facts §1.5 TaxCodeRef, §2.7 TaxType, §3.7 TaxCode/VatGroup, §4.7 taxCode). `plan_tax` spreads the
-invoice's tax over the lines that carry a tax code, in proportion to their amounts (largest
-remainder, in the currency's minor units, so the shares add up exactly), and refuses, before any
-call, an invoice whose tax the ERP cannot take: tax but no line with a tax code; or, for an ERP that
-computes the tax itself from the codes' rates (`bill_tax = "rates"`: QuickBooks, SAP Business One),
-a code without a known rate or rates that give another amount than the invoice's. ERPs that take the
-amount itself (`bill_tax = "amounts"`: Xero `TaxAmount`, NetSuite `tax1Amt`) get the shares as they
-are. `total_mismatch` compares the total the ERP returns for the bill with the invoice's: whatever
-was predicted, the ERP's own figure decides.
+(`TaxCodeRef`, `TaxType`, `TaxCode`/`VatGroup`, `taxCode`: quickbooks.md §Entities, xero.md §Entities,
+sap.md §Entities, netsuite-connector.md §Record fields). `plan_tax` spreads the invoice's tax over the lines
+that carry a tax code, in proportion to their amounts (largest remainder, in the currency's minor units, so
+the shares add up exactly), and refuses, before any call, an invoice whose tax the ERP cannot take: tax but no
+line with a tax code; or, for an ERP that computes the tax itself from the codes' rates (`bill_tax = "rates"`:
+QuickBooks, SAP Business One), a code without a known rate or rates that give another amount than the
+invoice's. ERPs that take the amount itself (`bill_tax = "amounts"`: Xero `TaxAmount`, NetSuite `tax1Amt`) get
+the shares as they are. `total_mismatch` compares the total the ERP returns for the bill with the invoice's:
+whatever was predicted, the ERP's own figure decides.
 """
 
 from __future__ import annotations

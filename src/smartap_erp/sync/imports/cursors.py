@@ -4,8 +4,8 @@ The cursor holds a *signpost*: the ERP-clock time taken just before a read start
 asks for changes since `signpost - overlap`, so clock skew and changes made while the last read was
 running are read again (the hash check makes re-reading harmless). The cursor moves only after every
 page of a read is committed, so a crash never skips data; sources are not all sorted by change time
-(SAP pages by CardCode, facts §3.3), so no page-level high-water mark is trusted. A cursor older than
-the connector's `change_window` (a change feed's retention) means a full read instead.
+(SAP pages by CardCode, sap.md §Query options), so no page-level high-water mark is trusted. A cursor older
+than the connector's `change_window` (a change feed's retention) means a full read instead.
 """
 
 from __future__ import annotations

@@ -36,7 +36,8 @@ from smartap_erp.sync.export.common import IN_CHUNK, chunks, close_log
 from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
 from smartap_erp.sync.payments import store
 
-OVERLAP = dt.timedelta(minutes=5)  # re-read margin for clock skew between us and the ERP (facts §6)
+# re-read margin for clock skew between us and the ERP (erp-facts.md §Watermarks)
+OVERLAP = dt.timedelta(minutes=5)
 PER_BILL_BATCH = 10  # per-bill reads started together when there is no feed (the limiter bounds them)
 
 
