@@ -22,6 +22,9 @@ from smartap_erp.db import migrate
 from smartap_erp.db.models import Base
 from smartap_erp.db.session import make_engine, make_session_factory
 
+# `fifth_erp`: an ERP defined only under tests/, registered for the test that asks for it.
+pytest_plugins = ["tests.fifth_erp.fixtures"]
+
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import connections, mappings
 from smartap_erp.app.mappings import MappingCreate, RuleTest
+from smartap_erp.connectors import ERPProvider
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
 from smartap_erp.errors import ConfigurationError, NotFoundError
 from tests.app.simulated import SimulatedApp, sim_credentials, simulated_app
@@ -113,6 +114,22 @@ async def test_a_rule_tried_on_a_sample() -> None:
     )
     with pytest.raises(mappings.MappingRefusedError, match="smartap_field: 'bogus_field'"):
         await mappings.test_rule(checked)
+
+
+async def test_a_rule_is_checked_against_any_erp_a_provider_describes(fifth_erp: ERPProvider) -> None:
+    unknown = RuleTest(
+        sample={}, smartap_field="name", erp_field="name", erp="nowhere", entity=ERPEntity.VENDOR
+    )
+    with pytest.raises(ConfigurationError, match=r"unknown ERP system 'nowhere'; expected one of .*ledgerly"):
+        await mappings.test_rule(unknown)
+    bill = RuleTest(
+        sample={"invoice_number": "n-1"},
+        smartap_field="invoice_number",
+        erp_field="memo",
+        erp=fifth_erp.system,
+        entity=ERPEntity.INVOICE,
+    )
+    assert (await mappings.test_rule(bill)).result == {"memo": "n-1"}
 
 
 async def test_preview_applies_the_stored_mappings_to_each_sample(ctx: SimulatedApp) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel, LoggedRecordError, parse_id
+from smartap_erp.connectors.registry import registry
 from smartap_erp.db.models import ERPFieldMapping
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
 from smartap_erp.errors import ConfigurationError, NotFoundError, SmartAPError
@@ -91,7 +92,7 @@ class RuleTest(RuleInput):
 
     sample: Record
     direction: SyncDirection = SyncDirection.EXPORT  # export reads SmartAP fields, import ERP fields
-    erp: ERPSystem | None = None
+    erp: str | None = None  # an ERP key a provider describes (quickbooks, xero, ...)
     entity: ERPEntity | None = None
 
 
@@ -229,7 +230,8 @@ async def test_rule(request: RuleTest) -> RuleResult:
     direction = request.direction
     checked_against = None
     if request.erp is not None and request.entity is not None:
-        checked_against = (request.erp, request.entity)
+        # an ERP no provider describes is refused in one line listing the known ones
+        checked_against = (ERPSystem(registry.provider(request.erp).system), request.entity)
         direction = direction_of(request.entity)
     compiled = _compile(request, checked_against)
     return (await _apply([request.sample], [compiled], direction, onto_copy=False))[0]

@@ -1,18 +1,17 @@
 """What `connections add` and `connections update` accept, checked before anything is stored.
 
-The registered ERP providers (`SupportedSystem`, the only `--system` choices: the built-in ones and
-any `ERP_PROVIDERS` adds), a connection name that no other connection has, an `--api-url` that is an
-http(s) URL with a host, credentials that pass the provider's field checks (from a JSON file, or
-asked for field by field at a terminal: `credentials_for`), and `--conflict-policy ENTITY=POLICY`
-pairs. Every refusal is a `ConfigurationError`: one line naming the option, what was given and what
-was expected (the CLI exits with code 2).
+The registered ERP providers (`SupportedSystem`, the only `--system` choices: the built-in ones and any
+`ERP_PROVIDERS` adds), a non-empty connection name (the application layer refuses one another connection
+has), an `--api-url` that is an http(s) URL with a host, credentials that pass the provider's field
+checks (from a JSON file, or asked for field by field at a terminal: `credentials_for`), and
+`--conflict-policy ENTITY=POLICY` pairs. Every refusal is a `ConfigurationError`: one line naming the
+option, what was given and what was expected (the CLI exits with code 2).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -20,12 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.provider import ERPProvider
 from smartap_erp.connectors.registry import BUILTIN_PROVIDERS, registry
-from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
@@ -54,18 +50,6 @@ def check_name(name: str) -> str:
     if len(cleaned) > NAME_LENGTH:
         raise ConfigurationError(f"--name: at most {NAME_LENGTH} characters, got {len(cleaned)}")
     return cleaned
-
-
-async def check_name_free(session: AsyncSession, name: str, *, other_than: uuid.UUID | None = None) -> None:
-    """Refuse a name another connection already has (names address connections on the CLI)."""
-    query = select(ERPConnection.id).where(ERPConnection.name == name)
-    if other_than is not None:
-        query = query.where(ERPConnection.id != other_than)
-    if await session.scalar(query) is not None:
-        raise ConfigurationError(
-            f"--name: a connection named {name!r} already exists; choose another name "
-            "(or change that one with `smartap-erp connections update`)"
-        )
 
 
 def check_api_url(url: str) -> str:

@@ -18,7 +18,7 @@ import typer
 from smartap_erp.app import mappings as app_mappings
 from smartap_erp.cli.output import JsonOption, console, emit, fail
 from smartap_erp.cli.runtime import runtime
-from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
+from smartap_erp.domain.enums import ERPEntity, SyncDirection
 
 SHARED_NOTE = (
     "note: import mappings change SmartAP's own vendor / purchase-order records, which every "
@@ -112,7 +112,8 @@ def try_rule(
         SyncDirection, typer.Option(help="export reads SmartAP fields, import ERP fields.")
     ] = (SyncDirection.EXPORT),
     erp: Annotated[
-        ERPSystem | None, typer.Option(help="Check both fields against this ERP's catalogue (with --entity).")
+        str | None,
+        typer.Option(help="Check both fields against this ERP's catalogue (with --entity), e.g. xero."),
     ] = None,
     entity: Annotated[ERPEntity | None, typer.Option(help="The entity the fields belong to.")] = None,
     as_json: JsonOption = False,
@@ -126,7 +127,11 @@ def try_rule(
         raise fail("--sample must be a JSON object", 2)
     fields = _rule(smartap_field, erp_field, rule, default, required, regex)
     request = app_mappings.RuleTest(
-        **fields.model_dump(), sample=record, direction=direction, erp=erp, entity=entity
+        **fields.model_dump(),
+        sample=record,
+        direction=direction,
+        erp=erp,
+        entity=entity,
     )
     outcome = asyncio.run(app_mappings.test_rule(request))
     if as_json:

@@ -109,18 +109,16 @@ def read_json(response: httpx.Response) -> Any:
     return jsonlib.loads(response.content, parse_float=Decimal)
 
 
-ERP_NAMES = {
-    ERPSystem.QUICKBOOKS: "QuickBooks Online",
-    ERPSystem.XERO: "Xero",
-    ERPSystem.SAP: "SAP Business One",
-    ERPSystem.NETSUITE: "NetSuite",
-}
 Shape = type | tuple[type, ...]
 
 
 def erp_name(erp: ERPSystem) -> str:
-    """The ERP's display name ("QuickBooks Online", "SAP Business One")."""
-    return ERP_NAMES.get(erp, erp.value)
+    """The ERP's display name ("QuickBooks Online", "SAP Business One"), from its provider description;
+    the system key for an ERP without one."""
+    from smartap_erp.connectors.registry import registry  # connectors build on http: import on use
+
+    provider = registry.find(erp)
+    return provider.name if provider is not None else str(erp)
 
 
 def _kind(value: Any) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from smartap_erp.connectors.registry import registry
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
 from smartap_erp.mappings.apply import MappingRule, MappingRuleError, parse_path
 
@@ -57,19 +58,6 @@ SMARTAP_INVOICE = (
         )
     ),
 )
-_BILL_HEADER = ("invoice_number", "invoice_date", "due_date")
-_BILL_LINE = tuple(
-    f"line_items[].{name}" for name in ("description", "account_code", "item_code", "tax_code")
-)
-_BILL_LINKED = ("memo", "purchase_order_id", "line_items[].po_line_id")
-
-# ERP -> the `ERPInvoice` fields its connector writes into a bill (see each connector's mapping.py).
-INVOICE_TARGETS: dict[ERPSystem, tuple[str, ...]] = {
-    ERPSystem.QUICKBOOKS: (*_BILL_HEADER, *_BILL_LINKED, *_BILL_LINE),
-    ERPSystem.XERO: (*_BILL_HEADER, *_BILL_LINE),
-    ERPSystem.SAP: (*_BILL_HEADER, *_BILL_LINKED, *_BILL_LINE),
-    ERPSystem.NETSUITE: (*_BILL_HEADER, *_BILL_LINKED, *_BILL_LINE),
-}
 MAPPED_ENTITIES = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER, ERPEntity.INVOICE)
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -87,9 +75,10 @@ def allowed_fields(system: ERPSystem, entity: ERPEntity) -> tuple[tuple[str, ...
             f"field mappings apply to {', '.join(e.value for e in MAPPED_ENTITIES)}, not {entity.value}",
         )
     if entity is ERPEntity.INVOICE:
-        if system not in INVOICE_TARGETS:
-            raise MappingRuleError("erp_field", f"no connector exports invoices to {system.value}")
-        return SMARTAP_INVOICE, INVOICE_TARGETS[system]
+        provider = registry.find(system)
+        if provider is None:
+            raise MappingRuleError("erp_field", f"no connector exports invoices to {system}")
+        return SMARTAP_INVOICE, provider.bill_fields  # the fields its connector writes into a bill
     if entity is ERPEntity.VENDOR:
         return _VENDOR_WRITABLE, _VENDOR_READABLE
     return _PO_WRITABLE, _PO_READABLE

@@ -12,9 +12,11 @@ import pytest
 from pydantic import BaseModel
 
 from smartap_erp import domain
+from smartap_erp.connectors import ERPProvider
+from smartap_erp.connectors.registry import registry
 from smartap_erp.domain import ERPEntity, ERPInvoice, ERPPurchaseOrder, ERPSystem, ERPVendor
 from smartap_erp.mappings.apply import MappingRule, MappingRuleError
-from smartap_erp.mappings.fields import INVOICE_TARGETS, SMARTAP_INVOICE, allowed_fields, check_fields
+from smartap_erp.mappings.fields import SMARTAP_INVOICE, allowed_fields, check_fields
 from smartap_erp.sync.export.build import smartap_record
 
 STANDARD: dict[ERPEntity, type[BaseModel]] = {
@@ -84,7 +86,7 @@ def _fields(model: type[BaseModel], prefix: str = "") -> set[str]:
 
 
 @pytest.mark.parametrize("entity", [ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER, ERPEntity.INVOICE])
-@pytest.mark.parametrize("system", list(INVOICE_TARGETS))
+@pytest.mark.parametrize("system", registry.keys())
 def test_every_standard_side_field_exists_in_the_standard_model(system: ERPSystem, entity: ERPEntity) -> None:
     smartap, erp = allowed_fields(system, entity)
     model_fields = _fields(STANDARD[entity])
@@ -120,3 +122,13 @@ def test_the_smartap_invoice_fields_are_what_export_mappings_read() -> None:
     paths = {k for k, v in record.items() if not isinstance(v, dict | list)}
     paths |= {f"vendor.{k}" for k in record["vendor"]} | {f"lines[].{k}" for k in record["lines"][0]}
     assert paths == set(SMARTAP_INVOICE)
+
+
+def test_an_erp_added_by_its_provider_alone_takes_invoice_mappings_to_its_bill_fields(
+    fifth_erp: ERPProvider,
+) -> None:
+    smartap, erp = allowed_fields(ERPSystem(fifth_erp.system), ERPEntity.INVOICE)
+    assert erp == fifth_erp.bill_fields
+    assert smartap == SMARTAP_INVOICE
+    with pytest.raises(MappingRuleError, match="no connector exports invoices to nowhere"):
+        allowed_fields(ERPSystem("nowhere"), ERPEntity.INVOICE)

@@ -31,13 +31,13 @@ from smartap_erp.domain.enums import SyncDirection
 from smartap_erp.domain.models import ERPInvoice, ERPInvoiceLine, ERPTaxCode
 from smartap_erp.domain.money import MoneyError, from_minor_units
 from smartap_erp.domain.results import RecordError
+from smartap_erp.http.call import erp_name
 from smartap_erp.mappings.apply import CompiledRule, apply_rules
 from smartap_erp.sync.export.refdata import ReferenceCache
 from smartap_erp.sync.export.tax import AMOUNTS, TaxRefused, plan_tax
 
 # Fields a field mapping may not change: the idempotency key of the export and the resolved vendor.
 PROTECTED_FIELDS = ("smartap_invoice_id", "vendor_id")
-_ERP_NAMES = {"quickbooks": "QuickBooks", "xero": "Xero", "sap": "SAP Business One", "netsuite": "NetSuite"}
 
 
 class InvoiceRefused(Exception):
@@ -101,7 +101,7 @@ class ReferenceResolver:
         self._cache = cache or ReferenceCache()
         self._now = now or (lambda: dt.datetime.now(dt.UTC))
         self._account_field = str(getattr(erp, "account_reference", "external_id"))
-        self.erp_name = _ERP_NAMES.get(str(erp.system), str(erp.system))
+        self.erp_name = erp_name(erp.system)
         self.bill_tax = str(getattr(erp, "bill_tax", AMOUNTS))
 
     async def account(self, value: str) -> str:
