@@ -4,7 +4,8 @@ The clone gets its own `.venv` (pip's download cache is reused, the environment 
 `shared` folder beside it, as CI has, and runs `make test`: the install from the lock files, ruff,
 mypy and pytest. Its pytest run is limited to the unit and database tests (the whole suite runs once
 already, here, and CI runs it on a fresh clone of every submission); the inner run skips this test,
-so it cannot recurse.
+so it cannot recurse. It is slow (a whole install, over a minute) and repeats what CI does on every
+submission, so it runs with `make test-slow`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 INNER = "SMARTAP_INNER_FRESH_CLONE"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get(INNER) == "1", reason="already inside a fresh-clone run")
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git checkout")
 def test_make_test_passes_on_a_fresh_clone(tmp_path: Path) -> None:
