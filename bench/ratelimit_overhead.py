@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from smartap_erp.connectors.policies import QUICKBOOKS_LIMITS
+from smartap_erp.connectors.quickbooks.limits import QUICKBOOKS_LIMITS
 from smartap_erp.db import migrate
 from smartap_erp.db.ratelimits import DatabaseSlotStore
 from smartap_erp.db.session import make_engine

@@ -2,7 +2,7 @@
 rate limiters as data, pagination strategies with one paging loop, and redaction.
 
 Read this file for the public API; the modules hold the implementation. No ERP-specific numbers live
-here: connectors pass them in as data (see `smartap_erp.connectors.policies`). See docs/http-toolkit.md.
+here: connectors pass them in as data (see `smartap_erp.connectors.<erp>.limits`). See docs/http-toolkit.md.
 """
 
 from smartap_erp.http.call import IDEMPOTENT, Call, read_json, send_call

@@ -19,9 +19,8 @@ from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import live_server
 from erpsim.quickbooks import QuickBooksSim, create_app
 from smartap_erp.connectors.base import ConnectorOptions
-from smartap_erp.connectors.policies import RETRY_POLICIES
 from smartap_erp.connectors.quickbooks import QuickBooksConnector
-from smartap_erp.domain import ERPSystem
+from smartap_erp.connectors.quickbooks.limits import RETRY_POLICY
 from smartap_erp.http import LimiterRegistry, MemoryTokenStore, Token
 from smartap_erp.http.clock import to_datetime
 from smartap_erp.http.retry import RetryPolicy
@@ -54,7 +53,7 @@ class Harness:
             sleep=self.sleep,
             random=lambda: 0.5,
             limiters=LimiterRegistry(),
-            retry=overrides.pop("retry", RETRY_POLICIES[ERPSystem.QUICKBOOKS]),
+            retry=overrides.pop("retry", RETRY_POLICY),
         )
         return QuickBooksConnector.create(creds, options)
 

@@ -15,7 +15,7 @@ import random
 import httpx
 
 from erpsim.core.limits import ConcurrencyGate, SlidingWindow
-from smartap_erp.connectors.policies import quickbooks_limits
+from smartap_erp.connectors.quickbooks.limits import quickbooks_limits
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http import LimiterRegistry, RetryPolicy, build_client
 from tests.unit.http.virtual_time import run_virtual, virtual_clock

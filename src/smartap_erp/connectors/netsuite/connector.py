@@ -4,7 +4,7 @@ A connection picks its mode with the optional credential `mode` (`restlet`, the 
 the public behaviour is the same. Both are signed by the toolkit's TBA flow (`OAuth1TBAAuth`,
 netsuite-connector.md §Token-based authentication), retried by the toolkit's loop (RESTlets signal the account
 concurrency limit with HTTP 400 `SSS_REQUEST_LIMIT_EXCEEDED`, REST with 429,
-netsuite-connector.md §Concurrency; `policies.RETRY_POLICIES`), and held under the account's concurrency
+netsuite-connector.md §Concurrency; `limits.RETRY_POLICY`), and held under the account's concurrency
 semaphore (`policies.netsuite_limits`, credential `concurrency_limit`, default 2 so other integrations keep
 their share). RESTlet mode reads pages of full records with `since`/`offset`/`limit`; REST mode pages ids out
 of SuiteQL (`Prefer: transient`, up to 1,000 rows, ordered by lastmodifieddate then id,

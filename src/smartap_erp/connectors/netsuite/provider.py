@@ -5,7 +5,7 @@ connection's credentials where they lack them (the integration record is usually
 
 from __future__ import annotations
 
-from smartap_erp.connectors.policies import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICIES, netsuite_limits
+from smartap_erp.connectors.netsuite.limits import NETSUITE_DEFAULT_CONCURRENCY, RETRY_POLICY, netsuite_limits
 from smartap_erp.connectors.provider import (
     AuthKind,
     Capabilities,
@@ -54,7 +54,7 @@ PROVIDER = ERPProvider(
         ),
     ),
     rate_limits=_limits,
-    retry=RETRY_POLICIES[ERPSystem.NETSUITE],
+    retry=RETRY_POLICY,
     settings=(
         ProviderSetting("NETSUITE_ACCOUNT_ID", "the account id", credential="account_id"),
         ProviderSetting("NETSUITE_CONSUMER_KEY", "the integration's consumer key", credential="consumer_key"),

@@ -5,7 +5,6 @@ connection's credentials lack them. Read by the registry; the connector is loade
 
 from __future__ import annotations
 
-from smartap_erp.connectors.policies import RETRY_POLICIES, quickbooks_limits
 from smartap_erp.connectors.provider import (
     AuthKind,
     Capabilities,
@@ -15,6 +14,7 @@ from smartap_erp.connectors.provider import (
     ProviderSetting,
     SimulatorRef,
 )
+from smartap_erp.connectors.quickbooks.limits import RETRY_POLICY, quickbooks_limits
 from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http.ratelimit import RateLimitPolicy
@@ -62,7 +62,7 @@ PROVIDER = ERPProvider(
         scopes=("com.intuit.quickbooks.accounting",),
     ),
     rate_limits=_limits,
-    retry=RETRY_POLICIES[ERPSystem.QUICKBOOKS],
+    retry=RETRY_POLICY,
     settings=(
         ProviderSetting("QUICKBOOKS_CLIENT_ID", "the app's client id", credential="client_id"),
         ProviderSetting("QUICKBOOKS_CLIENT_SECRET", "the app's client secret", credential="client_secret"),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from smartap_erp.connectors.policies import RETRY_POLICIES, sap_limits
 from smartap_erp.connectors.provider import (
     AuthKind,
     Capabilities,
@@ -16,6 +15,7 @@ from smartap_erp.connectors.provider import (
     ProviderSetting,
     SimulatorRef,
 )
+from smartap_erp.connectors.sap.limits import RETRY_POLICY, sap_limits
 from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http.ratelimit import RateLimitPolicy
@@ -57,7 +57,7 @@ PROVIDER = ERPProvider(
         ),
     ),
     rate_limits=_limits,
-    retry=RETRY_POLICIES[ERPSystem.SAP],
+    retry=RETRY_POLICY,
     settings=(
         ProviderSetting(
             "SAP_SERVICE_LAYER_URL",

@@ -5,7 +5,6 @@ from the settings when a connection's credentials lack them.
 
 from __future__ import annotations
 
-from smartap_erp.connectors.policies import RETRY_POLICIES, xero_limits
 from smartap_erp.connectors.provider import (
     BILL_HEADER,
     BILL_LINE,
@@ -17,6 +16,7 @@ from smartap_erp.connectors.provider import (
     ProviderSetting,
     SimulatorRef,
 )
+from smartap_erp.connectors.xero.limits import RETRY_POLICY, xero_limits
 from smartap_erp.credentials import ConnectorCredentials
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http.ratelimit import RateLimitPolicy
@@ -55,7 +55,7 @@ PROVIDER = ERPProvider(
         scopes=("offline_access", "accounting.contacts", "accounting.transactions", "accounting.settings"),
     ),
     rate_limits=_limits,
-    retry=RETRY_POLICIES[ERPSystem.XERO],
+    retry=RETRY_POLICY,
     settings=(
         ProviderSetting("XERO_CLIENT_ID", "the app's client id", credential="client_id"),
         ProviderSetting("XERO_CLIENT_SECRET", "the app's client secret", credential="client_secret"),

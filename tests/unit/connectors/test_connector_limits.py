@@ -1,22 +1,19 @@
-"""The per-ERP limits and retry quirks written as data are consistent and match the ERP docs' API facts."""
+"""Each ERP's limits and retry quirks (`connectors/<erp>/limits.py`) are consistent and match its API facts."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from smartap_erp.connectors.policies import (
+from smartap_erp.connectors.netsuite.limits import netsuite_limits
+from smartap_erp.connectors.quickbooks.limits import (
     QUICKBOOKS_BATCH_LIMITS,
     QUICKBOOKS_LIMITS,
-    RETRY_POLICIES,
-    SAP_LIMITS,
-    XERO_APP_LIMITS,
-    XERO_TENANT_LIMITS,
-    netsuite_limits,
     quickbooks_limits,
-    sap_limits,
-    xero_limits,
 )
+from smartap_erp.connectors.registry import registry
+from smartap_erp.connectors.sap.limits import SAP_LIMITS, sap_limits
+from smartap_erp.connectors.xero.limits import XERO_APP_LIMITS, XERO_TENANT_LIMITS, xero_limits
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.http import RateLimitPolicy, classify
 
@@ -65,13 +62,15 @@ def test_the_quickbooks_batch_limit_applies_to_batch_requests_only() -> None:
 
 def test_retry_policies_carry_each_erps_quirk() -> None:
     get = httpx.Request("GET", "https://x.test/")
-    qbo = classify(get, httpx.Response(429), RETRY_POLICIES[ERPSystem.QUICKBOOKS], now=0)
+    qbo = classify(get, httpx.Response(429), registry.provider(ERPSystem.QUICKBOOKS).retry, now=0)
     ns_body = b'{"error": {"code": "SSS_REQUEST_LIMIT_EXCEEDED"}}'
-    ns = classify(get, httpx.Response(400, content=ns_body), RETRY_POLICIES[ERPSystem.NETSUITE], now=0)
+    ns = classify(
+        get, httpx.Response(400, content=ns_body), registry.provider(ERPSystem.NETSUITE).retry, now=0
+    )
     xero = classify(
         get,
         httpx.Response(429, headers={"X-Rate-Limit-Problem": "day"}),
-        RETRY_POLICIES[ERPSystem.XERO],
+        registry.provider(ERPSystem.XERO).retry,
         now=0,
     )
     assert (qbo.retry, qbo.wait) == (True, 60.0)
