@@ -1,4 +1,4 @@
-"""Each ERP's limits and retry quirks (`connectors/<erp>/limits.py`) are consistent and match its API facts."""
+"""Each ERP's limits and retry quirks (`connectors/<erp>/limits.py`) match its API facts."""
 
 from __future__ import annotations
 
