@@ -1,6 +1,6 @@
 """`smartap-erp about`: what this installation can do, per ERP, and where its data lives.
 
-The ERPs are the registered providers (`connectors.registry`): the four built-in ones and any an
+The ERPs are the registered providers (`app.providers`): the four built-in ones and any an
 installation adds through `ERP_PROVIDERS`, each with its name, auth kind and capabilities.
 """
 
@@ -11,10 +11,8 @@ from typing import Any
 from rich.table import Table
 
 from smartap_erp import __version__
+from smartap_erp.app.providers import list_providers
 from smartap_erp.cli.output import JsonOption, console, emit
-from smartap_erp.connectors.provider import ERPProvider
-from smartap_erp.connectors.registry import registry
-from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
 
 CAPABILITIES = (
@@ -26,26 +24,17 @@ CAPABILITIES = (
 )
 
 
-def _connector_state(provider: ERPProvider) -> str:
-    """ "available" if its connector class imports, else why not (a removed or broken package)."""
-    try:
-        registry.get(provider.system)
-    except (ImportError, ConfigurationError) as exc:  # reported, not raised: about shows every ERP
-        return f"not available ({type(exc).__name__})"
-    return "available"
-
-
 def erp_rows() -> list[dict[str, Any]]:
     """One row per registered ERP provider, in registry order."""
     return [
         {
-            "system": provider.system,
-            "name": provider.name,
-            "auth": provider.auth.label,
-            "connector": _connector_state(provider),
-            "capabilities": provider.capabilities.as_dict(),
+            "system": info.system,
+            "name": info.name,
+            "auth": info.auth,
+            "connector": info.connector,
+            "capabilities": info.capabilities,
         }
-        for provider in registry.providers()
+        for info in list_providers()
     ]
 
 
