@@ -1,6 +1,7 @@
 """All tables, importable from one place so Alembic sees the whole metadata."""
 
 from smartap_erp.db.base import Base
+from smartap_erp.db.models.api_keys import APIKey
 from smartap_erp.db.models.erp import (
     ERPConflict,
     ERPConnection,
@@ -18,6 +19,7 @@ from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
 __all__ = [
+    "APIKey",
     "Base",
     "ERPConflict",
     "ERPConnection",

@@ -1,0 +1,13 @@
+"""The API's routers: each module here exposes `router: APIRouter`; `ROUTERS` is what `create_app`
+includes, in this order (one line per resource)."""
+
+from fastapi import APIRouter
+
+from smartap_erp.api.routers import api_keys, connections, health, jobs
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    api_keys.router,
+    connections.router,
+    jobs.router,
+]
