@@ -26,7 +26,7 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="smartap-erp"'}
 bearer = HTTPBearer(auto_error=False, description="An API key: `smartap-erp api-keys create`")
 
 
-def app_context(request: Request) -> AppContext:
+async def app_context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 

@@ -116,6 +116,9 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, detail, headers=exc.headers)
 
 
+_KINDS = {404: "not-found", 409: "conflict", 422: "invalid-configuration", 500: "failed"}
+
+
 def status_of(exc: SmartAPError) -> int:
     if isinstance(exc, ERPError):  # before ConfigurationError: ERPConfigurationError is both
         return 503 if isinstance(exc, ERPTransientError) else 502
@@ -134,7 +137,7 @@ async def _product(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ERPError):
         if status == 500:  # a deliberate error with no HTTP meaning (a failed run): its line is safe
             log.error("request failed [%s]: %s", correlation_id(request), exc)
-        return problem(request, status, str(exc))
+        return problem(request, status, str(exc), kind=_KINDS.get(status))
     headers: dict[str, str] = {}
     if isinstance(exc, ERPRateLimitError) and exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
