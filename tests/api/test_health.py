@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from smartap_erp.api.app import create_app
 from smartap_erp.app import connections
 from smartap_erp.app.connections import ConnectionCreate
+from smartap_erp.app.context import resolve_connection
 from smartap_erp.db import migrate
 from smartap_erp.db.models import ERPSyncRequest
 from smartap_erp.db.session import make_engine, make_session_factory
@@ -108,7 +109,7 @@ async def test_metrics_count_requests_by_route_and_what_is_queued(
     )
     async with api_ctx.sessions() as session, session.begin():
         session.add(ERPSyncRequest(connection_id=view.id, request_key="sync:vendor", workflow_id="wf-1"))
-        connection = await connections.resolve_connection(session, "books")
+        connection = await resolve_connection(session, "books")
         await start_log(session, connection, entity=ERPEntity.VENDOR, direction=SyncDirection.IMPORT, now=T0)
     await heartbeat.beat(api_ctx.sessions, "w1", now=NOW, started_at=T0)
     key_id = (await api.get("/api/v1/api-keys")).json()[0]["id"]
