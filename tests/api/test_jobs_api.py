@@ -82,6 +82,7 @@ async def test_requests_are_checked_as_they_come_in(api: httpx.AsyncClient, api_
     cases: list[tuple[dict[str, Any], str]] = [
         ({"since": "2026-01-01T00:00:00"}, "/body/since"),  # naive: which zone?
         ({"limit": 0}, "/body/limit"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "/body/since"),
         ({"other": 1}, "/body/other"),
         ({"full": True, "since": "2026-01-01T00:00:00Z"}, "/body"),
     ]

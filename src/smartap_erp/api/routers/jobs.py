@@ -12,12 +12,21 @@ opens it beside the app's `AppContext` and closes it on shutdown.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.app import syncs
@@ -59,6 +68,14 @@ class SyncBody(BaseModel):
     since: AwareDatetime | None = Field(None, description="ISO 8601 with a zone, e.g. 2026-01-01T00:00:00Z")
     limit: int | None = Field(None, ge=1, le=MAX_SYNC_LIMIT)
     full: bool = False
+
+    @field_validator("since")
+    @classmethod
+    def _in_utc(cls, since: dt.datetime | None) -> dt.datetime | None:
+        try:  # 0001-01-01T00:00:00+01:00 is before the first UTC instant Python can hold
+            return None if since is None else since.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("out of range once in UTC") from None
 
     @model_validator(mode="after")
     def _full_or_since(self) -> Self:
