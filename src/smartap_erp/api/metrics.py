@@ -10,6 +10,10 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smartap_erp.http.redact import get_logger
+
+access_log = get_logger("smartap_erp.api.access")
+
 
 class APIMetrics:
     def __init__(self) -> None:
@@ -42,7 +46,8 @@ class APIMetrics:
 
 class MetricsMiddleware:
     """Counts each request under its route template ("/api/v1/jobs/{job_id}", never the raw path, so
-    ids do not explode the label set); a path no route matched counts as "unmatched"."""
+    ids do not explode the label set); a path no route matched counts as "unmatched". It also writes the
+    access log line, by route template too: a raw path or query string can carry a secret."""
 
     def __init__(self, app: ASGIApp, metrics: APIMetrics) -> None:
         self.app = app
@@ -66,4 +71,7 @@ class MetricsMiddleware:
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.durations.labels(route).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self.metrics.durations.labels(route).observe(seconds)
+            cid = scope.get("state", {}).get("correlation_id", "-")
+            access_log.info("%s %s %s %.1f ms [%s]", scope["method"], route, status, seconds * 1000, cid)
