@@ -13,13 +13,11 @@ import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from erpsim.core import SimConfig
 from smartap_erp.app import connections, oauth
 from smartap_erp.db.connections import create_connection, read_credentials
 from smartap_erp.db.models import ERPConnection
@@ -28,33 +26,11 @@ from smartap_erp.db.vault import CredentialVault, KeyRing
 from smartap_erp.domain.enums import ConnectionStatus
 from smartap_erp.errors import ConfigurationError, ERPAuthError
 from smartap_erp.settings import Settings
+from tests.app.oauth_sim import Sim
 from tests.app.simulated import SimulatedApp, simulated_app
 
 REDIRECT = "https://smartap.example/api/v1/oauth/callback"
 T0 = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
-
-
-class Sim:
-    """One simulator, reached in-process at `http://<system>.test`, and a 'browser' for it."""
-
-    def __init__(self, system: str) -> None:
-        module = __import__(f"erpsim.{system}", fromlist=["create_app"])
-        self.app = module.create_app(SimConfig(vendors=3, purchase_orders=1, bills=1))
-        self.credentials: dict[str, Any] = dict(self.app.state.sim.credentials())
-        self.url = f"http://{system}.test"
-        self.transport = httpx.ASGITransport(app=self.app)
-
-    def client(self) -> dict[str, str]:
-        return {k: self.credentials[k] for k in ("client_id", "client_secret")}
-
-    async def approve(self, authorize_url: str) -> dict[str, str]:
-        """What the person's browser does: open the authorize URL, read the redirect's query."""
-        async with httpx.AsyncClient(transport=self.transport) as browser:
-            response = await browser.get(authorize_url)
-        assert response.status_code == 302, response.text
-        location = response.headers["location"]
-        assert location.startswith(REDIRECT + "?")
-        return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 def app_for(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], sim: Sim) -> SimulatedApp:
@@ -72,16 +48,6 @@ async def start_new(ctx: SimulatedApp, sim: Sim, name: str, **options: Any) -> o
     )
 
 
-@pytest.fixture
-def qbo() -> Sim:
-    return Sim("quickbooks")
-
-
-@pytest.fixture
-def xero() -> Sim:
-    return Sim("xero")
-
-
 async def stored(ctx: SimulatedApp, name: str) -> tuple[ERPConnection, dict[str, Any]]:
     async with ctx.sessions() as session:
         found = await session.scalar(select(ERPConnection).where(ERPConnection.name == name))
@@ -95,8 +61,9 @@ async def flows(ctx: SimulatedApp) -> int:
 
 
 async def test_quickbooks_new_connection_end_to_end(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], qbo: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    qbo = Sim("quickbooks")
     ctx = app_for(engine, session_factory, qbo)
     started = await start_new(ctx, qbo, "Books")
     url = urlsplit(started.authorize_url)
@@ -132,8 +99,9 @@ async def test_quickbooks_new_connection_end_to_end(
 
 
 async def test_quickbooks_reconnect_replaces_tokens_and_clears_error(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], qbo: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    qbo = Sim("quickbooks")
     ctx = app_for(engine, session_factory, qbo)
     # The client id and secret come from the settings when the connection's credentials lack them.
     assert ctx.sync is not None and ctx.settings.smartap_encryption_keys is not None
@@ -170,8 +138,9 @@ async def test_quickbooks_reconnect_replaces_tokens_and_clears_error(
 
 
 async def test_xero_pkce_and_tenant_choice(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], xero: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    xero = Sim("xero")
     ctx = app_for(engine, session_factory, xero)
     started = await start_new(ctx, xero, "Xero org")
     query = {k: v[0] for k, v in parse_qs(urlsplit(started.authorize_url).query).items()}
@@ -198,8 +167,9 @@ async def test_xero_pkce_and_tenant_choice(
 
 
 async def test_xero_choice_connects_and_reconnect_keeps_its_tenant(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], xero: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    xero = Sim("xero")
     ctx = app_for(engine, session_factory, xero)
     started = await start_new(ctx, xero, "Xero org")
     back = await xero.approve(started.authorize_url)
@@ -227,8 +197,9 @@ async def test_xero_choice_connects_and_reconnect_keeps_its_tenant(
 
 
 async def test_expired_altered_and_foreign_states_are_refused(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], qbo: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    qbo = Sim("quickbooks")
     ctx = app_for(engine, session_factory, qbo)
     started = await start_new(ctx, qbo, "Books", now=T0)
     back = await qbo.approve(started.authorize_url)
@@ -252,8 +223,9 @@ async def test_expired_altered_and_foreign_states_are_refused(
 
 
 async def test_refused_code_and_missing_settings(
-    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], qbo: Sim
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
+    qbo = Sim("quickbooks")
     ctx = app_for(engine, session_factory, qbo)
     with pytest.raises(ConfigurationError, match="QUICKBOOKS_CLIENT_ID"):
         await oauth.start(ctx, "Books", system="quickbooks", redirect_uri=REDIRECT)

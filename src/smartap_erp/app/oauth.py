@@ -123,14 +123,17 @@ async def start(
     redirect_uri: str | None = None,
     api_url: str | None = None,
     client: Mapping[str, str] | None = None,
+    new: bool = False,
     now: dt.datetime | None = None,
 ) -> OAuthStart:
     """The authorize URL for `connection` (name or id of an existing connection to reconnect, or the
     name of a new one of `system`, created at the callback; `client` gives a new one's client id and
-    secret when the settings do not)."""
+    secret when the settings do not). `new`: refuse a name an existing connection has."""
     now = now or _utcnow()
     async with ctx.sessions() as session:
         existing = await _existing(session, connection)
+        if existing is not None and new:
+            raise ConflictError(f"name: a connection named {connection!r} already exists")
         if existing is not None:
             if system is not None and registry.provider(system).system != existing.system_type.value:
                 raise ConflictError(

@@ -3,11 +3,12 @@ includes, in this order (one line per resource)."""
 
 from fastapi import APIRouter
 
-from smartap_erp.api.routers import api_keys, connections, health, jobs
+from smartap_erp.api.routers import api_keys, connections, health, jobs, oauth
 
 ROUTERS: list[APIRouter] = [
     health.router,
     api_keys.router,
     connections.router,
     jobs.router,
+    oauth.router,
 ]
