@@ -217,9 +217,11 @@ async def test_expired_altered_and_foreign_states_are_refused(
     # One of ours, but of another purpose (a stored credential blob is a vault token too).
     with pytest.raises(oauth.OAuthStateError, match="not recognised"):
         await oauth.callback(ctx, state=ctx.vault.encrypt({"flow": "x"}).decode(), code="c", realm_id="1")
-    assert await flows(ctx) == 1  # the expired flow stays until it is swept; nothing was connected
-    async with ctx.sessions() as session:
+    async with ctx.sessions() as session:  # nothing was connected
         assert await session.scalar(select(func.count()).select_from(ERPConnection)) == 0
+    assert await flows(ctx) == 1  # the expired flow stays until the next start sweeps it
+    await oauth.start(ctx, "Other", system="quickbooks", redirect_uri=REDIRECT, client=qbo.client(), now=late)
+    assert await flows(ctx) == 1
 
 
 async def test_refused_code_and_missing_settings(

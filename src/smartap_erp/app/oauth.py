@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import AwareDatetime
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.app.connections import (
@@ -181,6 +181,8 @@ async def start(
             expires_at=now + FLOW_TTL,
         )
         state = _new_token(ctx, flow)
+        # Flows past their expiry (abandoned, refused, spent) are swept as new ones start.
+        await session.execute(delete(OAuthFlow).where(OAuthFlow.expires_at < now))
         session.add(flow)
         await session.commit()
     query["state"] = state
