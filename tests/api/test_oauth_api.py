@@ -105,6 +105,9 @@ async def test_xero_tenant_choice_over_http(
     no_secrets(chosen, xero)
     listed = await api.get(f"/api/v1/erp/connections/{chosen.json()['connection']['id']}")
     assert "tenant_id" in listed.json()["credentials_set"]
+    tested = await api.post(f"/api/v1/erp/connections/{chosen.json()['connection']['id']}/test")
+    assert tested.status_code == 200, tested.text
+    assert tested.json()["company_name"] == body["tenants"][1]["name"] == "Harbor Holdings (Demo)"
     spent = await anon.post(
         "/api/v1/oauth/choose-tenant", json={"choice": body["choice"], "tenant_id": second}
     )

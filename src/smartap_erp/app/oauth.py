@@ -54,7 +54,7 @@ from smartap_erp.errors import (
 )
 from smartap_erp.http.redact import get_logger
 from smartap_erp.http.tokens import Token
-from smartap_erp.sync.tokens import token_fields
+from smartap_erp.sync.tokens import token_fields, token_from
 
 log = get_logger(__name__)
 
@@ -289,13 +289,9 @@ async def choose_tenant(
         flow = await _claim(ctx, session, choice, "choose_tenant", now)
         kept = ctx.vault.decrypt(flow.secrets, owner="an OAuth flow").to_dict()
         offered = {str(t["tenant_id"]).lower() for t in kept.pop("tenants", [])}
-        token = Token(
-            access_token=kept.pop("access_token"),
-            refresh_token=kept.pop("refresh_token"),
-            expires_at=dt.datetime.fromisoformat(kept.pop("access_token_expires_at")),
-            refresh_expires_at=None,
-        )
-        kept.pop("refresh_token_expires_at", None)
+        token = token_from(kept, now)  # the pair kept while the person chose
+        for name in token_fields(token):
+            kept.pop(name, None)
         if tenant_id.strip().lower() not in offered:
             raise ConfigurationError("tenant_id: not one of the organisations this login reaches")
         return await _connect(
