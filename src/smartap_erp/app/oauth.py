@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -251,7 +252,8 @@ async def callback(
     async with ctx.sessions() as session:
         flow = await _claim(ctx, session, state, "authorize", now)
         if error:  # the person declined, or the ERP refused the request
-            raise ConfigurationError(f"{flow.system_type.value}: authorization not given ({error[:64]})")
+            said = error if re.fullmatch(r"[a-z_]{1,64}", error) else "an unreadable error"  # RFC 6749 codes
+            raise ConfigurationError(f"{flow.system_type.value}: authorization not given ({said})")
         if not code:
             raise ConfigurationError("the OAuth callback carries no code")
         provider, endpoints = _oauth_provider(flow.system_type.value)
