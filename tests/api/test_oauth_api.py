@@ -137,5 +137,11 @@ async def test_scopes_foreign_state_and_taken_name(
     state = dict(httpx.URL(declined.json()["authorize_url"]).params)["state"]
     answer = await anon.get("/api/v1/oauth/callback", params={"state": state, "error": "access_denied"})
     assert answer.status_code == 422 and "access_denied" in answer.json()["detail"]
+    forged = await api.post("/api/v1/oauth/start", json=new_body(qbo, "Forged"))
+    back = await qbo.approve(forged.json()["authorize_url"])
+    params = {"state": back["state"], "code": "forged-code", "realmId": back["realmId"]}
+    erp_refused = await anon.get("/api/v1/oauth/callback", params=params)
+    assert erp_refused.status_code == 502 and erp_refused.json()["erp_code"] == "invalid_grant"
+    no_secrets(erp_refused, qbo)
     missing = await api.post("/api/v1/erp/connections/nope/oauth/start", json={})
     assert missing.status_code == 404
