@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 import httpx
-import pytest
 from dbos import DBOSClient
 from sqlalchemy import func, select
 
@@ -145,11 +144,6 @@ async def test_a_failed_job_is_retried_as_a_new_job_a_worker_runs(jobs: Jobs) ->
             assert [op["op"] for op in jobs.ops()] == ["import:vendor:None"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs.requests: a job cancelled while queued never ran its first step, so its claim row stays "
-    "and its retry (and any identical request) joins the cancelled job instead of queuing a new one",
-)
 async def test_a_job_cancelled_while_queued_is_retried_as_a_new_job(
     api: httpx.AsyncClient, api_ctx: SimulatedApp
 ) -> None:

@@ -54,3 +54,26 @@ async def test_a_request_whose_workflow_never_got_queued_is_taken_over(
         "wf-new",
         True,
     )
+
+
+async def test_a_request_whose_workflow_already_ended_is_taken_over_at_once(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """A job cancelled while queued never runs the step that deletes its row: the next identical
+    request must queue a new job, not join the cancelled one."""
+    cid = await add_connection(session_factory)
+    now = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+    async def exists(_: str) -> bool:
+        return True
+
+    async def ended(wid: str) -> bool:
+        return wid == "wf-cancelled"
+
+    await requests.claim(session_factory, cid, "k", "wf-cancelled", workflow_exists=exists, now=now)
+    assert await requests.claim(
+        session_factory, cid, "k", "wf-next", workflow_exists=exists, workflow_done=ended, now=now
+    ) == ("wf-next", True)
+    assert await requests.claim(
+        session_factory, cid, "k", "wf-third", workflow_exists=exists, workflow_done=ended, now=now
+    ) == ("wf-next", False)

@@ -78,6 +78,7 @@ class JobClient:
             key,
             f"{workflow.split('.')[-1]}-{uuid.uuid4()}",
             workflow_exists=self.exists,
+            workflow_done=self.done,
         )
         if not fresh:
             return Queued(found, joined=True)
@@ -130,6 +131,11 @@ class JobClient:
 
     async def exists(self, workflow_id: str) -> bool:
         return await asyncio.to_thread(self.status, workflow_id) is not None
+
+    async def done(self, workflow_id: str) -> bool:
+        """Whether the job has ended (succeeded, failed or cancelled): nothing left to join."""
+        status = await asyncio.to_thread(self.status, workflow_id)
+        return status is not None and status["status"] in DONE_STATES
 
     def status(self, workflow_id: str) -> dict[str, Any] | None:
         """Status, output or error, and the last progress event of a workflow; None if unknown."""

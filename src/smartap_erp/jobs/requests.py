@@ -51,10 +51,12 @@ async def claim(
     workflow_id: str,
     *,
     workflow_exists: Callable[[str], Awaitable[bool]],
+    workflow_done: Callable[[str], Awaitable[bool]] | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[str, bool]:
     """(the workflow id to use, whether the caller must enqueue it): ours if we won the insert,
-    else the pending workflow's, unless that one is stale (never enqueued)."""
+    else the pending workflow's, unless that one is stale (never enqueued) or already done
+    (`workflow_done`: a job cancelled while queued never runs the step that deletes its row)."""
     now = now or dt.datetime.now(dt.UTC)
     for _ in range(3):
         try:
@@ -74,7 +76,10 @@ async def claim(
         existing = await _pending(sessions, connection_id, key)
         if existing is None:
             continue  # it started (and released its row) meanwhile: try again
-        if existing.requested_at > now - STALE_AFTER or await workflow_exists(existing.workflow_id):
+        done = workflow_done is not None and await workflow_done(existing.workflow_id)
+        if not done and (
+            existing.requested_at > now - STALE_AFTER or await workflow_exists(existing.workflow_id)
+        ):
             return existing.workflow_id, False
         if await _take_over(sessions, existing, workflow_id, now):
             return workflow_id, True

@@ -101,8 +101,17 @@ async def claim_request(connection_id: str, key: str, workflow_id: str) -> list[
     async def exists(wid: str) -> bool:
         return await DBOS.get_workflow_status_async(wid) is not None
 
+    async def done(wid: str) -> bool:
+        status = await DBOS.get_workflow_status_async(wid)
+        return status is not None and status.status in ("SUCCESS", "ERROR", "CANCELLED")
+
     found, fresh = await requests.claim(
-        environment().sessions, uuid.UUID(connection_id), key, workflow_id, workflow_exists=exists
+        environment().sessions,
+        uuid.UUID(connection_id),
+        key,
+        workflow_id,
+        workflow_exists=exists,
+        workflow_done=done,
     )
     return [found, fresh]
 
