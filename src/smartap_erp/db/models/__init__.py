@@ -14,7 +14,8 @@ from smartap_erp.db.models.erp import (
     ERPVendorLink,
     ExportState,
 )
-from smartap_erp.db.models.jobs import ERPSyncRequest, WorkerHeartbeat
+from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, WorkerHeartbeat
+from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "ERPConflict",
     "ERPConnection",
+    "ERPConnectionLease",
     "ERPExportOutbox",
     "ERPFieldMapping",
     "ERPInvoiceLink",
@@ -34,6 +36,7 @@ __all__ = [
     "ExportState",
     "Invoice",
     "InvoiceLine",
+    "OAuthFlow",
     "PurchaseOrder",
     "PurchaseOrderLine",
     "RateLimitKey",
