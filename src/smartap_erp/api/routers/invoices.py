@@ -1,0 +1,147 @@
+"""Invoices over HTTP, at the seed's paths under `/api/v1/erp/invoices`: SmartAP pushes its invoices
+(one JSON object or a list, each checked as a JSON import file's invoice is, with a result per item),
+approves one, queues its export to a connection (`Idempotency-Key` honoured) or the payment sync of
+the connections holding its bill, and reads where it stands (`/status`: not synced, queued, synced,
+failed or needs review, with the ERP's bill id, the amount paid and the payment status).
+
+An invoice is addressed by its id or its number (`?vendor=` narrows a number two vendors share). Every
+endpoint but `/status` needs a `write` key; exports and payment syncs are queued for the workers and
+answered 202 with the job (never run in the request). Each endpoint calls `app.invoices` or
+`app.invoice_actions`; none holds SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
+from smartap_erp.api.routers.jobs import JobAccepted, Queue, accepted
+from smartap_erp.app import invoice_actions, invoices
+from smartap_erp.app.invoice_actions import IdempotencyKeys, PushResult
+from smartap_erp.errors import ConfigurationError
+from smartap_erp.invoices.schema import InvoiceInput
+
+PREFIX = "/api/v1/erp/invoices"
+MAX_BODY = 10 * 2**20  # bytes of a pushed batch
+
+
+@asynccontextmanager
+async def _keys_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.idempotency_keys = IdempotencyKeys()
+    yield
+
+
+router = APIRouter(prefix=PREFIX, tags=["invoices"], lifespan=_keys_lifespan)
+
+Vendor = Annotated[
+    str | None, Query(max_length=255, description="narrows an invoice number two vendors share")
+]
+
+
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its `$defs` references replaced by the definitions (they do not nest)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inlined(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inlined(v, defs) for v in node]
+    return node
+
+
+def _push_body() -> dict[str, Any]:
+    # The body is read by the import's own JSON reader (exact decimals, each invoice checked on its
+    # own), so FastAPI does not parse it: the spec gets its schema here, self-contained.
+    schema = TypeAdapter(InvoiceInput | list[InvoiceInput]).json_schema()
+    body = _inlined(schema, schema.get("$defs", {}))
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approved_by: str | None = Field(
+        None, min_length=1, max_length=255, description="default: the API key's name"
+    )
+
+
+class ExportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connection: str = Field(min_length=1, max_length=255, description="the connection's id or name")
+
+
+class PaymentJobs(BaseModel):
+    """One payment-sync job per connection holding the invoice's bill."""
+
+    jobs: list[JobAccepted]
+
+
+@router.post("", summary="Push invoices (one or a list); a result per item", openapi_extra=_push_body())
+async def push(request: Request, ctx: Ctx, _: WriteKey) -> PushResult:
+    """Each invoice is checked on its own: the valid ones are stored, the others refused with their
+    reason (unknown vendor, already imported, an amount not exact in the currency ...)."""
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ConfigurationError(f"the body is larger than {MAX_BODY // 2**20} MiB")
+    return await invoice_actions.push(ctx, invoice_actions.parse_push(body))
+
+
+@router.post("/{invoice_id}/approve", summary="Approve a pending invoice")
+async def approve(
+    invoice_id: str, ctx: Ctx, caller: WriteKey, vendor: Vendor = None, body: ApproveBody | None = None
+) -> invoices.ApprovalResult:
+    """An invoice that is not pending is left as it is and named in `not_pending`."""
+    by = (body.approved_by if body else None) or f"api key {caller.name}"
+    request = invoices.ApprovalRequest(references=[invoice_id], vendor=vendor, approved_by=by[:255])
+    return await invoices.approve(ctx, request, with_invoices=True)
+
+
+@router.post("/{invoice_id}/export", status_code=202, summary="Queue the export of an invoice")
+async def export(
+    invoice_id: str,
+    body: ExportBody,
+    ctx: Ctx,
+    queue: Queue,
+    request: Request,
+    response: Response,
+    caller: WriteKey,
+    vendor: Vendor = None,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+) -> JobAccepted:
+    """The same `Idempotency-Key` with the same request answers the job it queued (`joined: true`);
+    with another request it is refused (422)."""
+
+    def queue_it() -> Any:
+        by = f"api key {caller.name}"
+        return invoice_actions.export(ctx, queue, invoice_id, body.connection, vendor=vendor, by=by)
+
+    if idempotency_key is None:
+        return accepted(response, await queue_it())
+    keys: IdempotencyKeys = request.app.state.idempotency_keys
+    fingerprint = keys.fingerprint("export", invoice_id, vendor, body.model_dump())
+    return accepted(response, await keys.once(str(caller.id), idempotency_key, fingerprint, queue_it))
+
+
+@router.post("/{invoice_id}/sync-payment", status_code=202, summary="Queue the payment sync of an invoice")
+async def sync_payment(
+    invoice_id: str, ctx: Ctx, queue: Queue, response: Response, caller: WriteKey, vendor: Vendor = None
+) -> PaymentJobs:
+    """A payment sync reads every exported bill of a connection: one job per connection holding this
+    invoice's bill. 409 when no ERP holds it yet."""
+    found = await invoice_actions.sync_payment(
+        ctx, queue, invoice_id, vendor=vendor, by=f"api key {caller.name}"
+    )
+    jobs = [accepted(response, requested) for requested in found]
+    return PaymentJobs(jobs=jobs)
+
+
+@router.get("/{invoice_id}/status", summary="Where an invoice stands with every ERP it went to")
+async def status(invoice_id: str, ctx: Ctx, _: ReadKey, vendor: Vendor = None) -> invoices.InvoiceSyncStatus:
+    return await invoices.invoice_status(ctx, invoice_id, vendor=vendor)
