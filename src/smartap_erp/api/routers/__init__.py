@@ -3,7 +3,7 @@ includes, in this order (one line per resource)."""
 
 from fastapi import APIRouter
 
-from smartap_erp.api.routers import api_keys, connections, health, invoices, jobs, oauth
+from smartap_erp.api.routers import api_keys, connections, health, invoices, jobs, logs, oauth
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -11,5 +11,6 @@ ROUTERS: list[APIRouter] = [
     connections.router,
     jobs.router,
     oauth.router,
+    logs.router,
     invoices.router,
 ]
