@@ -19,17 +19,11 @@ import pytest
 from smartap_erp.api.routers import logs as logs_router
 from smartap_erp.domain import ERPEntity, RecordError
 from tests.api.conftest import KeyFor, SimulatedApp, bearer
+from tests.api.test_connections_api import problem
 from tests.app.simulated import T0
 from tests.app.test_logs import _connection, _log
 
 URL = "/api/v1/erp/sync-logs"
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    found: dict[str, Any] = response.json()
-    return found
 
 
 async def ids(api: httpx.AsyncClient, **params: Any) -> list[str]:

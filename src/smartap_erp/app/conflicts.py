@@ -1,7 +1,10 @@
 """Conflicts in the application layer: records changed both in SmartAP and in the ERP since they last
 agreed, stored by an import whose policy is `manual`, listed for a person and resolved by keeping
-one side. Resolving goes through the sync engine (`ERPSyncService.resolve_conflict`), which applies
-the chosen version, closes the conflict and writes a sync log in one transaction.
+one side. Lists come whole (`list_conflicts`, the CLI's) or a page at a time by opaque cursor
+(`conflict_page`, the API's). Resolving goes through the sync engine
+(`ERPSyncService.resolve_conflict`), which applies the chosen version, closes the conflict and writes
+a sync log in one transaction. A conflict is resolved whole, one side kept: the engine applies a
+stored version as one record, so keeping some fields of each side is not offered.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import uuid
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, JsonValue
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 
 from smartap_erp.app.context import AppContext, resolve_connection
+from smartap_erp.app.logs import decode_cursor, encode_cursor
 from smartap_erp.app.models import AppModel, one_of_a_connection
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
@@ -24,8 +28,10 @@ Side = Literal["smartap", "erp"]
 
 class ConflictFilter(AppModel):
     connection: str | None = None  # name or id
+    entity: ERPEntity | None = None
     include_resolved: bool = False
     limit: int | None = Field(None, ge=1, le=10_000)  # newest first
+    cursor: str | None = None  # `next_cursor` of the previous page (`conflict_page`)
 
 
 class ConflictView(AppModel):
@@ -43,6 +49,11 @@ class ConflictView(AppModel):
     created_at: AwareDatetime
     smartap_version: dict[str, JsonValue]
     erp_version: dict[str, JsonValue]
+
+
+class ConflictPage(AppModel):
+    items: list[ConflictView]
+    next_cursor: str | None  # None on the last page
 
 
 class ConflictResolution(AppModel):
@@ -70,22 +81,50 @@ def view(conflict: ERPConflict, connection_name: str) -> ConflictView:
     )
 
 
-async def list_conflicts(ctx: AppContext, query: ConflictFilter) -> list[ConflictView]:
-    """Open conflicts (resolved ones too if asked), newest first."""
-    async with ctx.sessions() as session:
-        statement = (
-            select(ERPConflict, ERPConnection.name)
-            .join(ERPConnection)
-            .order_by(ERPConflict.created_at.desc(), ERPConflict.id.desc())
+def _statement(query: ConflictFilter) -> Select[ERPConflict, str]:
+    statement = (
+        select(ERPConflict, ERPConnection.name)
+        .join(ERPConnection)
+        .order_by(ERPConflict.created_at.desc(), ERPConflict.id.desc())
+    )
+    if query.entity is not None:
+        statement = statement.where(ERPConflict.entity_type == query.entity)
+    if not query.include_resolved:
+        statement = statement.where(ERPConflict.status == ConflictStatus.OPEN)
+    if query.cursor is not None:  # strictly after the last one seen: new conflicts never shift a page
+        at, after = decode_cursor(query.cursor, "conflicts")
+        statement = statement.where(
+            or_(ERPConflict.created_at < at, and_(ERPConflict.created_at == at, ERPConflict.id < after))
         )
+    return statement
+
+
+async def _rows(ctx: AppContext, query: ConflictFilter, limit: int | None) -> list[tuple[ERPConflict, str]]:
+    async with ctx.sessions() as session:
+        statement = _statement(query)
         if query.connection is not None:
             found = await resolve_connection(session, query.connection)
             statement = statement.where(ERPConflict.connection_id == found.id)
-        if not query.include_resolved:
-            statement = statement.where(ERPConflict.status == ConflictStatus.OPEN)
-        if query.limit is not None:
-            statement = statement.limit(query.limit)
-        return [view(conflict, name) for conflict, name in (await session.execute(statement)).all()]
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [(conflict, name) for conflict, name in (await session.execute(statement)).all()]
+
+
+async def list_conflicts(ctx: AppContext, query: ConflictFilter) -> list[ConflictView]:
+    """Open conflicts (resolved ones too if asked), newest first."""
+    return [view(conflict, name) for conflict, name in await _rows(ctx, query, query.limit)]
+
+
+async def conflict_page(ctx: AppContext, query: ConflictFilter) -> ConflictPage:
+    """One page of `query.limit` (default 50) conflicts, newest first, and the cursor of the next."""
+    limit = query.limit or 50
+    rows = await _rows(ctx, query, limit + 1)  # one more: is there a next page?
+    page = rows[:limit]
+    last = page[-1][0] if page and len(rows) > limit else None
+    return ConflictPage(
+        items=[view(conflict, name) for conflict, name in page],
+        next_cursor=None if last is None else encode_cursor(last.created_at, last.id),
+    )
 
 
 async def get_conflict(ctx: AppContext, conflict_id: str | uuid.UUID) -> ConflictView:

@@ -75,12 +75,14 @@ class SyncLogDetail(SyncLogSummary):
     runner: str | None  # the process that ran it
 
 
-def _encode_cursor(log: ERPSyncLog) -> str:
-    raw = f"{log.started_at.astimezone(dt.UTC).isoformat()}|{log.id}".encode()
+def encode_cursor(at: dt.datetime, row_id: uuid.UUID) -> str:
+    """An opaque cursor after the row (`at`, `row_id`) of a list ordered newest first, then by id."""
+    raw = f"{at.astimezone(dt.UTC).isoformat()}|{row_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+def decode_cursor(cursor: str, what: str = "logs") -> tuple[dt.datetime, uuid.UUID]:
+    """What `encode_cursor` wrote; anything else is `InvalidCursorError` naming the list (`what`)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         started, _, log_id = raw.partition("|")
@@ -90,7 +92,7 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         return at, uuid.UUID(log_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursorError(
-            f"cursor {cursor[:40]!r} is not one a page of logs gave out; start again without it"
+            f"cursor {cursor[:40]!r} is not one a page of {what} gave out; start again without it"
         ) from None
 
 
@@ -114,7 +116,7 @@ def _filtered(statement: Select[ERPSyncLog, str], query: LogFilter) -> Select[ER
             )
         )
     if query.cursor is not None:
-        at, log_id = _decode_cursor(query.cursor)
+        at, log_id = decode_cursor(query.cursor)
         statement = statement.where(
             or_(ERPSyncLog.started_at < at, and_(ERPSyncLog.started_at == at, ERPSyncLog.id < log_id))
         )
@@ -147,7 +149,7 @@ async def list_logs(ctx: AppContext, query: LogFilter) -> LogPage:
         more = len(rows) > query.limit
         return LogPage(
             items=[_entry(log, name, query.with_record_errors) for log, name in page],
-            next_cursor=_encode_cursor(page[-1][0]) if more and page else None,
+            next_cursor=encode_cursor(page[-1][0].started_at, page[-1][0].id) if more and page else None,
         )
 
 

@@ -3,7 +3,7 @@ includes, in this order (one line per resource)."""
 
 from fastapi import APIRouter
 
-from smartap_erp.api.routers import api_keys, connections, health, invoices, jobs, logs, oauth
+from smartap_erp.api.routers import api_keys, conflicts, connections, health, invoices, jobs, logs, oauth
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -12,5 +12,6 @@ ROUTERS: list[APIRouter] = [
     jobs.router,
     oauth.router,
     logs.router,
+    conflicts.router,
     invoices.router,
 ]
