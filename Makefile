@@ -26,10 +26,12 @@ $(VENV)/.dev-installed: requirements-dev.lock pyproject.toml | $(BIN)/python
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
-# The demo: four simulated ERPs, a whole sync cycle, then the worker until Ctrl-C.
+# The demo: four simulated ERPs, a whole sync cycle, then the REST API (on PORT, with an admin key
+# printed) and the worker until Ctrl-C.
+PORT ?= 8000
 run: install
 	$(APP) db upgrade
-	$(APP) demo
+	$(APP) demo --api --port $(PORT)
 
 test: install-dev
 	$(BIN)/ruff check src tests bench

@@ -1,13 +1,19 @@
 """`smartap-erp demo`: what `make run` runs. Four ERP simulators on loopback, one connection each, a
 whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
-ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`). When it stops, the demo
-connections' schedules are switched off: their simulators stop with it. The cycle is
+ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`), and beside it the REST API
+(`--api`, the default: uvicorn in a thread of this process, on `--port`) with an admin key made for the
+demo, both printed. When it stops, the API and the worker stop and the demo connections' schedules
+are switched off: their simulators stop with it. The cycle is
 `smartap_erp.app.demo`'s; this module draws its progress and prints.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -25,7 +31,10 @@ from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.db import migrate
 from smartap_erp.demo.simulators import NAMES, RunningSimulator, running_simulators
-from smartap_erp.settings import get_settings
+from smartap_erp.errors import ConfigurationError
+from smartap_erp.settings import Settings, get_settings
+
+API_START_SECONDS = 15.0
 
 
 def _worker_id() -> str:
@@ -42,12 +51,17 @@ def demo(
     worker: Annotated[
         bool, typer.Option(help="Keep the worker and its schedules running afterwards.")
     ] = True,
+    api: Annotated[
+        bool, typer.Option(help="With the worker, also serve the REST API (and print an admin key).")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the API (0: any free port).", min=0, max=65535)] = 8000,
     as_json: JsonOption = False,
 ) -> None:
     """Run SmartAP against four simulated ERPs and show what happened."""
     migrate.upgrade(get_settings().database_url)
     try:
-        _demo(vendors, purchase_orders, worker=worker, as_json=as_json)
+        _demo(vendors, purchase_orders, worker=worker, serve=(host, port) if api else None, as_json=as_json)
     finally:
         stopped = asyncio.run(_stop_schedules())
         if not as_json and stopped:
@@ -59,7 +73,9 @@ async def _stop_schedules() -> int:
         return await service.stop_schedules(rt)
 
 
-def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) -> None:
+def _demo(
+    vendors: int, purchase_orders: int, *, worker: bool, serve: tuple[str, int] | None, as_json: bool
+) -> None:
     with running_simulators(vendors=vendors, purchase_orders=purchase_orders) as sims:
         if not as_json:
             for sim in sims:
@@ -98,8 +114,58 @@ def _demo(vendors: int, purchase_orders: int, *, worker: bool, as_json: bool) ->
                 "Look closer: `smartap-erp logs`, `smartap-erp connections list`, "
                 "`smartap-erp invoices list`."
             )
-        if worker:
+        if worker and serve is None:
             _run_worker(sims)
+        elif worker and serve is not None:
+            with serving_api(get_settings(), *serve) as url:
+                key = asyncio.run(_demo_admin_key())
+                console.print(f"REST API on {url} (docs: {url}/docs)", highlight=False)
+                console.print(
+                    f"Admin API key made for this demo (shown once): {key}\n"
+                    f'  curl -H "Authorization: Bearer {key}" {url}/api/v1/erp/connections',
+                    highlight=False,
+                    soft_wrap=True,
+                )
+                _run_worker(sims)
+
+
+async def _demo_admin_key() -> str:
+    """A new admin key named for the demo: the demo's API is for trying things out."""
+    from smartap_erp.app import api_keys
+    from smartap_erp.app.api_keys import APIKeyCreate, Scope
+
+    async with runtime() as rt:
+        return (await api_keys.create(rt, APIKeyCreate(name="demo (make run)", scope=Scope.ADMIN))).key
+
+
+@contextmanager
+def serving_api(settings: Settings, host: str, port: int) -> Iterator[str]:
+    """The REST API under uvicorn in a thread of this process until the block ends; yields its URL
+    (the port actually bound when `port` is 0). uvicorn leaves signals alone outside the main thread,
+    so Ctrl-C still reaches the worker, whose stop ends this block and the server with it."""
+    import uvicorn
+
+    from smartap_erp.api.app import create_app
+    from smartap_erp.http.redact import install_redaction
+
+    for name in ("uvicorn", "uvicorn.error", "smartap_erp"):
+        install_redaction(name)
+    config = uvicorn.Config(create_app(settings), host=host, port=port, access_log=False, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="smartap-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + API_START_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise ConfigurationError(f"the API did not start on {host}:{port} (is the port taken?)")
+        time.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=API_START_SECONDS)
 
 
 def _run_worker(sims: list[RunningSimulator]) -> None:
