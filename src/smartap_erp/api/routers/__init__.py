@@ -3,7 +3,17 @@ includes, in this order (one line per resource)."""
 
 from fastapi import APIRouter
 
-from smartap_erp.api.routers import api_keys, conflicts, connections, health, invoices, jobs, logs, oauth
+from smartap_erp.api.routers import (
+    api_keys,
+    conflicts,
+    connections,
+    health,
+    invoices,
+    jobs,
+    logs,
+    oauth,
+    records,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -14,4 +24,5 @@ ROUTERS: list[APIRouter] = [
     logs.router,
     conflicts.router,
     invoices.router,
+    records.router,
 ]

@@ -12,11 +12,9 @@ answered 202 with the job (never run in the request). Each endpoint calls `app.i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
@@ -30,13 +28,7 @@ PREFIX = "/api/v1/erp/invoices"
 MAX_BODY = 10 * 2**20  # bytes of a pushed batch
 
 
-@asynccontextmanager
-async def _keys_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.idempotency_keys = IdempotencyKeys()
-    yield
-
-
-router = APIRouter(prefix=PREFIX, tags=["invoices"], lifespan=_keys_lifespan)
+router = APIRouter(prefix=PREFIX, tags=["invoices"])
 
 Vendor = Annotated[
     str | None, Query(max_length=255, description="narrows an invoice number two vendors share")
@@ -124,6 +116,10 @@ async def export(
 
     if idempotency_key is None:
         return accepted(response, await queue_it())
+    if (
+        getattr(request.app.state, "idempotency_keys", None) is None
+    ):  # the server's one store, made on first use
+        request.app.state.idempotency_keys = IdempotencyKeys()
     keys: IdempotencyKeys = request.app.state.idempotency_keys
     fingerprint = keys.fingerprint("export", invoice_id, vendor, body.model_dump())
     return accepted(response, await keys.once(str(caller.id), idempotency_key, fingerprint, queue_it))
