@@ -1,5 +1,6 @@
-"""Field mappings in the application layer: add, list, remove a connection's mappings, try a rule on a
-sample record (nothing stored), and preview what a connection's stored mappings make of sample records.
+"""Field mappings in the application layer: add, list, change, remove a connection's mappings, try a
+rule on a sample record (nothing stored), and preview what a connection's stored mappings (or one rule
+not stored) make of sample records.
 
 A mapping is a user's CEL rule copying one field to another (`mappings.apply`). It is compiled when
 added (a bad expression or regex is refused with where and why) and both of its fields are checked
@@ -16,13 +17,14 @@ import copy
 import uuid
 from collections.abc import Sequence
 
-from pydantic import AwareDatetime, JsonValue
+from pydantic import AwareDatetime, Field, JsonValue
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel, LoggedRecordError, parse_id
 from smartap_erp.connectors.registry import registry
-from smartap_erp.db.models import ERPFieldMapping
+from smartap_erp.db.models import ERPConnection, ERPFieldMapping
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
 from smartap_erp.errors import ConfigurationError, NotFoundError, SmartAPError
 from smartap_erp.mappings.apply import (
@@ -33,6 +35,7 @@ from smartap_erp.mappings.apply import (
     apply_many,
     compile_rule,
 )
+from smartap_erp.mappings.expressions import ExpressionError, compile_expression
 from smartap_erp.mappings.fields import check_fields, direction_of
 from smartap_erp.mappings.sandbox import SandboxError
 from smartap_erp.sync.records import load_rules
@@ -43,7 +46,15 @@ Record = dict[str, JsonValue]
 
 
 class MappingRefusedError(ConfigurationError):
-    """A rule that does not compile, or names a field the ERP's catalogue does not have (exit 2)."""
+    """A rule that does not compile, or names a field the ERP's catalogue does not have (exit 2):
+    `field` is the part refused (transformation_rule, erp_field ...), `line` and `column` where in the
+    expression a syntax error is (1-based; None for other refusals)."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field, self.line, self.column = field, line, column
 
 
 class RuleEvaluationError(SmartAPError):
@@ -56,7 +67,7 @@ class RuleInput(AppModel):
     smartap_field: str  # a path: invoice_number, vendor.name, lines[0].description
     erp_field: str
     rule: str | None = None  # a CEL transformation of `value`, e.g. value.upper()
-    default: str | None = None  # the value when the source is empty
+    default: str | None = Field(None, max_length=1024)  # the value when the source is empty
     required: bool = False  # refuse a record without a value
     regex: str | None = None  # the value must match
 
@@ -115,6 +126,20 @@ class MappingRemoved(AppModel):
     id: uuid.UUID
 
 
+class MappingUpdate(AppModel):
+    """What to change in a stored mapping; fields left out stay. The changed rule is compiled and
+    checked against the catalogue as a new one is. `rule`, `default`, `regex`, `description` given as
+    null clear them."""
+
+    smartap_field: str | None = None
+    erp_field: str | None = None
+    rule: str | None = None
+    default: str | None = Field(None, max_length=1024)
+    required: bool | None = None
+    regex: str | None = None
+    description: str | None = None
+
+
 def view(mapping: ERPFieldMapping) -> MappingView:
     return MappingView(
         id=mapping.id,
@@ -132,8 +157,14 @@ def view(mapping: ERPFieldMapping) -> MappingView:
     )
 
 
-def _refused(exc: MappingRuleError) -> MappingRefusedError:
-    return MappingRefusedError(f"mapping refused: {exc}")
+def _refused(exc: MappingRuleError, rule: MappingRule | None = None) -> MappingRefusedError:
+    line = column = None
+    if rule is not None and exc.field == "transformation_rule" and rule.transformation_rule:
+        try:  # compile_rule keeps only the text of the expression's error; its position is here
+            compile_expression(rule.transformation_rule)
+        except ExpressionError as where:
+            line, column = where.line, where.column
+    return MappingRefusedError(f"mapping refused: {exc}", field=exc.field, line=line, column=column)
 
 
 def _compile(rule: RuleInput, checked_against: tuple[ERPSystem, ERPEntity] | None = None) -> CompiledRule:
@@ -143,7 +174,7 @@ def _compile(rule: RuleInput, checked_against: tuple[ERPSystem, ERPEntity] | Non
         if checked_against is not None:
             check_fields(candidate, *checked_against)
     except MappingRuleError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, candidate) from None
     return compiled
 
 
@@ -184,16 +215,63 @@ async def list_mappings(
         return [view(mapping) for mapping in rows]
 
 
-async def remove_mapping(ctx: AppContext, mapping_id: str | uuid.UUID) -> MappingRemoved:
-    """Delete one mapping by id."""
+async def _mapping(
+    session: AsyncSession, mapping_id: str | uuid.UUID, connection: str | None
+) -> ERPFieldMapping:
+    """The mapping with this id (of this connection, a name or id, when given), or `NotFoundError`."""
     wanted = parse_id(mapping_id, "mapping")
+    mapping = await session.get(ERPFieldMapping, wanted)
+    if (
+        mapping is not None
+        and connection is not None
+        and mapping.connection_id != (await resolve_connection(session, connection)).id
+    ):
+        mapping = None
+    if mapping is None:
+        raise NotFoundError(
+            f"no mapping with id {wanted}" + (f" on connection {connection!r}" if connection else "")
+        )
+    return mapping
+
+
+async def remove_mapping(
+    ctx: AppContext, mapping_id: str | uuid.UUID, *, connection: str | None = None
+) -> MappingRemoved:
+    """Delete one mapping by id (only if it is `connection`'s, when given)."""
     async with ctx.sessions() as session:
-        mapping = await session.get(ERPFieldMapping, wanted)
-        if mapping is None:
-            raise NotFoundError(f"no mapping with id {wanted}")
+        mapping = await _mapping(session, mapping_id, connection)
         await session.delete(mapping)
         await session.commit()
-        return MappingRemoved(id=wanted)
+        return MappingRemoved(id=mapping.id)
+
+
+async def update_mapping(
+    ctx: AppContext, mapping_id: str | uuid.UUID, changes: MappingUpdate, *, connection: str | None = None
+) -> MappingView:
+    """Change a stored mapping; the result is compiled and checked as a new mapping is."""
+    given = changes.model_fields_set
+    if not given:
+        raise ConfigurationError("nothing to change: give at least one field")
+    cleared = (
+        given & {"smartap_field", "erp_field", "required"} - changes.model_dump(exclude_none=True).keys()
+    )
+    if cleared:
+        raise ConfigurationError(f"{', '.join(sorted(cleared))} cannot be cleared, only changed")
+    async with ctx.sessions() as session:
+        mapping = await _mapping(session, mapping_id, connection)
+        now = view(mapping).model_dump(include=set(RuleInput.model_fields))
+        merged = RuleInput(**{**now, **changes.model_dump(include=given - {"description"})})
+        owner = await session.get(ERPConnection, mapping.connection_id)
+        assert owner is not None  # a mapping's connection is its foreign key
+        _compile(merged, (owner.system_type, mapping.entity_type))
+        mapping.smartap_field, mapping.erp_field = merged.smartap_field, merged.erp_field
+        mapping.transformation_rule, mapping.default_value = merged.rule, merged.default
+        mapping.is_required, mapping.validation_regex = merged.required, merged.regex
+        if "description" in given:
+            mapping.description = changes.description
+        await session.commit()
+        await session.refresh(mapping)
+        return view(mapping)
 
 
 def _result(outcome: MappingOutcome) -> RuleResult:
@@ -238,19 +316,29 @@ async def test_rule(request: RuleTest) -> RuleResult:
 
 
 async def preview_mappings(
-    ctx: AppContext, name_or_id: str, entity: ERPEntity, samples: Sequence[Record]
+    ctx: AppContext,
+    name_or_id: str,
+    entity: ERPEntity,
+    samples: Sequence[Record],
+    *,
+    rule: RuleInput | None = None,
 ) -> MappingPreview:
     """The connection's stored mappings of `entity` applied to sample records, as a sync would
-    apply them (import: onto the record itself; export: onto the bill's fields)."""
+    apply them (import: onto the record itself; export: onto the bill's fields). With `rule`, that
+    rule alone instead, compiled and checked against the connection's ERP catalogue first (a refusal
+    is `MappingRefusedError` with where it is); nothing is stored."""
     if not 1 <= len(samples) <= MAX_SAMPLES:
         raise ConfigurationError(f"a preview takes 1 to {MAX_SAMPLES} sample records, got {len(samples)}")
     direction = direction_of(entity)
     async with ctx.sessions() as session:
         found = await resolve_connection(session, name_or_id)
-        try:
-            rules = await load_rules(session, found.id, entity)
-        except MappingRuleError as exc:
-            raise _refused(exc) from None
+        if rule is not None:
+            rules = [_compile(rule, (found.system_type, entity))]
+        else:
+            try:
+                rules = await load_rules(session, found.id, entity)
+            except MappingRuleError as exc:
+                raise _refused(exc) from None
     records = await _apply(samples, rules, direction, onto_copy=direction is SyncDirection.IMPORT)
     return MappingPreview(
         connection_id=found.id, entity=entity, direction=direction, mappings=len(rules), records=records

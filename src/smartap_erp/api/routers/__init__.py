@@ -11,6 +11,7 @@ from smartap_erp.api.routers import (
     invoices,
     jobs,
     logs,
+    mappings,
     oauth,
     records,
 )
@@ -23,6 +24,7 @@ ROUTERS: list[APIRouter] = [
     oauth.router,
     logs.router,
     conflicts.router,
+    mappings.router,
     invoices.router,
     records.router,
 ]
