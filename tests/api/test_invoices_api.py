@@ -168,6 +168,41 @@ async def test_an_export_is_queued_and_its_idempotency_key_replays_it(
     problem(await api.post(f"{URL}/E-1/export", json={}), 422)
 
 
+async def test_a_batch_export_names_invoices_or_takes_every_approved_one(
+    api: httpx.AsyncClient, api_ctx: SimulatedApp
+) -> None:
+    await add_vendors(api_ctx)
+    await api.post(URL, json=[invoice("M-1"), invoice("M-2"), invoice("M-1", "Beta Office")])
+    await add_connection(api_ctx.sessions, "qb")
+    key = {"Idempotency-Key": "batch-1"}
+
+    named = await api.post(
+        f"{URL}/export",
+        json={"connection": "qb", "invoices": ["M-2", "M-1"], "vendor": "Acme Paper"},
+        headers=key,
+    )
+    assert named.status_code == 202, named.text
+    job = named.json()
+    status = (await api.get(job["status_url"])).json()
+    assert (status["workflow"], status["status"]) == (EXPORT_WORKFLOW, "ENQUEUED")
+    replay = await api.post(
+        f"{URL}/export",
+        json={"connection": "qb", "invoices": ["M-2", "M-1"], "vendor": "Acme Paper"},
+        headers=key,
+    )
+    assert (replay.json()["job_id"], replay.json()["joined"]) == (job["job_id"], True)
+    problem(
+        await api.post(f"{URL}/export", json={"connection": "qb"}, headers=key), 422
+    )  # the key, another body
+
+    every = (await api.post(f"{URL}/export", json={"connection": "qb"})).json()
+    assert every["job_id"] != job["job_id"] and every["title"] == "export to qb"
+    shared = problem(await api.post(f"{URL}/export", json={"connection": "qb", "invoices": ["M-1"]}), 404)
+    assert "M-1" in shared["detail"]  # two vendors have M-1: never exported blindly
+    problem(await api.post(f"{URL}/export", json={"connection": "qb", "vendor": "Acme Paper"}), 422)
+    problem(await api.post(f"{URL}/export", json={"connection": "qb", "invoices": []}), 422)
+
+
 async def test_a_payment_sync_is_queued_per_connection_holding_the_bill(
     api: httpx.AsyncClient, api_ctx: SimulatedApp
 ) -> None:

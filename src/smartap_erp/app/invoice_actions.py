@@ -157,12 +157,18 @@ class IdempotencyKeys:
 
 
 async def export(
-    ctx: AppContext, queue: JobQueue, reference: str, connection: str, *, vendor: str | None, by: str
+    ctx: AppContext,
+    queue: JobQueue,
+    references: list[str] | None,
+    connection: str,
+    *,
+    vendor: str | None,
+    by: str,
 ) -> JobRequested:
-    """Queue the export of one invoice (number or id) to a connection (name or id)."""
-    async with ctx.sessions() as session:
-        [invoice_id] = await invoices.resolve_invoice_ids(session, [reference], vendor)
-    request = ExportRequest(invoices=[str(invoice_id)], triggered_by=by)
+    """Queue the export of the named invoices (numbers or ids) to a connection (name or id), or with
+    None every approved invoice not exported there yet; a reference naming no invoice or several is
+    `InvoiceReferenceError` and nothing is queued."""
+    request = ExportRequest(invoices=references, vendor=vendor, triggered_by=by)
     return await request_job(ctx, queue, connection, request)
 
 

@@ -12,20 +12,24 @@ answered 202 with the job (never run in the request). Each endpoint calls `app.i
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.api.routers.jobs import JobAccepted, Queue, accepted
 from smartap_erp.app import invoice_actions, invoices
+from smartap_erp.app.api_keys import APIKeyInfo
 from smartap_erp.app.invoice_actions import IdempotencyKeys, PushResult
+from smartap_erp.app.syncs import JobRequested
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.invoices.schema import InvoiceInput
 
 PREFIX = "/api/v1/erp/invoices"
 MAX_BODY = 10 * 2**20  # bytes of a pushed batch
+MAX_EXPORT = 1000  # invoices named in one batch export
 
 
 router = APIRouter(prefix=PREFIX, tags=["invoices"])
@@ -69,6 +73,19 @@ class ExportBody(BaseModel):
     connection: str = Field(min_length=1, max_length=255, description="the connection's id or name")
 
 
+class BatchExportBody(ExportBody):
+    invoices: list[Annotated[str, Field(min_length=1, max_length=255)]] | None = Field(
+        None, min_length=1, max_length=MAX_EXPORT, description="numbers or ids; left out: every approved one"
+    )
+    vendor: str | None = Field(None, min_length=1, max_length=255, description="narrows shared numbers")
+
+    @model_validator(mode="after")
+    def _vendor_needs_numbers(self) -> Self:
+        if self.vendor is not None and self.invoices is None:
+            raise ValueError("a vendor narrows invoice numbers; name the invoices to export")
+        return self
+
+
 class PaymentJobs(BaseModel):
     """One payment-sync job per connection holding the invoice's bill."""
 
@@ -95,6 +112,54 @@ async def approve(
     return await invoices.approve(ctx, request, with_invoices=True)
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(min_length=1, max_length=255, description="the same key and request answer the same job"),
+]
+
+
+async def _queue_export(
+    request: Request,
+    response: Response,
+    caller: APIKeyInfo,
+    key: str | None,
+    queue_it: Callable[[], Awaitable[JobRequested]],
+    *request_parts: object,
+) -> JobAccepted:
+    """Queue an export, or with an `Idempotency-Key` answer the job the same key and request queued
+    (`joined: true`); the key with another request is refused (422)."""
+    if key is None:
+        return accepted(response, await queue_it())
+    state = request.app.state
+    if getattr(state, "idempotency_keys", None) is None:  # the server's one store, made on first use
+        state.idempotency_keys = IdempotencyKeys()
+    keys: IdempotencyKeys = state.idempotency_keys
+    fingerprint = keys.fingerprint("export", *request_parts)
+    return accepted(response, await keys.once(str(caller.id), key, fingerprint, queue_it))
+
+
+@router.post(
+    "/export", status_code=202, summary="Queue the export of several invoices, or of every approved one"
+)
+async def export_many(
+    body: BatchExportBody,
+    ctx: Ctx,
+    queue: Queue,
+    request: Request,
+    response: Response,
+    caller: WriteKey,
+    idempotency_key: IdempotencyKey = None,
+) -> JobAccepted:
+    """`invoices` names them (numbers or ids, `vendor` narrowing shared numbers); left out, every
+    approved invoice not yet exported to the connection. One job, batches of invoices inside it."""
+    by = f"api key {caller.name}"
+
+    def queue_it() -> Awaitable[JobRequested]:
+        return invoice_actions.export(ctx, queue, body.invoices, body.connection, vendor=body.vendor, by=by)
+
+    return await _queue_export(request, response, caller, idempotency_key, queue_it, body.model_dump())
+
+
 @router.post("/{invoice_id}/export", status_code=202, summary="Queue the export of an invoice")
 async def export(
     invoice_id: str,
@@ -105,24 +170,18 @@ async def export(
     response: Response,
     caller: WriteKey,
     vendor: Vendor = None,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JobAccepted:
     """The same `Idempotency-Key` with the same request answers the job it queued (`joined: true`);
     with another request it is refused (422)."""
+    by = f"api key {caller.name}"
 
-    def queue_it() -> Any:
-        by = f"api key {caller.name}"
-        return invoice_actions.export(ctx, queue, invoice_id, body.connection, vendor=vendor, by=by)
+    def queue_it() -> Awaitable[JobRequested]:
+        return invoice_actions.export(ctx, queue, [invoice_id], body.connection, vendor=vendor, by=by)
 
-    if idempotency_key is None:
-        return accepted(response, await queue_it())
-    if (
-        getattr(request.app.state, "idempotency_keys", None) is None
-    ):  # the server's one store, made on first use
-        request.app.state.idempotency_keys = IdempotencyKeys()
-    keys: IdempotencyKeys = request.app.state.idempotency_keys
-    fingerprint = keys.fingerprint("export", invoice_id, vendor, body.model_dump())
-    return accepted(response, await keys.once(str(caller.id), idempotency_key, fingerprint, queue_it))
+    return await _queue_export(
+        request, response, caller, idempotency_key, queue_it, invoice_id, vendor, body.model_dump()
+    )
 
 
 @router.post("/{invoice_id}/sync-payment", status_code=202, summary="Queue the payment sync of an invoice")
