@@ -87,8 +87,10 @@ async def push(ctx: AppContext, parsed: ParsedFile) -> PushResult:
     stored = await invoices.import_file(ctx, parsed, "the request", with_invoices=True)
     refused = {_index(p.where): p for p in stored.problems}
     numbers = {_index(s.places[0]): s.invoice.invoice_number for s in parsed.invoices}
-    # The store creates the accepted invoices in the order sent: the nth unrefused item is the nth id.
+    # The store creates the accepted invoices in the order sent: the nth unrefused item is the nth id
+    # (checked against the stored invoice's number: a store that reordered them would be a bug).
     accepted = iter(stored.invoice_ids)
+    stored_numbers = {s.id: s.invoice_number for s in stored.invoices or []}
     results = []
     for index in range(1, count + 1):
         problem = refused.get(index)
@@ -103,9 +105,12 @@ async def push(ctx: AppContext, parsed: ParsedFile) -> PushResult:
                 )
             )
         else:
+            invoice_id = next(accepted)
+            if stored_numbers.get(invoice_id) != numbers[index]:
+                raise RuntimeError(f"invoice {index} of the request does not match the invoice stored for it")
             results.append(
                 ItemResult(
-                    index=index, status="created", invoice_id=next(accepted), invoice_number=numbers[index]
+                    index=index, status="created", invoice_id=invoice_id, invoice_number=numbers[index]
                 )
             )
     return PushResult(
