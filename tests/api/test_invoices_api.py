@@ -24,11 +24,11 @@ URL = "/api/v1/erp/invoices"
 NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
 
-def invoice(number: str, vendor: str = "Acme Paper", amount: str = "10.00") -> dict[str, Any]:
+def invoice(number: str, vendor: str = "Acme Paper", amount: str = "10.00", day: int = 1) -> dict[str, Any]:
     return {
         "invoice_number": number,
         "vendor": vendor,
-        "invoice_date": "2024-05-01",
+        "invoice_date": f"2024-05-{day:02d}",
         "currency": "USD",
         "lines": [{"description": "Paper", "amount": amount, "account_code": "6000"}],
     }
@@ -102,6 +102,38 @@ async def test_a_pushed_batch_has_a_result_per_item(api: httpx.AsyncClient, api_
     for wrong in ("not json", "42", "[]", '{"invoice_number": '):
         refused = problem(await api.post(URL, content=wrong), 422)
         assert refused["detail"].startswith("the body")
+
+
+async def test_the_list_pages_newest_first_and_filters(api: httpx.AsyncClient, api_ctx: SimulatedApp) -> None:
+    await add_vendors(api_ctx)
+    sent = [
+        invoice("L-1", day=3),
+        invoice("L-2", day=1),
+        invoice("L-0", day=3),
+        invoice("L-9", "Beta Office", day=2),
+    ]
+    await api.post(URL, json=[*sent, invoice("L|5", day=3)])  # a "|" in a number survives the cursor
+    await api.post(f"{URL}/L-2/approve")
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = (await api.get(URL, params={"limit": 2, **({"cursor": cursor} if cursor else {})})).json()
+        assert len(page["items"]) <= 2
+        seen.extend(i["invoice_number"] for i in page["items"])
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == ["L-0", "L-1", "L|5", "L-9", "L-2"]  # newest date first, then by number
+
+    approved = (await api.get(URL, params={"status": "approved"})).json()
+    assert [i["invoice_number"] for i in approved["items"]] == ["L-2"] and approved["next_cursor"] is None
+    beta = (await api.get(URL, params={"vendor": "98-7654321"})).json()
+    assert [(i["invoice_number"], i["vendor"], i["total"]["amount"]) for i in beta["items"]] == [
+        ("L-9", "Beta Office", "10.00")
+    ]
+    problem(await api.get(URL, params={"vendor": "Nobody"}), 404)
+    problem(await api.get(URL, params={"cursor": "eyJub3QiOiAxfQ"}), 422)
+    problem(await api.get(URL, params={"limit": 0}), 422)
 
 
 async def test_approve_and_status(api: httpx.AsyncClient, api_ctx: SimulatedApp) -> None:

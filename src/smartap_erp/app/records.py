@@ -1,11 +1,11 @@
-"""Vendors and purchase orders imported from the ERPs, as the application serves them: pages in a stable
-order (vendors by name, purchase orders by number, then id) with an opaque cursor, filtered by the
-connection they came from (a record linked to it), each with its ERP ids on every connection that
-holds it; one vendor or purchase order (with its lines) by id. Money is an exact amount with its
-currency; times are UTC.
+"""Vendors and purchase orders imported from the ERPs, and SmartAP's invoices, as the application serves
+them in pages: a stable order (vendors by name, purchase orders by number, invoices newest first, then
+id) with an opaque cursor; vendors and purchase orders filtered by the connection they came from (a
+record linked to it), each with its ERP ids on every connection that holds it; one vendor or purchase
+order (with its lines) by id. Money is an exact amount with its currency; times are UTC.
 
 Nothing here reaches an ERP: these are the rows the imports stored (`sync` of vendors and purchase
-orders) and the links that tie each to its ERP record.
+orders), the invoices SmartAP sent, and the links that tie each to its ERP record.
 """
 
 from __future__ import annotations
@@ -26,14 +26,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from smartap_erp.app.context import AppContext, resolve_connection
-from smartap_erp.app.invoices import Money
+from smartap_erp.app.invoices import InvoiceSummary, Money, summary
 from smartap_erp.app.logs import InvalidCursorError
 from smartap_erp.app.models import AppModel, parse_id
-from smartap_erp.db.models import ERPConnection, ERPPurchaseOrderLink, ERPVendorLink, PurchaseOrder, Vendor
-from smartap_erp.domain.enums import PurchaseOrderStatus
+from smartap_erp.db.models import (
+    ERPConnection,
+    ERPPurchaseOrderLink,
+    ERPVendorLink,
+    Invoice,
+    PurchaseOrder,
+    Vendor,
+)
+from smartap_erp.domain.enums import InvoiceStatus, PurchaseOrderStatus
 from smartap_erp.domain.money import from_minor_units
 from smartap_erp.domain.types import UTCDateTime
 from smartap_erp.errors import NotFoundError
+from smartap_erp.invoices.store import vendors_by_key
 
 MAX_PAGE = 200
 
@@ -104,6 +112,18 @@ class VendorFilter(RecordFilter):
 class OrderFilter(RecordFilter):
     vendor_id: uuid.UUID | None = None
     status: PurchaseOrderStatus | None = None
+
+
+class InvoicePageFilter(AppModel):
+    status: InvoiceStatus | None = None
+    vendor: str | None = None  # name (any case) or tax id
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    cursor: str | None = None
+
+
+class InvoicePage(AppModel):
+    items: list[InvoiceSummary]  # newest invoice date first, then by number and id
+    next_cursor: str | None
 
 
 class VendorPage(AppModel):
@@ -295,3 +315,50 @@ async def get_purchase_order(ctx: AppContext, po_id: str) -> PurchaseOrderView:
             raise NotFoundError(f"no purchase order with id {po_id}")
         links = await _links(session, _ORDER_LINK, [po.id])
     return _order(po, links.get(po.id, []), with_lines=True)
+
+
+async def list_invoices(ctx: AppContext, query: InvoicePageFilter) -> InvoicePage:
+    """Invoices newest first (invoice date, then number and id), a page at a time; `NotFoundError` if
+    the vendor names no SmartAP vendor."""
+    async with ctx.sessions() as session:
+        statement = (
+            select(Invoice)
+            .options(selectinload(Invoice.vendor))
+            .order_by(Invoice.invoice_date.desc(), Invoice.invoice_number, Invoice.id)
+            .limit(query.limit + 1)
+        )
+        if query.status is not None:
+            statement = statement.where(Invoice.status == query.status)
+        if query.vendor is not None:
+            ids = [v.id for v in (await vendors_by_key(session, [query.vendor]))[query.vendor]]
+            if not ids:
+                raise NotFoundError(f"no SmartAP vendor is named or has the tax id {query.vendor!r}")
+            statement = statement.where(Invoice.vendor_id.in_(ids))
+        if query.cursor is not None:
+            day, number, after = _invoice_cursor(query.cursor)
+            later = or_(
+                Invoice.invoice_number > number, and_(Invoice.invoice_number == number, Invoice.id > after)
+            )
+            statement = statement.where(
+                or_(Invoice.invoice_date < day, and_(Invoice.invoice_date == day, later))
+            )
+        found = list((await session.scalars(statement)).all())
+    page = found[: query.limit]
+    last = page[-1] if len(found) > query.limit else None
+    cursor = (
+        None
+        if last is None
+        else encode_cursor(f"{last.invoice_date.isoformat()}|{last.invoice_number}", last.id)
+    )
+    return InvoicePage(items=[summary(i) for i in page], next_cursor=cursor)
+
+
+def _invoice_cursor(cursor: str) -> tuple[dt.date, str, uuid.UUID]:
+    key, after = decode_cursor(cursor, "invoices")
+    day, _, number = key.partition("|")  # an ISO date has no "|"; a number may
+    try:
+        return dt.date.fromisoformat(day), number, after
+    except ValueError:
+        raise InvalidCursorError(
+            f"cursor {cursor[:40]!r} is not one a page of invoices gave out; start again without it"
+        ) from None

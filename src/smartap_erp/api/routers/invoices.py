@@ -1,13 +1,14 @@
 """Invoices over HTTP, at the seed's paths under `/api/v1/erp/invoices`: SmartAP pushes its invoices
 (one JSON object or a list, each checked as a JSON import file's invoice is, with a result per item),
-approves one, queues its export to a connection (`Idempotency-Key` honoured) or the payment sync of
-the connections holding its bill, and reads where it stands (`/status`: not synced, queued, synced,
-failed or needs review, with the ERP's bill id, the amount paid and the payment status).
+lists them (newest first, by cursor), approves one, queues the export of one or several to a
+connection (`Idempotency-Key` honoured) or the payment sync of the connections holding a bill, and
+reads where one stands (`/status`: not synced, queued, synced, failed or needs review, with the ERP's
+bill id, the amount paid and the payment status).
 
 An invoice is addressed by its id or its number (`?vendor=` narrows a number two vendors share). Every
-endpoint but `/status` needs a `write` key; exports and payment syncs are queued for the workers and
-answered 202 with the job (never run in the request). Each endpoint calls `app.invoices` or
-`app.invoice_actions`; none holds SQL.
+endpoint but the reads needs a `write` key; exports and payment syncs are queued for the workers and
+answered 202 with the job (never run in the request). Each endpoint calls `app.invoices`,
+`app.invoice_actions` or `app.records`; none holds SQL.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.api.routers.jobs import JobAccepted, Queue, accepted
-from smartap_erp.app import invoice_actions, invoices
+from smartap_erp.app import invoice_actions, invoices, records
 from smartap_erp.app.api_keys import APIKeyInfo
 from smartap_erp.app.invoice_actions import IdempotencyKeys, PushResult
+from smartap_erp.app.records import MAX_PAGE, InvoicePage, InvoicePageFilter
 from smartap_erp.app.syncs import JobRequested
+from smartap_erp.domain.enums import InvoiceStatus
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.invoices.schema import InvoiceInput
 
@@ -100,6 +103,21 @@ async def push(request: Request, ctx: Ctx, _: WriteKey) -> PushResult:
     if len(body) > MAX_BODY:
         raise ConfigurationError(f"the body is larger than {MAX_BODY // 2**20} MiB")
     return await invoice_actions.push(ctx, invoice_actions.parse_push(body))
+
+
+@router.get("", summary="Invoices, newest first")
+async def list_invoices(
+    ctx: Ctx,
+    _: ReadKey,
+    status: InvoiceStatus | None = None,
+    vendor: Annotated[str | None, Query(min_length=1, max_length=255, description="name or tax id")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="`next_cursor` of the previous page")
+    ] = None,
+) -> InvoicePage:
+    query = InvoicePageFilter(status=status, vendor=vendor, limit=limit, cursor=cursor)
+    return await records.list_invoices(ctx, query)
 
 
 @router.post("/{invoice_id}/approve", summary="Approve a pending invoice")
