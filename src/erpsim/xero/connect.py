@@ -1,10 +1,11 @@
 """The identity routes of the Xero simulator: authorize, `/connect/token` and `/connections`.
 
 Real hosts are `login.xero.com/identity/connect/authorize`, `identity.xero.com/connect/token` and
-`api.xero.com/connections` (xero.md §Tenancy and OAuth 2.0); under the simulator's base URL they keep their
-paths. The authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`). The token
-endpoint takes form-encoded `authorization_code` and `refresh_token` grants with client authentication (Basic
-or form fields) and counts issued and refreshed tokens for `/_sim/state`.
+`api.xero.com/connections` (xero.md §Tenancy and OAuth 2.0); under the simulator's base URL they keep
+their paths. The authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`),
+binding the code to a PKCE S256 `code_challenge` when one is sent. The token endpoint takes form-encoded
+`authorization_code` and `refresh_token` grants with client authentication (Basic or form fields) and
+counts issued and refreshed tokens for `/_sim/state`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def identity_routes(sim: XeroSim) -> list[BaseRoute]:
         redirect_uri = params.get("redirect_uri")
         if not redirect_uri:
             return responses.oauth_error("invalid_request", 400)
-        return RedirectResponse(sim.tokens.authorize(redirect_uri, params.get("state")), status_code=302)
+        challenge = params.get("code_challenge")
+        if challenge is not None and params.get("code_challenge_method") != "S256":
+            return responses.oauth_error("invalid_request", 400)  # only S256 is offered
+        location = sim.tokens.authorize(redirect_uri, params.get("state"), challenge)
+        return RedirectResponse(location, status_code=302)
 
     async def token(request: Request) -> Response:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):

@@ -1,18 +1,22 @@
 """Xero identity: the OAuth 2.0 token store and the `/connect/token`, authorize and `/connections` routes.
 
 xero.md §Tenancy and OAuth 2.0: access tokens live 30 minutes; every refresh returns a new refresh token
-(rotation) and the previous one keeps working for a 30-minute grace window (in case the response was lost),
-after which it is `invalid_grant`; an unused refresh token expires after 60 days. Clients authenticate with
-HTTP Basic `client_id:client_secret` (or the two form fields). The authorize endpoint approves at once and
-redirects with a one-time code. `/connections` lists the tenants the token set may use (an array of `{id,
-authEventId, tenantId, tenantType, tenantName, createdDateUtc, updatedDateUtc}`,
-xero.md §Tenancy and OAuth 2.0 [X2]); it is not tenant-scoped.
+(rotation) and the previous one keeps working for a 30-minute grace window (in case the response was
+lost), after which it is `invalid_grant`; an unused refresh token expires after 60 days. Clients
+authenticate with HTTP Basic `client_id:client_secret` (or the two form fields). The authorize endpoint
+approves at once and redirects with a one-time code; a `code_challenge` (PKCE, RFC 7636, method S256,
+which Xero's auth-code flow supports) binds the code to the `code_verifier` the token request must then
+carry. `/connections` lists the tenants the token set may use (an array of `{id, authEventId, tenantId,
+tenantType, tenantName, createdDateUtc, updatedDateUtc}`, xero.md §Tenancy and OAuth 2.0 [X2]); it is not
+tenant-scoped.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -50,7 +54,8 @@ class TokenStore:
     data: SeededData
     access: dict[str, float] = field(default_factory=dict)  # token -> expires at (epoch)
     refresh: dict[str, _Refresh] = field(default_factory=dict)
-    codes: dict[str, tuple[float, str]] = field(default_factory=dict)  # code -> (expires, redirect_uri)
+    # code -> (expires, redirect_uri, PKCE S256 challenge or None)
+    codes: dict[str, tuple[float, str, str | None]] = field(default_factory=dict)
 
     def install(self, access_token: str, refresh_token: str) -> None:
         """The token pair handed out by `credentials()`, valid from the start."""
@@ -78,10 +83,11 @@ class TokenStore:
         if client_id != self.client_id or secret != self.client_secret:
             raise OAuthError("invalid_client", 401)
 
-    def authorize(self, redirect_uri: str, state: str | None) -> str:
-        """Approve at once: the redirect location carrying a fresh one-time code."""
+    def authorize(self, redirect_uri: str, state: str | None, challenge: str | None = None) -> str:
+        """Approve at once: the redirect location carrying a fresh one-time code (bound to `challenge`,
+        an S256 PKCE challenge, when one was sent)."""
         code = self.data.token(40)
-        self.codes[code] = (self.clock.time() + CODE_TTL, redirect_uri)
+        self.codes[code] = (self.clock.time() + CODE_TTL, redirect_uri, challenge)
         query = {"code": code, "scope": SCOPES}
         if state is not None:
             query["state"] = state
@@ -91,17 +97,20 @@ class TokenStore:
     def grant(self, form: dict[str, str]) -> dict[str, object]:
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":
-            self._redeem_code(form.get("code", ""), form.get("redirect_uri", ""))
+            self._redeem_code(form.get("code", ""), form.get("redirect_uri", ""), form.get("code_verifier"))
         elif grant_type == "refresh_token":
             self._rotate(form.get("refresh_token", ""))
         else:
             raise OAuthError("unsupported_grant_type")
         return self._issue()
 
-    def _redeem_code(self, code: str, redirect_uri: str) -> None:
+    def _redeem_code(self, code: str, redirect_uri: str, verifier: str | None) -> None:
         entry = self.codes.pop(code, None)
         if entry is None or entry[0] <= self.clock.time() or entry[1] != redirect_uri:
             raise OAuthError("invalid_grant")
+        challenge = entry[2]
+        if challenge is not None and not _verifier_matches(verifier, challenge):
+            raise OAuthError("invalid_grant")  # RFC 7636 §4.6: a missing or wrong verifier
 
     def _rotate(self, token: str) -> None:
         now = self.clock.time()
@@ -126,3 +135,12 @@ class TokenStore:
             "refresh_token": refresh_token,
             "scope": SCOPES,
         }
+
+
+def _verifier_matches(verifier: str | None, challenge: str) -> bool:
+    """RFC 7636 S256: BASE64URL(SHA256(verifier)) without padding equals the challenge."""
+    if not verifier:
+        return False
+    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(expected, challenge)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -163,3 +164,35 @@ async def test_authorize_approves_at_once_and_the_code_is_single_use(
     assert (await client.post("/connect/token", headers=basic(creds), content=form)).status_code == 200
     again = await client.post("/connect/token", headers=basic(creds), content=form)
     assert again.json() == {"error": "invalid_grant"}
+
+
+async def test_a_pkce_code_is_redeemed_only_with_its_verifier(
+    client: httpx.AsyncClient, creds: dict[str, str]
+) -> None:
+    redirect = "http://127.0.0.1:9/callback"
+    verifier = "v" * 43
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+    async def code(method: str = "S256") -> httpx.Response:
+        return await client.get(
+            "/identity/connect/authorize",
+            params={
+                "response_type": "code",
+                "client_id": creds["client_id"],
+                "redirect_uri": redirect,
+                "code_challenge": challenge,
+                "code_challenge_method": method,
+            },
+        )
+
+    async def redeem(verifier_part: str) -> httpx.Response:
+        response = await code()
+        issued = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
+        form = f"grant_type=authorization_code&code={issued}&redirect_uri={redirect}{verifier_part}"
+        return await client.post("/connect/token", headers=basic(creds), content=form)
+
+    assert (await code("plain")).status_code == 400
+    assert (await redeem("")).json() == {"error": "invalid_grant"}
+    assert (await redeem("&code_verifier=" + "w" * 43)).json() == {"error": "invalid_grant"}
+    granted = await redeem("&code_verifier=" + verifier)
+    assert granted.status_code == 200 and granted.json()["token_type"] == "Bearer"
