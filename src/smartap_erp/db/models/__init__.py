@@ -14,6 +14,7 @@ from smartap_erp.db.models.erp import (
     ERPVendorLink,
     ExportState,
 )
+from smartap_erp.db.models.exchanges import ERPSyncLogExchange
 from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, WorkerHeartbeat
 from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
@@ -31,6 +32,7 @@ __all__ = [
     "ERPPurchaseOrderLink",
     "ERPSyncCursor",
     "ERPSyncLog",
+    "ERPSyncLogExchange",
     "ERPSyncRequest",
     "ERPVendorLink",
     "ExportState",
