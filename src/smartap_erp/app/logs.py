@@ -1,5 +1,5 @@
 """Sync logs in the application layer: every import, export and payment sync, filtered, paged and read
-one at a time with its per-record errors.
+one at a time with its per-record errors and the HTTP exchanges its run sent to the ERP.
 
 Logs come newest first (by start time, then id). A page is at most `limit` logs, reached by `offset`
 or, better for a log that grows while it is read, by the opaque `cursor` the previous page returned
@@ -28,7 +28,7 @@ from smartap_erp.app.models import (
     logged_errors,
     one_of_a_connection,
 )
-from smartap_erp.db.models import ERPConnection, ERPSyncLog
+from smartap_erp.db.models import ERPConnection, ERPSyncLog, ERPSyncLogExchange
 from smartap_erp.domain.enums import ERPEntity, SyncDirection, SyncStatus
 from smartap_erp.errors import ConfigurationError
 
@@ -68,11 +68,26 @@ class LogPage(AppModel):
     next_cursor: str | None  # None on the last page
 
 
+class LoggedExchange(AppModel):
+    """One HTTP request the run sent (each retry attempt its own); never a header or a body."""
+
+    seq: int
+    method: str
+    url: str  # redacted: no secret query value
+    status: int | None  # None: no response came (see `error`)
+    duration_ms: int
+    erp_code: str | None  # the ERP's own error code, from an error body
+    error: str | None  # the transport error's type when no response came
+    at: AwareDatetime
+
+
 class SyncLogDetail(SyncLogSummary):
     record_errors: list[LoggedRecordError]  # at most the first `sync.logs.MAX_LOGGED_ERRORS`
     params: dict[str, JsonValue]  # what the run was asked (since, limit, full, invoice ids ...)
     workflow_id: str | None  # the job that ran it, if a worker did
     runner: str | None  # the process that ran it
+    exchanges: list[LoggedExchange]  # the first ones and the failures (`http.recorder`), in order
+    exchanges_omitted: int  # sent and counted but not kept
 
 
 def encode_cursor(at: dt.datetime, row_id: uuid.UUID) -> str:
@@ -157,10 +172,29 @@ async def get_log(ctx: AppContext, log_id: str | uuid.UUID) -> SyncLogDetail:
     """One log with its per-record errors and what the run was asked."""
     async with ctx.sessions() as session:
         log, name = await one_of_a_connection(session, ERPSyncLog, log_id, "sync log")
+        exchanges = await session.scalars(
+            select(ERPSyncLogExchange)
+            .where(ERPSyncLogExchange.sync_log_id == log.id)
+            .order_by(ERPSyncLogExchange.seq)
+        )
         return SyncLogDetail(
             **log_summary(log, name).model_dump(),
             record_errors=logged_errors(log.errors or []),
             params=dict(log.sync_params or {}),
             workflow_id=log.workflow_id,
             runner=log.runner,
+            exchanges=[
+                LoggedExchange(
+                    seq=e.seq,
+                    method=e.method,
+                    url=e.url,
+                    status=e.status,
+                    duration_ms=e.duration_ms,
+                    erp_code=e.erp_code,
+                    error=e.error,
+                    at=e.at,
+                )
+                for e in exchanges
+            ],
+            exchanges_omitted=int((log.sync_params or {}).get("http_exchanges_omitted", 0)),
         )

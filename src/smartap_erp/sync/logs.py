@@ -7,6 +7,10 @@ Each log names who runs it: the DBOS workflow of a job (`running_in`), else this
 ("host/pid"). A job step that DBOS re-runs after a crash finds the log its first attempt left
 `in_progress` and carries on with it (`start_log`), so one run is one log; a log whose run died for
 good is closed by `smartap_erp.sync.log_recovery`.
+
+Each log records its run's HTTP exchanges (`smartap_erp.http.recorder`): `start_log` starts a
+recorder in the run's context, `finish_log` adds what it kept to the session with the closed log (the
+count of exchanges only counted goes in `sync_params["http_exchanges_omitted"]`).
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import object_session
 
-from smartap_erp.db.models import ERPConnection, ERPSyncLog
+from smartap_erp.db.models import ERPConnection, ERPSyncLog, ERPSyncLogExchange
 from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPPermissionError
+from smartap_erp.http.recorder import ExchangeRecorder, current_recorder, start_recording, stop_recording
 
 MAX_LOGGED_ERRORS = 1000  # per log row; the count is always exact
 
@@ -86,6 +92,10 @@ async def start_log(
             resumed.runner = this_process()
             await session.flush()
             _note(run, resumed.id)
+            seen = await session.scalar(
+                select(func.max(ERPSyncLogExchange.seq)).where(ERPSyncLogExchange.sync_log_id == resumed.id)
+            )
+            start_recording(ExchangeRecorder(resumed.id, next_seq=(seen or 0) + 1))
             return resumed
     log = ERPSyncLog(
         id=uuid.uuid4(),
@@ -102,6 +112,7 @@ async def start_log(
     session.add(log)
     await session.flush()
     _note(run, log.id)
+    start_recording(ExchangeRecorder(log.id))
     return log
 
 
@@ -152,9 +163,38 @@ def finish_log(
         log.status = outcome_status(total, len(errors))
     log.completed_at = now
     log.duration_seconds = max(0, round((now - log.started_at).total_seconds()))
+    _write_exchanges(log)
     connection.last_sync_at = now
     if error_message is None and connection.status != ConnectionStatus.ACTIVE:
         connection.status, connection.connection_error = ConnectionStatus.ACTIVE, None
+
+
+def _write_exchanges(log: ERPSyncLog) -> None:
+    """The exchanges this context recorded for `log`, added to the session the log is in."""
+    recorder = current_recorder()
+    if recorder is None or recorder.log_id != log.id or not stop_recording(recorder):
+        return
+    session = object_session(log)
+    if session is None:  # pragma: no cover - finish_log is always given a loaded log
+        return
+    session.add_all(
+        ERPSyncLogExchange(
+            id=uuid.uuid4(),
+            sync_log_id=log.id,
+            seq=e.seq,
+            method=e.method,
+            url=e.url,
+            status=e.status,
+            duration_ms=e.duration_ms,
+            erp_code=e.erp_code,
+            error=e.error,
+            at=e.at,
+        )
+        for e in recorder.kept
+    )
+    if recorder.omitted:
+        omitted = int(log.sync_params.get("http_exchanges_omitted", 0)) + recorder.omitted
+        log.sync_params = {**log.sync_params, "http_exchanges_omitted": omitted}
 
 
 def auth_failure_message(system: ERPSystem | str, exc: ERPAuthError) -> str:
