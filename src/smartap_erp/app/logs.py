@@ -183,18 +183,6 @@ async def get_log(ctx: AppContext, log_id: str | uuid.UUID) -> SyncLogDetail:
             params=dict(log.sync_params or {}),
             workflow_id=log.workflow_id,
             runner=log.runner,
-            exchanges=[
-                LoggedExchange(
-                    seq=e.seq,
-                    method=e.method,
-                    url=e.url,
-                    status=e.status,
-                    duration_ms=e.duration_ms,
-                    erp_code=e.erp_code,
-                    error=e.error,
-                    at=e.at,
-                )
-                for e in exchanges
-            ],
+            exchanges=[LoggedExchange.model_validate(e, from_attributes=True) for e in exchanges],
             exchanges_omitted=int((log.sync_params or {}).get("http_exchanges_omitted", 0)),
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import os
 import socket
@@ -178,18 +179,7 @@ def _write_exchanges(log: ERPSyncLog) -> None:
     if session is None:  # pragma: no cover - finish_log is always given a loaded log
         return
     session.add_all(
-        ERPSyncLogExchange(
-            id=uuid.uuid4(),
-            sync_log_id=log.id,
-            seq=e.seq,
-            method=e.method,
-            url=e.url,
-            status=e.status,
-            duration_ms=e.duration_ms,
-            erp_code=e.erp_code,
-            error=e.error,
-            at=e.at,
-        )
+        ERPSyncLogExchange(id=uuid.uuid4(), sync_log_id=log.id, **dataclasses.asdict(e))
         for e in recorder.kept
     )
     if recorder.omitted:
