@@ -152,8 +152,11 @@ def requests_for(ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     }
 
 
-async def load(base: str, key: str, ids: list[str], per_endpoint: int, clients: int) -> dict[str, Any]:
-    """`per_endpoint` requests of each endpoint, interleaved, by `clients` clients at once."""
+async def load(
+    base: str, key: str, ids: list[str], per_endpoint: int, clients: int, think_ms: float
+) -> dict[str, Any]:
+    """`per_endpoint` requests of each endpoint, interleaved, by `clients` clients at once, each
+    pausing `think_ms` after every answer (0: back to back, the server saturated)."""
     import httpx
 
     endpoints = requests_for(ids)
@@ -177,6 +180,8 @@ async def load(base: str, key: str, ids: list[str], per_endpoint: int, clients: 
                 if response.status_code != expected:
                     failures[name].append(f"{response.status_code} {response.text[:200]}")
                 times[name].append(elapsed)
+                if think_ms:
+                    await asyncio.sleep(think_ms / 1000)
 
     async with httpx.AsyncClient(base_url=base, headers=headers) as warm:  # first queue use opens DBOS
         for method, path, params in endpoints.values():
@@ -202,7 +207,7 @@ async def _scratch_url(scratch: str | None) -> str:
     return make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False)
 
 
-async def one_db(backend: str, per_endpoint: int, clients: int) -> list[dict[str, Any]]:
+async def one_db(backend: str, per_endpoint: int, clients: int, think_ms: float) -> list[dict[str, Any]]:
     import httpx
     from cryptography.fernet import Fernet
 
@@ -233,7 +238,7 @@ async def one_db(backend: str, per_endpoint: int, clients: int) -> list[dict[str
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("the server did not start")
-        result = await load(base, api_key, ids, per_endpoint, clients)
+        result = await load(base, api_key, ids, per_endpoint, clients, think_ms)
         rows = []
         for name, values in result["times"].items():
             target = SYNC_P95_MS if name.startswith("POST") else LIST_P95_MS
@@ -256,6 +261,7 @@ async def one_db(backend: str, per_endpoint: int, clients: int) -> list[dict[str
         total = sum(len(v) for v in result["times"].values())
         rate = total / result["wall"]
         print(f"# {backend}: {total} requests in {result['wall']:.1f} s = {rate:.0f} requests/s", flush=True)
+        print(f"# {backend}: {clients} clients, {think_ms:g} ms pause between requests", flush=True)
         return rows
     finally:
         if server is not None:
@@ -270,10 +276,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
+    parser.add_argument("--think-ms", type=float, default=0.0, help="each client's pause between requests")
     args = parser.parse_args()
     columns = ["db", "endpoint", "n", "errors", "p50_ms", "p95_ms", "p99_ms", "target_p95_ms", "met"]
     for db in args.db:
-        rows = asyncio.run(one_db(db, args.requests, args.clients))
+        rows = asyncio.run(one_db(db, args.requests, args.clients, args.think_ms))
         print(" | ".join(columns))
         for row in rows:
             print(" | ".join(str(row[c]) for c in columns), flush=True)
