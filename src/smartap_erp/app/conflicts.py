@@ -3,8 +3,9 @@ agreed, stored by an import whose policy is `manual`, listed for a person and re
 one side. Lists come whole (`list_conflicts`, the CLI's) or a page at a time by opaque cursor
 (`conflict_page`, the API's). Resolving goes through the sync engine
 (`ERPSyncService.resolve_conflict`), which applies the chosen version, closes the conflict and writes
-a sync log in one transaction. A conflict is resolved whole, one side kept: the engine applies a
-stored version as one record, so keeping some fields of each side is not offered.
+a sync log in one transaction. A conflict is resolved whole (`keep`: one side) or per field
+(`fields`: {field: side}, unnamed fields keep the ERP's value): the engine merges the two versions
+and writes the merged record through the same page writer as a whole resolution.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, JsonValue
+from pydantic import AwareDatetime, Field, JsonValue, model_validator
 from sqlalchemy import Select, and_, or_, select
 
 from smartap_erp.app.context import AppContext, resolve_connection
@@ -21,6 +22,7 @@ from smartap_erp.app.models import AppModel, one_of_a_connection
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConflictError
+from smartap_erp.sync.imports import conflicts as engine
 from smartap_erp.sync.service import ERPSyncService
 
 Side = Literal["smartap", "erp"]
@@ -43,7 +45,7 @@ class ConflictView(AppModel):
     smartap_record_id: uuid.UUID | None
     status: ConflictStatus
     differs_in: list[str]  # the fields whose values differ, sorted
-    resolution: str | None  # the side kept, smartap or erp, once resolved
+    resolution: str | None  # once resolved: smartap or erp (one side kept), fields (chosen per field)
     resolved_by: str | None
     resolved_at: AwareDatetime | None
     created_at: AwareDatetime
@@ -57,8 +59,17 @@ class ConflictPage(AppModel):
 
 
 class ConflictResolution(AppModel):
-    keep: Side  # which side wins
+    keep: Side | None = None  # which side wins, whole
+    fields: dict[str, Side] | None = None  # or a side per field (unnamed: the ERP's)
     resolved_by: str = Field("system", max_length=255)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ConflictResolution:
+        if (self.keep is None) == (self.fields is None):
+            raise ValueError("give either keep (one side, whole) or fields (a side per field)")
+        if self.fields is not None and not self.fields:
+            raise ValueError("fields must name at least one field")
+        return self
 
 
 def view(conflict: ERPConflict, connection_name: str) -> ConflictView:
@@ -135,11 +146,18 @@ async def get_conflict(ctx: AppContext, conflict_id: str | uuid.UUID) -> Conflic
 async def resolve_conflict(
     ctx: AppContext, conflict_id: str | uuid.UUID, resolution: ConflictResolution
 ) -> ConflictView:
-    """Apply the kept side of an open conflict and close it; a closed one is a `ConflictError`."""
+    """Apply the kept side (or the per-field choice) to an open conflict and close it; a closed one is a
+    `ConflictError`, a field no side can be chosen for a `ConfigurationError`."""
     before = await get_conflict(ctx, conflict_id)
     if before.status != ConflictStatus.OPEN:
         raise ConflictError(f"conflict {before.id} is already {before.status.value}")
-    await ERPSyncService(ctx.sync_context()).resolve_conflict(
-        before.id, resolution.keep, resolved_by=resolution.resolved_by
-    )
+    if resolution.keep is not None:
+        await ERPSyncService(ctx.sync_context()).resolve_conflict(
+            before.id, resolution.keep, resolved_by=resolution.resolved_by
+        )
+    else:
+        assert resolution.fields is not None
+        await engine.resolve_conflict_by_field(
+            ctx.sync_context(), before.id, resolution.fields, resolution.resolved_by
+        )
     return await get_conflict(ctx, before.id)

@@ -1,6 +1,7 @@
 """`smartap-erp conflicts list/resolve`: records changed on both sides, waiting for a person.
 
-`resolve` applies the chosen side through `app.conflicts`, which calls the sync engine.
+`resolve` applies the chosen side (`--keep`), or a side per field (`--field NAME=smartap|erp`, repeated;
+unnamed fields keep the ERP's value), through `app.conflicts`, which calls the sync engine.
 """
 
 from __future__ import annotations
@@ -63,12 +64,26 @@ def list_(
 @app.command()
 def resolve(
     conflict_id: Annotated[str, typer.Argument(help="The conflict's id (see `conflicts list`).")],
-    keep: Annotated[Choice, typer.Option(help="Which side wins: smartap or erp.")],
+    keep: Annotated[Choice | None, typer.Option(help="Which side wins, whole: smartap or erp.")] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(help="A side per field instead, NAME=smartap|erp (repeat); others keep the ERP's."),
+    ] = None,
     by: Annotated[str, typer.Option(help="Who resolved it, for the record.")] = "cli",
     as_json: JsonOption = False,
 ) -> None:
-    """Apply one side of a conflict and close it."""
-    resolution = app_conflicts.ConflictResolution(keep=keep.value, resolved_by=by)
+    """Apply one side of a conflict (or a side per field) and close it."""
+    if (keep is None) == (not field):
+        raise typer.BadParameter("give either --keep or one or more --field NAME=smartap|erp")
+    fields: dict[str, str] = {}
+    for item in field or []:
+        name, _, side = item.partition("=")
+        if not name or side not in ("smartap", "erp"):
+            raise typer.BadParameter(f"--field {item!r}: expected NAME=smartap or NAME=erp")
+        fields[name] = side
+    resolution = app_conflicts.ConflictResolution.model_validate(
+        {"keep": keep.value if keep else None, "fields": fields or None, "resolved_by": by}
+    )
 
     async def run() -> app_conflicts.ConflictView:
         async with runtime() as rt:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.app import conflicts
@@ -41,13 +41,25 @@ class ConflictDetail(ConflictView):
 
 
 class ResolveBody(BaseModel):
-    """Which side to keep, whole: `smartap` writes SmartAP's version back as the agreed one, `erp`
-    applies the ERP's version to SmartAP's record."""
+    """Either `keep`, one side whole: `smartap` keeps SmartAP's record and acknowledges the ERP's
+    version, `erp` applies the ERP's version to SmartAP's record. Or `fields`, a side per field:
+    SmartAP's record takes SmartAP's value of the fields named `smartap` and the ERP's value of every
+    other field, and the ERP's version is acknowledged, so the next sync keeps the merge. A field that
+    is not in both versions (or a PO's `vendor_id`, an id of each side's own) is 422."""
 
     model_config = ConfigDict(extra="forbid")
 
-    keep: Side
+    keep: Side | None = None
+    fields: dict[Annotated[str, StringConstraints(min_length=1, max_length=255)], Side] | None = Field(
+        None, min_length=1, max_length=100
+    )
     resolved_by: str | None = Field(None, min_length=1, max_length=255, description="Default: the key's name")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ResolveBody:
+        if (self.keep is None) == (self.fields is None):
+            raise ValueError("give either keep (one side, whole) or fields (a side per field)")
+        return self
 
 
 @router.get("", summary="Conflicts, newest first (open ones unless include_resolved)")
@@ -79,13 +91,14 @@ async def get(conflict_id: str, ctx: Ctx, _: ReadKey) -> ConflictDetail:
     return _detail(await conflicts.get_conflict(ctx, conflict_id))
 
 
-@router.post("/{conflict_id}/resolve", summary="Keep one side of an open conflict and close it")
+@router.post(
+    "/{conflict_id}/resolve", summary="Keep one side of an open conflict, or a side per field, and close it"
+)
 async def resolve(conflict_id: str, body: ResolveBody, ctx: Ctx, key: WriteKey) -> ConflictDetail:
     """An already resolved conflict is 409; a version that no longer applies (its record is gone in
-    SmartAP) is 422 and the conflict stays open."""
-    resolution = ConflictResolution(
-        keep=body.keep, resolved_by=body.resolved_by or f"api key {key.name}"[:255]
-    )
+    SmartAP), or a field no side can be chosen for, is 422 and the conflict stays open."""
+    by = body.resolved_by or f"api key {key.name}"[:255]
+    resolution = ConflictResolution(keep=body.keep, fields=body.fields, resolved_by=by)
     return _detail(await conflicts.resolve_conflict(ctx, conflict_id, resolution))
 
 
