@@ -20,6 +20,7 @@ import httpx
 from smartap_erp import __version__
 from smartap_erp.http.clock import Clock, Random, Sleep, system_clock, system_random, system_sleep
 from smartap_erp.http.ratelimit import RateLimiter, RateLimitTransport
+from smartap_erp.http.recorder import RecordingTransport
 from smartap_erp.http.redact import install_third_party_redaction
 from smartap_erp.http.retry import RetryPolicy, RetryTransport
 
@@ -45,8 +46,12 @@ def build_transport(
     random: Random = system_random,
     verify: ssl.SSLContext | str | bool = True,
 ) -> httpx.AsyncBaseTransport:
-    """The stack every request travels: rate limit -> retry -> `transport` (or a real HTTP transport)."""
+    """The stack every request travels: rate limit -> retry -> recorder -> `transport` (or real HTTP).
+    The recorder keeps each attempt (retries, logins and refreshes included) of a run being recorded
+    (`http.recorder`, started by the run's sync log) and only passes requests through otherwise."""
     inner = transport if transport is not None else httpx.AsyncHTTPTransport(verify=verify)
+    if not isinstance(inner, RecordingTransport):
+        inner = RecordingTransport(inner)
     retrying = RetryTransport(inner, policy=retry, clock=clock, sleep=sleep, random=random)
     return RateLimitTransport(retrying, limiters)
 
