@@ -42,6 +42,40 @@ class APIMetrics:
             ["entity", "direction", "status"],
             registry=self.registry,
         )
+        outcome = ["entity", "direction", "status"]
+        self.recent_runs = Gauge(
+            "smartap_sync_runs_recent",
+            "Sync runs started in the last window",
+            outcome,
+            registry=self.registry,
+        )
+        self.recent_seconds = Gauge(
+            "smartap_sync_run_seconds_recent",
+            "Summed durations of the sync runs started in the last window (seconds)",
+            outcome,
+            registry=self.registry,
+        )
+        self.erp_requests = Gauge(
+            "smartap_erp_requests_recent",
+            "HTTP requests sent to each ERP in the last window, from the runs' recorded exchanges",
+            ["erp"],
+            registry=self.registry,
+        )
+        self.erp_throttled = Gauge(
+            "smartap_erp_throttled_recent",
+            "ERP answers 429 in the last window",
+            ["erp"],
+            registry=self.registry,
+        )
+        self.erp_failed = Gauge(
+            "smartap_erp_failed_recent",
+            "ERP answers 5xx, or no answer, in the last window",
+            ["erp"],
+            registry=self.registry,
+        )
+        self.window_hours = Gauge(
+            "smartap_metrics_window_hours", "The length of the 'recent' window", registry=self.registry
+        )
 
 
 class MetricsMiddleware:

@@ -2,8 +2,9 @@
 the process answers; `/readyz` says whether it can do its work: database reachable, schema at the
 newest migration, a worker heartbeat seen recently (syncs run on workers, never in a request), 503
 with the reasons otherwise; `/metrics` is Prometheus text: HTTP requests by route and status and their
-durations, plus, read from the database at each scrape, jobs queued, live workers and sync runs by
-outcome. ERP requests and 429s are made by the workers and are not counted here yet.
+durations, plus, read from the database at each scrape (`app.metrics`), jobs queued, live workers,
+sync runs by outcome, and over the last 24 hours the runs' durations and each ERP's requests, 429s
+and failed answers (from the HTTP exchanges the runs recorded).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from smartap_erp.api.deps import Ctx
 from smartap_erp.api.metrics import APIMetrics
+from smartap_erp.app import metrics as app_metrics
 from smartap_erp.app.database import database_failure
 from smartap_erp.db import migrate
 from smartap_erp.db.base import utcnow
-from smartap_erp.db.models import ERPSyncLog, ERPSyncRequest
 from smartap_erp.jobs import heartbeat
 
 router = APIRouter(tags=["health"])
@@ -92,22 +92,23 @@ async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
 async def metrics(ctx: Ctx, request: Request) -> Response:
     registry: APIMetrics = request.app.state.metrics
     now: dt.datetime = getattr(request.app.state, "now", utcnow)()
-    async with ctx.sessions() as session:
-        queued = await session.scalar(select(func.count()).select_from(ERPSyncRequest))
-        runs = (
-            await session.execute(
-                select(
-                    ERPSyncLog.entity_type, ERPSyncLog.sync_direction, ERPSyncLog.status, func.count()
-                ).group_by(ERPSyncLog.entity_type, ERPSyncLog.sync_direction, ERPSyncLog.status)
-            )
-        ).all()
-    registry.queued_jobs.set(queued or 0)
-    registry.workers_alive.set(len(await heartbeat.alive(ctx.sessions, now=now)))
-    _set_runs(registry.sync_runs, runs)
+    work = await app_metrics.snapshot(ctx, now=now)
+    registry.queued_jobs.set(work.queued_jobs)
+    registry.workers_alive.set(work.workers_alive)
+    registry.window_hours.set(work.window_hours)
+    _set_runs(registry.sync_runs, work.runs)
+    _set_runs(registry.recent_runs, work.recent_runs)
+    _set_runs(registry.recent_seconds, work.recent_runs, seconds=True)
+    for gauge in (registry.erp_requests, registry.erp_throttled, registry.erp_failed):
+        gauge.clear()  # an ERP with no request in the window disappears
+    for erp in work.erp:
+        registry.erp_requests.labels(erp.system).set(erp.requests)
+        registry.erp_throttled.labels(erp.system).set(erp.throttled)
+        registry.erp_failed.labels(erp.system).set(erp.failed)
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def _set_runs(gauge: Gauge, rows: object) -> None:
+def _set_runs(gauge: Gauge, rows: tuple[app_metrics.RunCount, ...], *, seconds: bool = False) -> None:
     gauge.clear()  # an outcome whose logs were all pruned disappears instead of keeping its last value
-    for entity, direction, status, count in rows:  # type: ignore[attr-defined]
-        gauge.labels(entity.value, direction.value, status.value).set(count)
+    for row in rows:
+        gauge.labels(row.entity, row.direction, row.status).set(row.seconds if seconds else row.runs)
