@@ -3,38 +3,40 @@ item exactly as a JSON import file is, with a result per item; an export of one 
 queued for the workers, replayed for a repeated `Idempotency-Key`; and the payment sync of the
 connections an invoice was exported to, queued likewise.
 
-Idempotency keys are remembered by this process (`IdempotencyKeys`, 24 hours, per API key): the same
-key with the same request answers the job it queued, the same key with another request is refused
-(`IdempotencyKeyReusedError`, a 422). A restarted server forgets them; a repeat then queues again,
-which joins the identical export still queued (`jobs.requests`) and, once that ran, finds the bill
-already linked (the export outbox never writes a bill twice).
+Idempotency keys are kept in the database (`IdempotencyKeys`, `erp_api_idempotency_keys`, 24 hours,
+per API key), so they hold across restarts and server processes: the same key with the same request
+answers the job it queued (`joined`), the same key with another request is refused
+(`IdempotencyKeyReusedError`, a 422), and while the first request with a key is still queueing its job
+a second one is told so (`IdempotencyKeyInProgressError`, a 409, retry): the key's row is claimed
+before the job is queued, and the unique (API key, key) constraint lets one claim win.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from smartap_erp.app import invoices
 from smartap_erp.app.context import AppContext
 from smartap_erp.app.models import AppModel
 from smartap_erp.app.syncs import ExportRequest, JobQueue, JobRequested, PaymentsRequest, request_job
-from smartap_erp.db.models import ERPConnection, ERPInvoiceLink
+from smartap_erp.db.models import APIIdempotencyKey, ERPConnection, ERPInvoiceLink
 from smartap_erp.errors import ConfigurationError, ConflictError
 from smartap_erp.invoices.files import parse_json
 from smartap_erp.invoices.problems import InvoiceFileError, ParsedFile
 
 MAX_PUSH = 1000  # invoices in one request; a bigger batch is a file import
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
-MAX_REMEMBERED = 10_000
+# A claim with no job after this long was left by a request that died between claiming and queueing
+# (a killed server): the key is free again.
+CLAIM_TIMEOUT = dt.timedelta(minutes=5)
 
 
 class ItemResult(AppModel):
@@ -126,39 +128,103 @@ class IdempotencyKeyReusedError(ConfigurationError):
     """An `Idempotency-Key` already used with another request."""
 
 
-class IdempotencyKeys:
-    """Requests already answered, by (caller, key): their fingerprint and the job they queued.
-    At most `MAX_REMEMBERED`, each for `IDEMPOTENCY_TTL`; one lock makes a repeat wait for the first."""
+class IdempotencyKeyInProgressError(ConflictError):
+    """An `Idempotency-Key` whose first request is still queueing its job."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
+
+class IdempotencyKeys:
+    """Requests already answered, by (API key, `Idempotency-Key`): their fingerprint and the job they
+    queued, in `erp_api_idempotency_keys`, each for `IDEMPOTENCY_TTL`."""
+
+    def __init__(self, ctx: AppContext, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self._ctx = ctx
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._seen: OrderedDict[tuple[str, str], tuple[dt.datetime, str, JobRequested]] = OrderedDict()
-        self._lock = asyncio.Lock()
 
     @staticmethod
     def fingerprint(*parts: object) -> str:
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
     async def once(
-        self, caller: str, key: str, fingerprint: str, queue_it: Callable[[], Awaitable[JobRequested]]
+        self,
+        caller: uuid.UUID,
+        key: str,
+        fingerprint: str,
+        queue_it: Callable[[], Awaitable[JobRequested]],
     ) -> JobRequested:
         """The job `key` queued before for the same request, else `queue_it()`'s, remembered."""
-        async with self._lock:
-            now = self._clock()
-            while self._seen and next(iter(self._seen.values()))[0] <= now - IDEMPOTENCY_TTL:
-                self._seen.popitem(last=False)
-            found = self._seen.get((caller, key))
-            if found is not None:
-                if found[1] != fingerprint:
-                    raise IdempotencyKeyReusedError(
-                        "this Idempotency-Key was used with another request; use a new key"
-                    )
-                return found[2].model_copy(update={"joined": True})
+        now = self._clock()
+        claim = await self._claim(caller, key, fingerprint, now)
+        if isinstance(claim, JobRequested):
+            return claim
+        try:
             requested = await queue_it()
-            self._seen[(caller, key)] = (now, fingerprint, requested)
-            while len(self._seen) > MAX_REMEMBERED:
-                self._seen.popitem(last=False)
-            return requested
+        except BaseException:  # nothing queued: the key is free for another try
+            async with self._ctx.sessions() as session, session.begin():
+                await session.execute(delete(APIIdempotencyKey).where(APIIdempotencyKey.id == claim))
+            raise
+        async with self._ctx.sessions() as session, session.begin():
+            await session.execute(
+                update(APIIdempotencyKey)
+                .where(APIIdempotencyKey.id == claim)
+                .values(job_id=requested.job_id, answer=requested.model_dump(mode="json"))
+            )
+        return requested
+
+    async def _claim(
+        self, caller: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
+    ) -> uuid.UUID | JobRequested:
+        """Insert the key's row (its id), or the job of the row another request inserted first."""
+        for _ in range(3):  # a row found expired or abandoned is deleted, then claimed again
+            claim = uuid.uuid4()
+            try:
+                async with self._ctx.sessions() as session, session.begin():
+                    await session.execute(
+                        delete(APIIdempotencyKey).where(APIIdempotencyKey.expires_at <= now)
+                    )
+                    session.add(
+                        APIIdempotencyKey(
+                            id=claim,
+                            api_key_id=caller,
+                            key=key,
+                            request_hash=fingerprint,
+                            created_at=now,
+                            expires_at=now + IDEMPOTENCY_TTL,
+                        )
+                    )
+                return claim
+            except IntegrityError:  # the key is taken: by this request's twin, or another request
+                replayed = await self._answer(caller, key, fingerprint, now)
+                if replayed is not None:
+                    return replayed
+        raise IdempotencyKeyInProgressError("this Idempotency-Key is being used by another request; retry")
+
+    async def _answer(
+        self, caller: uuid.UUID, key: str, fingerprint: str, now: dt.datetime
+    ) -> JobRequested | None:
+        """The job the row holding `key` answered (`joined`), or a refusal (another request, or the first
+        still queueing); None when there is no row to answer from (gone, expired or abandoned), so
+        the key is claimed again."""
+        async with self._ctx.sessions() as session, session.begin():
+            found = await session.scalar(
+                select(APIIdempotencyKey).where(
+                    APIIdempotencyKey.api_key_id == caller, APIIdempotencyKey.key == key
+                )
+            )
+            if found is None:
+                return None
+            abandoned = found.answer is None and found.created_at <= now - CLAIM_TIMEOUT
+            if found.expires_at <= now or abandoned:
+                await session.delete(found)
+                return None
+            if found.request_hash != fingerprint:
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was used with another request; use a new key"
+                )
+            if found.answer is None:
+                raise IdempotencyKeyInProgressError(
+                    "the first request with this Idempotency-Key is still queueing its job; retry"
+                )
+            return JobRequested.model_validate({**found.answer, "joined": True})
 
 
 async def export(

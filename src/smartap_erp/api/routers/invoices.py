@@ -23,6 +23,7 @@ from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.api.routers.jobs import JobAccepted, Queue, accepted
 from smartap_erp.app import invoice_actions, invoices, records
 from smartap_erp.app.api_keys import APIKeyInfo
+from smartap_erp.app.context import AppContext
 from smartap_erp.app.invoice_actions import IdempotencyKeys, PushResult
 from smartap_erp.app.records import MAX_PAGE, InvoicePage, InvoicePageFilter
 from smartap_erp.app.syncs import JobRequested
@@ -137,7 +138,7 @@ IdempotencyKey = Annotated[
 
 
 async def _queue_export(
-    request: Request,
+    ctx: AppContext,
     response: Response,
     caller: APIKeyInfo,
     key: str | None,
@@ -145,15 +146,13 @@ async def _queue_export(
     *request_parts: object,
 ) -> JobAccepted:
     """Queue an export, or with an `Idempotency-Key` answer the job the same key and request queued
-    (`joined: true`); the key with another request is refused (422)."""
+    (`joined: true`); the key with another request is refused (422), and while the first request with
+    the key is still queueing, a second one is 409 (retry)."""
     if key is None:
         return accepted(response, await queue_it())
-    state = request.app.state
-    if getattr(state, "idempotency_keys", None) is None:  # the server's one store, made on first use
-        state.idempotency_keys = IdempotencyKeys()
-    keys: IdempotencyKeys = state.idempotency_keys
+    keys = IdempotencyKeys(ctx)  # kept in the database: across restarts and server processes
     fingerprint = keys.fingerprint("export", *request_parts)
-    return accepted(response, await keys.once(str(caller.id), key, fingerprint, queue_it))
+    return accepted(response, await keys.once(caller.id, key, fingerprint, queue_it))
 
 
 @router.post(
@@ -163,7 +162,6 @@ async def export_many(
     body: BatchExportBody,
     ctx: Ctx,
     queue: Queue,
-    request: Request,
     response: Response,
     caller: WriteKey,
     idempotency_key: IdempotencyKey = None,
@@ -175,7 +173,7 @@ async def export_many(
     def queue_it() -> Awaitable[JobRequested]:
         return invoice_actions.export(ctx, queue, body.invoices, body.connection, vendor=body.vendor, by=by)
 
-    return await _queue_export(request, response, caller, idempotency_key, queue_it, body.model_dump())
+    return await _queue_export(ctx, response, caller, idempotency_key, queue_it, body.model_dump())
 
 
 @router.post("/{invoice_id}/export", status_code=202, summary="Queue the export of an invoice")
@@ -184,7 +182,6 @@ async def export(
     body: ExportBody,
     ctx: Ctx,
     queue: Queue,
-    request: Request,
     response: Response,
     caller: WriteKey,
     vendor: Vendor = None,
@@ -198,7 +195,7 @@ async def export(
         return invoice_actions.export(ctx, queue, [invoice_id], body.connection, vendor=vendor, by=by)
 
     return await _queue_export(
-        request, response, caller, idempotency_key, queue_it, invoice_id, vendor, body.model_dump()
+        ctx, response, caller, idempotency_key, queue_it, invoice_id, vendor, body.model_dump()
     )
 
 

@@ -15,12 +15,14 @@ from smartap_erp.db.models.erp import (
     ExportState,
 )
 from smartap_erp.db.models.exchanges import ERPSyncLogExchange
+from smartap_erp.db.models.idempotency import APIIdempotencyKey
 from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, WorkerHeartbeat
 from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 
 __all__ = [
+    "APIIdempotencyKey",
     "APIKey",
     "Base",
     "ERPConflict",
