@@ -167,7 +167,8 @@ async def load(
     limits = iter(range(1, 10_000_000))  # a distinct sync request each time: a new job, never a join
     headers = {"Authorization": f"Bearer {key}"}
 
-    async def client() -> None:
+    async def client(n: int) -> None:
+        await asyncio.sleep(think_ms * n / clients / 1000)  # paced clients start spread over one pause
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
             while work:
                 name = work.pop()
@@ -188,7 +189,7 @@ async def load(
             body = {"limit": 9_999_999} if method == "POST" else None
             await warm.request(method, path, params=params, json=body)
     started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(n) for n in range(clients)))
     wall = time.perf_counter() - started
     return {"times": times, "failures": failures, "wall": wall}
 
