@@ -4,14 +4,21 @@ SmartAP's terms and takes the ERP's other fields in one resolution (`fields`), w
 engine's page writer; the conflict closes as `fields`, the sync log records the choices, and the next
 import neither raises the conflict again nor undoes SmartAP's terms. Refusals: a field not in both
 versions, both `keep` and `fields`, an empty `fields` and a side other than smartap/erp are 422 and
-leave the conflict open."""
+leave the conflict open. A purchase order's `vendor_id` (each side's own id) and fields only one
+version holds cannot be taken from SmartAP."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
+import pytest
 from sqlalchemy import select
 
-from smartap_erp.db.models import ERPConnection, ERPSyncLog, ERPVendorLink, Vendor
+from smartap_erp.db.models import ERPConflict, ERPConnection, ERPSyncLog, ERPVendorLink, Vendor
+from smartap_erp.domain.enums import ERPEntity
+from smartap_erp.errors import ConfigurationError
+from smartap_erp.sync.imports.conflicts import merged_version
 from smartap_erp.sync.service import ERPSyncService
 from tests.api.conftest import SimulatedApp, bearer
 from tests.api.test_connections_api import problem
@@ -89,3 +96,20 @@ async def test_fields_no_side_can_be_chosen_for_are_refused(
 
     [still] = (await anon.get(URL, headers=headers)).json()["items"]
     assert still["id"] == item["id"] and still["status"] == "open"
+
+
+def test_a_purchase_order_merges_only_fields_of_one_meaning() -> None:
+    conflict = ERPConflict(
+        entity_type=ERPEntity.PURCHASE_ORDER,
+        smartap_version={"vendor_id": str(uuid.uuid4()), "po_number": "PO-1", "status": "open", "lines": []},
+        erp_version={"vendor_id": "56", "po_number": "PO-1A", "status": "closed", "line_items": []},
+    )
+
+    merged = merged_version(conflict, {"po_number": "smartap", "status": "erp"})
+
+    assert (merged["po_number"], merged["status"], merged["vendor_id"]) == ("PO-1", "closed", "56")
+    for name in ("vendor_id", "lines", "line_items"):  # ids of each side's own; not in both versions
+        with pytest.raises(ConfigurationError, match=name):
+            merged_version(conflict, {name: "smartap"})
+    with pytest.raises(ConfigurationError, match="po_number"):
+        merged_version(conflict, {"po_number": "mine"})
