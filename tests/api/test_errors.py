@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import OperationalError
 
 from smartap_erp.api.app import create_app
+from smartap_erp.app.invoice_actions import IdempotencyKeyInProgressError
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import (
     ConfigurationError,
@@ -30,6 +31,7 @@ SECRET = "hunter2-very-secret"
 RAISES = {
     "not-found": NotFoundError("no connection named 'acme'"),
     "conflict": ConflictError("a connection named 'acme' already exists"),
+    "in-progress": IdempotencyKeyInProgressError("Idempotency-Key 'k1' is still queueing its job"),
     "config": ConfigurationError("--schedule: not a cron expression"),
     "rate-limit": ERPRateLimitError(
         "rate limited", erp=ERPSystem.XERO, status=429, code="429", message="Too many", retry_after=2.5
@@ -94,6 +96,13 @@ async def test_a_rate_limit_is_retryable_with_retry_after_and_the_erps_words(
     body = response.json()
     assert body["retryable"] is True
     assert (body["erp"], body["erp_code"], body["erp_message"]) == ("xero", "429", "Too many")
+
+
+async def test_a_conflict_that_clears_by_itself_is_retryable(client: httpx.AsyncClient) -> None:
+    response = await client.get("/fail/in-progress")
+    body = response.json()
+    assert (response.status_code, body["retryable"]) == (409, True)
+    assert body["type"].endswith("/conflict")
 
 
 @pytest.mark.parametrize("what", ["auth", "erp-config"])

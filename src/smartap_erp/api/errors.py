@@ -137,7 +137,9 @@ async def _product(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ERPError):
         if status == 500:  # a deliberate error with no HTTP meaning (a failed run): its line is safe
             log.error("request failed [%s]: %s", correlation_id(request), exc)
-        return problem(request, status, str(exc), kind=_KINDS.get(status))
+        # an error may say the same request can succeed later (an Idempotency-Key still in progress)
+        retryable = bool(getattr(exc, "retryable", False))
+        return problem(request, status, str(exc), kind=_KINDS.get(status), retryable=retryable)
     headers: dict[str, str] = {}
     if isinstance(exc, ERPRateLimitError) and exc.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))

@@ -129,7 +129,9 @@ class IdempotencyKeyReusedError(ConfigurationError):
 
 
 class IdempotencyKeyInProgressError(ConflictError):
-    """An `Idempotency-Key` whose first request is still queueing its job."""
+    """An `Idempotency-Key` whose first request is still queueing its job: retry the same request."""
+
+    retryable = True
 
 
 class IdempotencyKeys:
