@@ -13,7 +13,18 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from smartap_erp.db.base import Base, ERPSystemKey, Timestamps, UUIDPrimaryKey, str_enum, utcnow
@@ -71,6 +82,8 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
 
 class ERPSyncLog(UUIDPrimaryKey, Base):
     __tablename__ = "erp_sync_logs"
+    # The API's log list by connection, newest first, reads one page (migration 0014).
+    __table_args__ = (Index("ix_erp_sync_logs_connection_started", "connection_id", "started_at", "id"),)
 
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
