@@ -277,7 +277,7 @@ async def connection_health(ctx: AppContext, name_or_id: str) -> ConnectionHealt
             healthy=problem is None,
             problem=problem,
             credentials_set=keys,
-            last_sync=log_summary(newest, found.name) if newest is not None else None,
+            last_sync=log_summary(newest, found.name, SyncLogSummary) if newest is not None else None,
             open_conflicts=conflicts or 0,
         )
 

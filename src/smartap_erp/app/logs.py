@@ -139,8 +139,10 @@ def _filtered(statement: Select[ERPSyncLog, str], query: LogFilter) -> Select[ER
 
 
 def _entry(log: ERPSyncLog, connection_name: str, with_errors: bool) -> SyncLogEntry:
-    return SyncLogEntry(
-        **log_summary(log, connection_name).model_dump(),
+    return log_summary(
+        log,
+        connection_name,
+        SyncLogEntry,
         record_errors=logged_errors(log.errors or []) if with_errors else None,
     )
 
@@ -177,8 +179,10 @@ async def get_log(ctx: AppContext, log_id: str | uuid.UUID) -> SyncLogDetail:
             .where(ERPSyncLogExchange.sync_log_id == log.id)
             .order_by(ERPSyncLogExchange.seq)
         )
-        return SyncLogDetail(
-            **log_summary(log, name).model_dump(),
+        return log_summary(
+            log,
+            name,
+            SyncLogDetail,
             record_errors=logged_errors(log.errors or []),
             params=dict(log.sync_params or {}),
             workflow_id=log.workflow_id,

@@ -76,8 +76,19 @@ async def one_of_a_connection(
     return row[0], row[1]
 
 
-def log_summary(log: ERPSyncLog, connection_name: str) -> SyncLogSummary:
-    return SyncLogSummary(
+S = TypeVar("S", bound="SyncLogSummary")
+
+
+def log_summary(
+    log: ERPSyncLog,
+    connection_name: str,
+    model: type[S],
+    **more: object,
+) -> S:
+    """A log's headline as `model` (a `SyncLogSummary` or a subclass, given its `more` fields), built
+    once: list pages build one per row."""
+    return model(
+        **more,
         id=log.id,
         connection_id=log.connection_id,
         connection=connection_name,
