@@ -101,6 +101,9 @@ class ERPSyncLog(UUIDPrimaryKey, Base):
     error_count: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     error_message: Mapped[str | None] = mapped_column(Text)
+    # What kind of error failed the run (migration 0015): one of smartap_erp.sync.error_kinds.ErrorKind
+    # ("auth", "rate_limit", "period_locked", ...); null when the run did not fail.
+    error_kind: Mapped[str | None] = mapped_column(String(32))
     sync_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     triggered_by: Mapped[str] = mapped_column(String(255), default="system")
     # Who runs it, so a run that died is closed, not left in_progress (smartap_erp.sync.logs): the
