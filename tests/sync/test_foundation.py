@@ -163,7 +163,10 @@ async def test_logs_and_connection_health(session_factory: Factory, vault: Crede
         mark_auth_failure(conn, refused)
         await session.commit()
     assert (partial.status, partial.error_count, partial.duration_seconds) == (SyncStatus.PARTIAL, 1, 7)
-    assert partial.errors == [{"record_id": "56", "field": "email", "message": "not an email", "code": None}]
+    assert partial.errors == [
+        {"record_id": "56", "field": "email", "message": "not an email", "code": None, "kind": "validation"}
+    ]
+    assert (partial.error_kind, clean.error_kind, stopped.error_kind) == ("validation", None, "internal")
     assert clean.status == SyncStatus.COMPLETED and stopped.status == SyncStatus.PARTIAL
     assert conn.status == ConnectionStatus.ERROR and conn.last_sync_at == NOW
     assert conn.connection_error == (

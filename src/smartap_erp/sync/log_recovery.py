@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smartap_erp.db.models import ERPSyncLog
 from smartap_erp.domain.enums import SyncStatus
+from smartap_erp.sync.error_kinds import ErrorKind
 
 WorkflowState = Callable[[str], Awaitable[str | None]]  # DBOS status of a workflow id, None if unknown
 STILL_RUNNING = frozenset({"ENQUEUED", "PENDING", "DELAYED"})
@@ -70,6 +71,7 @@ def interrupt(log: ERPSyncLog, reason: str, now: dt.datetime) -> None:
     """Close the log as failed with `reason`; its counts stay what was recorded (nothing, usually)."""
     log.status = SyncStatus.FAILED
     log.error_message = reason
+    log.error_kind = ErrorKind.INTERNAL.value  # the process or job running it died
     log.completed_at = now
     log.duration_seconds = max(0, round((now - log.started_at).total_seconds()))
 

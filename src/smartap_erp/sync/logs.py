@@ -1,7 +1,8 @@
 """Sync logs (`erp_sync_logs`) and connection health: every operation opens a log row, and closes it
 with its counts, per-record errors and status; the connection's `last_sync_at`, `status` and
 `connection_error` follow. A partial success is `partial`, never `completed`. An authentication
-failure puts the connection in `error` with a message a person can act on.
+failure puts the connection in `error` with a message a person can act on. A failed run, and each
+refused record, carries its kind (`sync.error_kinds`: auth, rate_limit, period_locked ...).
 
 Each log names who runs it: the DBOS workflow of a job (`running_in`), else this process
 ("host/pid"). A job step that DBOS re-runs after a crash finds the log its first attempt left
@@ -35,6 +36,7 @@ from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, Syn
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPPermissionError
 from smartap_erp.http.recorder import ExchangeRecorder, current_recorder, start_recording, stop_recording
+from smartap_erp.sync.error_kinds import ErrorKind, classify_record, run_kind
 
 MAX_LOGGED_ERRORS = 1000  # per log row; the count is always exact
 
@@ -153,11 +155,24 @@ def finish_log(
     errors: Sequence[RecordError],
     now: dt.datetime,
     error_message: str | None = None,
+    failure: BaseException | None = None,
 ) -> None:
-    """Close the log with counts and errors; `error_message` means the operation itself stopped."""
+    """Close the log with counts and errors; `error_message` means the operation itself stopped
+    (`failure`, the exception that stopped it, gives the log's `error_kind`). Each logged record error
+    gets its `kind` too (`sync.error_kinds`)."""
     log.total_count, log.success_count, log.error_count = total, succeeded, len(errors)
-    log.errors = [e.model_dump(mode="json") for e in errors[:MAX_LOGGED_ERRORS]]
+    system = connection.system_type.value
+    kinds = [classify_record(system, e.code, e.message) for e in errors]
+    log.errors = [
+        {**e.model_dump(mode="json"), "kind": kind.value}
+        for e, kind in zip(errors[:MAX_LOGGED_ERRORS], kinds, strict=False)
+    ]
     log.error_message = error_message
+    if error_message is not None and failure is None:  # stopped, and no exception to tell why
+        kind: ErrorKind | None = ErrorKind.INTERNAL
+    else:
+        kind = run_kind(failure, kinds)
+    log.error_kind = None if kind is None else kind.value
     if error_message is not None:  # stopped part-way: whatever was done before stays done
         log.status = SyncStatus.PARTIAL if succeeded else SyncStatus.FAILED
     else:

@@ -46,7 +46,14 @@ async def close_log(
         assert connection is not None
         message = None if failure is None else f"{type(failure).__name__}: {failure}"
         finish_log(
-            log, connection, total=total, succeeded=succeeded, errors=errors, now=now, error_message=message
+            log,
+            connection,
+            total=total,
+            succeeded=succeeded,
+            errors=errors,
+            now=now,
+            error_message=message,
+            failure=failure,
         )
         if isinstance(failure, ERPAuthError):
             mark_auth_failure(connection, failure)

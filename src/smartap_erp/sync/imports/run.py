@@ -145,7 +145,7 @@ class ImportRun:
             await self._finish(log.id, auth_failure_message(connection.system_type, exc), exc)
             raise
         except Exception as exc:
-            await self._finish(log.id, describe_exception(exc)[:1000], None)  # never SQL or parameters
+            await self._finish(log.id, describe_exception(exc)[:1000], exc)  # never SQL or parameters
             raise
         await self._finish(log.id, None, None)
         return self.report
@@ -196,7 +196,7 @@ class ImportRun:
             await self.spec.prepare(records)
             self.report.add(await commit_page(self.ctx, self.spec, self.connection_id, records, policy))
 
-    async def _finish(self, log_id: uuid.UUID, error_message: str | None, auth: ERPAuthError | None) -> None:
+    async def _finish(self, log_id: uuid.UUID, error_message: str | None, failure: Exception | None) -> None:
         report = self.report
         report.error_message = error_message
         async with self.ctx.session_factory() as session, session.begin():
@@ -211,10 +211,11 @@ class ImportRun:
                 errors=report.errors,
                 now=self.ctx.now(),
                 error_message=error_message,
+                failure=failure,
             )
             log.sync_params = {**log.sync_params, "result": _summary(report)}
-            if auth is not None:
-                mark_auth_failure(connection, auth)
+            if isinstance(failure, ERPAuthError):
+                mark_auth_failure(connection, failure)
             report.status = log.status
 
 
