@@ -1,6 +1,8 @@
 """Field mappings in the application layer: add, list, change, remove a connection's mappings, try a
 rule on a sample record (nothing stored), and preview what a connection's stored mappings (or one rule
-not stored) make of sample records.
+not stored) make of sample records, given (`preview_mappings`) or read from the ERP
+(`preview_from_erp`: one small page of vendors or purchase orders through the connection's
+connector, read-only, on the same HTTP stack and rate limits as a sync).
 
 A mapping is a user's CEL rule copying one field to another (`mappings.apply`). It is compiled when
 added (a bad expression or regex is refused with where and why) and both of its fields are checked
@@ -15,17 +17,23 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, Field, JsonValue, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartap_erp.app.connections import with_connector
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel, LoggedRecordError, parse_id
+from smartap_erp.connectors.base import ERPConnector, LimitedPages
+from smartap_erp.connectors.models import RecordPage
 from smartap_erp.connectors.registry import registry
 from smartap_erp.db.models import ERPConnection, ERPFieldMapping
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
+from smartap_erp.domain.models import ERPPurchaseOrder, ERPVendor
+from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, NotFoundError, SmartAPError
 from smartap_erp.mappings.apply import (
     CompiledRule,
@@ -41,6 +49,14 @@ from smartap_erp.mappings.sandbox import SandboxError
 from smartap_erp.sync.records import load_rules
 
 MAX_SAMPLES = 100  # a preview is for a person to read, not a batch job
+MAX_FETCH = 20  # records a preview reads from the ERP: one small page
+DEFAULT_FETCH = 5
+# What a preview can read from the ERP: the imported entities, as the connector's standard records
+# (an export preview's samples are SmartAP invoices, which the ERP does not hold).
+FETCHED: dict[ERPEntity, type[BaseModel]] = {
+    ERPEntity.VENDOR: ERPVendor,
+    ERPEntity.PURCHASE_ORDER: ERPPurchaseOrder,
+}
 
 Record = dict[str, JsonValue]
 
@@ -112,14 +128,23 @@ class RuleResult(AppModel):
     errors: list[LoggedRecordError]
 
 
+class PreviewRecord(RuleResult):
+    """One record of a preview: what went in (`input`: the sample, or the ERP's record as its standard
+    model; None when the ERP's record could not be read), what the rules wrote and why it failed."""
+
+    erp_id: str | None = None  # the ERP's id of a record read from the ERP
+    input: Record | None
+
+
 class MappingPreview(AppModel):
-    """What a connection's stored mappings of one entity make of each sample record, in order."""
+    """What a connection's stored mappings of one entity (or one rule) make of each record, in order."""
 
     connection_id: uuid.UUID
     entity: ERPEntity
     direction: SyncDirection
+    source: Literal["samples", "erp"]  # records given by the caller, or read from the ERP
     mappings: int  # how many rules applied
-    records: list[RuleResult]
+    records: list[PreviewRecord]
 
 
 class MappingRemoved(AppModel):
@@ -282,7 +307,12 @@ def _result(outcome: MappingOutcome) -> RuleResult:
 
 
 async def _apply(
-    samples: Sequence[Record], rules: Sequence[CompiledRule], direction: SyncDirection, *, onto_copy: bool
+    samples: Sequence[Record],
+    rules: Sequence[CompiledRule],
+    direction: SyncDirection,
+    *,
+    onto_copy: bool,
+    record_ids: Sequence[str | None] | None = None,
 ) -> list[RuleResult]:
     """Apply `rules` to every sample in one sandbox call. Import maps a record onto a copy of itself
     (as an import does, `sync.records`); export and rule tests write into an empty record."""
@@ -294,7 +324,7 @@ async def _apply(
             rules,
             direction=direction,
             targets=targets,
-            record_ids=[None] * len(samples),
+            record_ids=record_ids or [None] * len(samples),
         )
     except SandboxError as exc:
         raise RuleEvaluationError(f"the rule could not be evaluated: {exc}") from None
@@ -315,6 +345,39 @@ async def test_rule(request: RuleTest) -> RuleResult:
     return (await _apply([request.sample], [compiled], direction, onto_copy=False))[0]
 
 
+async def _preview_rules(
+    ctx: AppContext, name_or_id: str, entity: ERPEntity, rule: RuleInput | None
+) -> tuple[ERPConnection, list[CompiledRule]]:
+    """The connection, and `rule` compiled and checked against its ERP's catalogue (a refusal is
+    `MappingRefusedError` with where it is), or else its stored mappings of `entity`."""
+    async with ctx.sessions() as session:
+        found = await resolve_connection(session, name_or_id)
+        if rule is not None:
+            return found, [_compile(rule, (found.system_type, entity))]
+        try:
+            return found, await load_rules(session, found.id, entity)
+        except MappingRuleError as exc:
+            raise _refused(exc) from None
+
+
+def _answer(
+    found: ERPConnection,
+    entity: ERPEntity,
+    source: Literal["samples", "erp"],
+    rules: Sequence[CompiledRule],
+    records: list[PreviewRecord],
+) -> MappingPreview:
+    direction = direction_of(entity)
+    return MappingPreview(
+        connection_id=found.id,
+        entity=entity,
+        direction=direction,
+        source=source,
+        mappings=len(rules),
+        records=records,
+    )
+
+
 async def preview_mappings(
     ctx: AppContext,
     name_or_id: str,
@@ -330,16 +393,86 @@ async def preview_mappings(
     if not 1 <= len(samples) <= MAX_SAMPLES:
         raise ConfigurationError(f"a preview takes 1 to {MAX_SAMPLES} sample records, got {len(samples)}")
     direction = direction_of(entity)
-    async with ctx.sessions() as session:
-        found = await resolve_connection(session, name_or_id)
-        if rule is not None:
-            rules = [_compile(rule, (found.system_type, entity))]
-        else:
-            try:
-                rules = await load_rules(session, found.id, entity)
-            except MappingRuleError as exc:
-                raise _refused(exc) from None
-    records = await _apply(samples, rules, direction, onto_copy=direction is SyncDirection.IMPORT)
-    return MappingPreview(
-        connection_id=found.id, entity=entity, direction=direction, mappings=len(rules), records=records
+    found, rules = await _preview_rules(ctx, name_or_id, entity, rule)
+    results = await _apply(samples, rules, direction, onto_copy=direction is SyncDirection.IMPORT)
+    records = [PreviewRecord(**r.model_dump(), input=s) for r, s in zip(results, samples, strict=True)]
+    return _answer(found, entity, "samples", rules, records)
+
+
+async def _first_page(erp: ERPConnector, entity: ERPEntity, limit: int) -> list[BaseModel | RecordError]:
+    """The first non-empty page of the connector's own read of `entity` (all records, no `since`),
+    cut to `limit`; its paging is closed after it, so no further page is asked for. Connectors with a
+    `page_size` (Xero, SAP, NetSuite) are asked for pages of `limit`; QuickBooks reads its COUNT and
+    one query page (MAXRESULTS is fixed in its queries)."""
+    size = getattr(erp, "page_size", None)
+    if isinstance(size, int) and size > limit:
+        setattr(erp, "page_size", limit)  # noqa: B010 (an instance knob of some connectors only)
+    pages: AsyncIterator[RecordPage[Any]] = (
+        erp.iter_vendors() if entity is ERPEntity.VENDOR else erp.iter_purchase_orders()
     )
+    async with LimitedPages(pages, limit) as read:
+        async for outcomes in read:
+            if outcomes:
+                return list(outcomes)
+    return []
+
+
+def _after_mapping(model: type[BaseModel], result: RuleResult, erp_id: str | None) -> list[LoggedRecordError]:
+    """The rules' errors, or else why the mapped record is no longer a valid standard record (what an
+    import would refuse it for, `sync.records.map_records`)."""
+    if result.errors:
+        return result.errors
+    try:
+        model.model_validate(result.result)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or None
+        return [
+            LoggedRecordError(record_id=erp_id, field=field, message=f"after field mappings: {error['msg']}")
+        ]
+    return []
+
+
+async def preview_from_erp(
+    ctx: AppContext,
+    name_or_id: str,
+    entity: ERPEntity,
+    *,
+    rule: RuleInput | None = None,
+    limit: int = DEFAULT_FETCH,
+) -> MappingPreview:
+    """`preview_mappings` on up to `limit` (1..MAX_FETCH) vendors or purchase orders read now from
+    the connection's ERP (one small page through its connector: read-only, its rate limits and
+    retries). The rule is compiled before the ERP is asked. Each record says what went in and what
+    came out; a record the ERP gave that could not be read, a rule failing on a record, or a mapped
+    record no import would accept, is an error of that record. An ERP failure raises its `ERPError`
+    (a refused authorisation also marks the connection, as every call reaching an ERP does)."""
+    model = FETCHED.get(entity)
+    if model is None:
+        raise ConfigurationError(
+            f"a {entity.value} preview cannot read its records from the ERP: give sample records "
+            f"(only {' and '.join(e.value for e in FETCHED)} are read from the ERP)"
+        )
+    if not 1 <= limit <= MAX_FETCH:
+        raise ConfigurationError(f"a preview reads 1 to {MAX_FETCH} records from the ERP, not {limit}")
+    direction = direction_of(entity)
+    found, rules = await _preview_rules(ctx, name_or_id, entity, rule)
+    _, outcomes = await with_connector(ctx, str(found.id), lambda erp: _first_page(erp, entity, limit))
+    read = [o for o in outcomes if not isinstance(o, RecordError)]
+    ids = [str(getattr(o, "external_id", "") or "") or None for o in read]
+    inputs: list[Record] = [o.model_dump(mode="json") for o in read]
+    results = iter(
+        zip(inputs, ids, await _apply(inputs, rules, direction, onto_copy=True, record_ids=ids), strict=True)
+        if read
+        else ()
+    )
+    records = []
+    for outcome in outcomes:
+        if isinstance(outcome, RecordError):
+            error = LoggedRecordError(**outcome.model_dump())
+            records.append(PreviewRecord(erp_id=outcome.record_id, input=None, result={}, errors=[error]))
+            continue
+        given, erp_id, result = next(results)
+        errors = _after_mapping(model, result, erp_id)
+        records.append(PreviewRecord(erp_id=erp_id, input=given, result=result.result, errors=errors))
+    return _answer(found, entity, "erp", rules, records)

@@ -2,15 +2,16 @@
 and SmartAP field, opaque cursor, `limit` <= 200), create, update (PATCH), delete, and
 `POST .../mappings/preview`, which applies one rule given in the body (compiled and checked against
 the connection's ERP field catalogue, not stored) or the connection's stored mappings of an entity
-to sample records given in the body, and answers each record's output and errors, or the compile
-error with where it is (`field`, and `line`/`column` for an expression's syntax error).
+to sample records given in the body, or, without samples, to `limit` (<= 20) vendors or purchase
+orders read from the ERP, and answers each record's input, output and errors, or the compile error
+with where it is (`field`, and `line`/`column` for an expression's syntax error).
 
 A preview's compile error is part of its answer (200, `compiled: false`), since trying rules is what
 a preview is for; creating or updating a mapping whose rule does not compile is a 422 validation
-problem whose `errors` item points at the body field and names the line and column. Samples are not
-fetched from the ERP (the application layer has no sample fetch yet). Reading needs a `read` key,
-every change and a preview `write` (a preview runs rules in the sandbox). Each endpoint calls one
-`app.mappings` function.
+problem whose `errors` item points at the body field and names the line and column. An ERP that
+fails while its records are read is the usual ERP problem (502, or 503 `retryable`, with the ERP's
+code and message). Reading needs a `read` key, every change and a preview `write` (a preview runs
+rules in the sandbox). Each endpoint calls one `app.mappings` function.
 """
 
 from __future__ import annotations
@@ -18,25 +19,27 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
 from smartap_erp.app import mappings
 from smartap_erp.app.logs import InvalidCursorError
 from smartap_erp.app.mappings import (
+    DEFAULT_FETCH,
+    MAX_FETCH,
     MAX_SAMPLES,
     MappingCreate,
     MappingRefusedError,
     MappingRemoved,
     MappingUpdate,
     MappingView,
+    PreviewRecord,
     Record,
     RuleInput,
-    RuleResult,
 )
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
 
@@ -53,13 +56,21 @@ class MappingPage(BaseModel):
 
 class PreviewBody(BaseModel):
     """Sample records of `entity` (SmartAP invoices for the export entity `invoice`, ERP records for
-    the imported ones), and optionally one `rule` to try instead of the stored mappings."""
+    the imported ones), or, without `samples`, how many vendors or purchase orders to read from the
+    ERP (`limit`, default 5); optionally one `rule` to try instead of the stored mappings."""
 
     model_config = ConfigDict(extra="forbid")
 
     entity: ERPEntity
-    samples: list[Record] = Field(min_length=1, max_length=MAX_SAMPLES)
+    samples: list[Record] | None = Field(None, min_length=1, max_length=MAX_SAMPLES)
+    limit: int | None = Field(None, ge=1, le=MAX_FETCH, description="records to read from the ERP")
     rule: RuleInput | None = None
+
+    @model_validator(mode="after")
+    def _samples_or_limit(self) -> PreviewBody:
+        if self.samples is not None and self.limit is not None:
+            raise ValueError("give samples, or a limit of records to read from the ERP, not both")
+        return self
 
 
 class CompileError(BaseModel):
@@ -77,8 +88,9 @@ class PreviewOut(BaseModel):
     error: CompileError | None  # set when compiled is false
     entity: ERPEntity
     direction: SyncDirection | None  # None when the rule did not compile
+    source: Literal["samples", "erp"]  # the body's samples, or records read from the ERP
     mappings: int  # how many rules were applied
-    records: list[RuleResult]  # one per sample, in order; empty when the rule did not compile
+    records: list[PreviewRecord]  # one per record, in order; empty when the rule did not compile
 
 
 _BODY_FIELDS = {"transformation_rule": "rule", "validation_regex": "regex", "default_value": "default"}
@@ -154,20 +166,35 @@ async def delete(connection_id: str, mapping_id: str, ctx: Ctx, _: WriteKey) -> 
     return await mappings.remove_mapping(ctx, mapping_id, connection=connection_id)
 
 
-@router.post("/preview", summary="Apply one rule, or the stored mappings, to sample records")
+@router.post("/preview", summary="Apply one rule, or the stored mappings, to samples or ERP records")
 async def preview(connection_id: str, body: PreviewBody, ctx: Ctx, _: WriteKey) -> PreviewOut:
+    source: Literal["samples", "erp"] = "samples" if body.samples is not None else "erp"
     try:
-        done = await mappings.preview_mappings(ctx, connection_id, body.entity, body.samples, rule=body.rule)
+        if body.samples is not None:
+            done = await mappings.preview_mappings(
+                ctx, connection_id, body.entity, body.samples, rule=body.rule
+            )
+        else:
+            done = await mappings.preview_from_erp(
+                ctx, connection_id, body.entity, rule=body.rule, limit=body.limit or DEFAULT_FETCH
+            )
     except MappingRefusedError as exc:
         error = CompileError(field=exc.field, message=str(exc), line=exc.line, column=exc.column)
         return PreviewOut(
-            compiled=False, error=error, entity=body.entity, direction=None, mappings=0, records=[]
+            compiled=False,
+            error=error,
+            entity=body.entity,
+            direction=None,
+            source=source,
+            mappings=0,
+            records=[],
         )
     return PreviewOut(
         compiled=True,
         error=None,
         entity=done.entity,
         direction=done.direction,
+        source=done.source,
         mappings=done.mappings,
         records=done.records,
     )
