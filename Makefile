@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 APP := $(BIN)/smartap-erp
 
-.PHONY: run test test-slow lint typecheck lock install install-dev clean bench
+.PHONY: run test test-slow lint typecheck lock install install-dev clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,3 +57,7 @@ lock: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Refresh the screenshots docs/ui.md shows (the browser tests save one per screen).
+screenshots: install-dev
+	SMARTAP_UI_SCREENSHOTS=docs/ui $(BIN)/pytest tests/ui -k sqlite -q

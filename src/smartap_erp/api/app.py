@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` builds it; its lifespan opens one `AppContext`
 (`app.state.ctx`) for the process and closes it on shutdown (tests pass an open `context` instead,
-which the app then leaves open). Routers come from `api.routers.ROUTERS`; every error is a problem
-document (`api.errors`); every request gets a correlation id and is counted for `/metrics`.
+which the app then leaves open). Routers come from `api.routers.ROUTERS`, the web UI from
+`ui.app.install_ui`; every API error is a problem document (`api.errors`); every request gets a
+correlation id and is counted for `/metrics`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from smartap_erp.api.metrics import APIMetrics, MetricsMiddleware
 from smartap_erp.api.routers import ROUTERS
 from smartap_erp.app.context import AppContext, open_app
 from smartap_erp.settings import Settings
+from smartap_erp.ui.app import install_ui
 
 DESCRIPTION = (
     "Sync vendors, purchase orders, bills and payments between SmartAP and ERPs. Authenticate with "
@@ -56,4 +58,5 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app.add_middleware(CorrelationMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    install_ui(app)  # the web UI under /ui, on the same application layer (left out of the spec)
     return app

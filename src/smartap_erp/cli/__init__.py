@@ -15,7 +15,18 @@ from rich.logging import RichHandler
 
 from smartap_erp import __version__
 from smartap_erp.app.database import database_failure
-from smartap_erp.cli import api_keys, conflicts, connections, db, invoices, keys, mappings, serve, sync
+from smartap_erp.cli import (
+    api_keys,
+    conflicts,
+    connections,
+    db,
+    invoices,
+    keys,
+    mappings,
+    serve,
+    sync,
+    users,
+)
 from smartap_erp.cli.about import about
 from smartap_erp.cli.demo import demo
 from smartap_erp.cli.logs import logs
@@ -46,6 +57,7 @@ app.command()(demo)
 app.add_typer(api_keys.app, name="api-keys")
 app.command()(serve.serve)
 app.add_typer(serve.api_app, name="api")
+app.add_typer(users.app, name="users")
 
 
 def _version(value: bool) -> None:

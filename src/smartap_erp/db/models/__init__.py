@@ -20,6 +20,7 @@ from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, Worke
 from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
+from smartap_erp.db.models.users import UILoginFailure, UISession, UIUser
 
 __all__ = [
     "APIIdempotencyKey",
@@ -45,6 +46,9 @@ __all__ = [
     "PurchaseOrderLine",
     "RateLimitKey",
     "RateLimitSlot",
+    "UILoginFailure",
+    "UISession",
+    "UIUser",
     "Vendor",
     "WorkerHeartbeat",
 ]
