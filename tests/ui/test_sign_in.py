@@ -10,6 +10,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from smartap_erp.app import users
+from tests.ui.a11y import unlabelled_controls
 from tests.ui.conftest import PASSWORD, Screenshot, SignIn, UIServer, UserFor
 
 
@@ -20,6 +21,7 @@ async def test_sign_in_lands_on_connections_with_a_safe_cookie(
     await page.goto(ui_server.url("/ui/connections"))
     await expect(page).to_have_url(ui_server.url("/ui/login?next=/ui/connections"))
     await screenshot(page, "sign-in")
+    assert await unlabelled_controls(page) == []
     await page.get_by_label("Username").fill("viewer")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
