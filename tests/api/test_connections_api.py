@@ -190,7 +190,9 @@ async def test_health_links_a_failed_run_to_its_sync_log(
     assert health["errors"] == [
         {
             "type": "sync",
+            "kind": "internal",  # stopped with a message but no exception to classify
             "message": "QuickBooks unreachable",
+            "at": end.isoformat().replace("+00:00", "Z"),
             "sync_log_id": log_id,
             "sync_log_url": f"/api/v1/erp/sync-logs/{log_id}",
         }

@@ -9,6 +9,8 @@ vault. Checks that need no database (the name's shape, the URL, the credential f
 requires) belong to the interface's input parsing; this module enforces what the database knows.
 `with_connector` is how every call that reaches the ERP runs: a refused authorisation stops the
 connection's syncs (status `error`, with what to do) before the error goes on to the caller.
+A connection's health lists its recent failed and partial runs, newest first, each with the kind of
+its error (`sync.error_kinds`: auth, rate_limit, period_locked ...) and its sync log.
 """
 
 from __future__ import annotations
@@ -30,14 +32,25 @@ from smartap_erp.connectors.registry import registry
 from smartap_erp.db.connections import create_connection as store_connection
 from smartap_erp.db.connections import read_credentials, replace_credentials
 from smartap_erp.db.models import ERPConflict, ERPConnection, ERPSyncLog
-from smartap_erp.domain.enums import ConflictStatus, ConnectionStatus, ERPEntity, ERPSystem
+from smartap_erp.domain.enums import (
+    ConflictStatus,
+    ConnectionStatus,
+    ERPEntity,
+    ERPSystem,
+    SyncDirection,
+    SyncStatus,
+)
 from smartap_erp.errors import ConflictError, CredentialDecryptionError, ERPAuthError
+from smartap_erp.http.redact import redact_text
+from smartap_erp.sync.error_kinds import ErrorKind, stored_kind
 from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.logs import mark_auth_failure
 
 T = TypeVar("T")
 
 NAME_LENGTH = 255
+RECENT_ERRORS = 10  # failed or partial runs a connection's health lists
+_MESSAGE_LENGTH = 500
 MIN_INTERVAL, MAX_INTERVAL = 1, 10_080  # minutes between scheduled syncs: one minute to one week
 # The entities an import can conflict on, each with its own policy (`vendor=erp_wins`).
 PolicyEntity = Literal[ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER]
@@ -90,8 +103,20 @@ class ConnectionDetail(ConnectionView):
     credentials_set: list[str]  # the names of the credential fields stored, sorted; never a value
 
 
+class RecentError(AppModel):
+    """A run that failed or partly failed: the kind of its error, what it said, when, and its log."""
+
+    kind: ErrorKind | None  # None: the run was logged before kinds were recorded (migration 0015)
+    message: str  # redacted: no secret the product knows of
+    at: AwareDatetime  # when the run ended (started, if it never closed)
+    sync_log_id: uuid.UUID
+    entity: ERPEntity
+    direction: SyncDirection
+    status: SyncStatus
+
+
 class ConnectionHealth(AppModel):
-    """Whether a connection can sync, and what its last run did."""
+    """Whether a connection can sync, what its last run did, and its recent failed runs."""
 
     connection: ConnectionView
     healthy: bool  # not in error, and its credentials can be read
@@ -99,6 +124,27 @@ class ConnectionHealth(AppModel):
     credentials_set: list[str]
     last_sync: SyncLogSummary | None  # the newest sync log
     open_conflicts: int
+    recent_errors: list[RecentError] = []  # newest first, at most RECENT_ERRORS
+
+
+def recent_error(log: ERPSyncLog) -> RecentError:
+    """What a failed or partial run says: its stop message, else its first refused record (of the
+    log's kind when the records differ), with how many records failed."""
+    message = log.error_message
+    if not message:
+        records = [e for e in log.errors or [] if isinstance(e, dict)]
+        first = next((e for e in records if e.get("kind") == log.error_kind), records[0] if records else {})
+        said = f": {first.get('message')}" if first.get("message") else ""
+        message = f"{log.error_count} of {log.total_count} records failed{said}"
+    return RecentError(
+        kind=stored_kind(log.error_kind),
+        message=redact_text(message)[:_MESSAGE_LENGTH],
+        at=log.completed_at or log.started_at,
+        sync_log_id=log.id,
+        entity=log.entity_type,
+        direction=log.sync_direction,
+        status=log.status,
+    )
 
 
 class ConnectionRemoved(AppModel):
@@ -272,6 +318,15 @@ async def connection_health(ctx: AppContext, name_or_id: str) -> ConnectionHealt
             .select_from(ERPConflict)
             .where(ERPConflict.connection_id == found.id, ERPConflict.status == ConflictStatus.OPEN)
         )
+        failed = await session.scalars(
+            select(ERPSyncLog)
+            .where(
+                ERPSyncLog.connection_id == found.id,
+                ERPSyncLog.status.in_((SyncStatus.FAILED, SyncStatus.PARTIAL)),
+            )
+            .order_by(ERPSyncLog.started_at.desc(), ERPSyncLog.id.desc())
+            .limit(RECENT_ERRORS)
+        )
         return ConnectionHealth(
             connection=view(found),
             healthy=problem is None,
@@ -279,6 +334,7 @@ async def connection_health(ctx: AppContext, name_or_id: str) -> ConnectionHealt
             credentials_set=keys,
             last_sync=log_summary(newest, found.name, SyncLogSummary) if newest is not None else None,
             open_conflicts=conflicts or 0,
+            recent_errors=[recent_error(log) for log in failed],
         )
 
 

@@ -31,6 +31,7 @@ from smartap_erp.app.models import (
 from smartap_erp.db.models import ERPConnection, ERPSyncLog, ERPSyncLogExchange
 from smartap_erp.domain.enums import ERPEntity, SyncDirection, SyncStatus
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.sync.error_kinds import ErrorKind, stored_kind
 
 MAX_LIMIT = 10_000
 
@@ -60,6 +61,9 @@ class LogFilter(AppModel):
 
 
 class SyncLogEntry(SyncLogSummary):
+    # What kind of error failed the run (`sync.error_kinds`); None when nothing failed, or logged
+    # before kinds were recorded (migration 0015).
+    error_kind: ErrorKind | None = None
     record_errors: list[LoggedRecordError] | None = None  # None unless asked for
 
 
@@ -82,6 +86,7 @@ class LoggedExchange(AppModel):
 
 
 class SyncLogDetail(SyncLogSummary):
+    error_kind: ErrorKind | None  # as in `SyncLogEntry`
     record_errors: list[LoggedRecordError]  # at most the first `sync.logs.MAX_LOGGED_ERRORS`
     params: dict[str, JsonValue]  # what the run was asked (since, limit, full, invoice ids ...)
     workflow_id: str | None  # the job that ran it, if a worker did
@@ -143,6 +148,7 @@ def _entry(log: ERPSyncLog, connection_name: str, with_errors: bool) -> SyncLogE
         log,
         connection_name,
         SyncLogEntry,
+        error_kind=stored_kind(log.error_kind),
         record_errors=logged_errors(log.errors or []) if with_errors else None,
     )
 
@@ -183,6 +189,7 @@ async def get_log(ctx: AppContext, log_id: str | uuid.UUID) -> SyncLogDetail:
             log,
             name,
             SyncLogDetail,
+            error_kind=stored_kind(log.error_kind),
             record_errors=logged_errors(log.errors or []),
             params=dict(log.sync_params or {}),
             workflow_id=log.workflow_id,

@@ -152,3 +152,11 @@ def run_kind(failure: BaseException | None, record_kinds: Iterable[ErrorKind]) -
     if not kinds:
         return None
     return ErrorKind.PERIOD_LOCKED if ErrorKind.PERIOD_LOCKED in kinds else kinds[0]
+
+
+_VALUES = frozenset(kind.value for kind in ErrorKind)
+
+
+def stored_kind(value: str | None) -> ErrorKind | None:
+    """A log's stored `error_kind` read back; None for none, or for a value this version does not know."""
+    return ErrorKind(value) if value in _VALUES else None

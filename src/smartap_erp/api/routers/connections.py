@@ -1,7 +1,9 @@
 """ERP connections over HTTP, at the seed's paths under `/api/v1/erp/connections`: create, list (cursor
 and `limit` <= 200), get, update (PATCH: name, credentials, URL, schedule, conflict policies), pause and
 resume its scheduled syncs, delete; `POST .../{id}/test` reaches the ERP (company name, country) and
-`GET .../{id}/health` says what is wrong with an `errors` list whose sync errors link to their log.
+`GET .../{id}/health` says what is wrong with an `errors` list: the connection's state, then its recent
+failed runs newest first, each with the kind of error (auth, rate_limit, period_locked ...), when, and
+a link to its sync log.
 
 Credentials are write-only: they come in wrapped in pydantic `Secret` (no repr, log line or validation
 error shows them) and every response names only the fields set (`credentials_set`). Reading needs a
@@ -23,8 +25,9 @@ from smartap_erp.api.deps import AdminKey, Ctx, ReadKey, WriteKey
 from smartap_erp.app import connections
 from smartap_erp.app.connections import ConnectionDetail, ConnectionRemoved, ConnectionView
 from smartap_erp.app.logs import InvalidCursorError
-from smartap_erp.domain.enums import ConnectionStatus, SyncStatus
+from smartap_erp.domain.enums import ConnectionStatus
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.sync.error_kinds import ErrorKind
 
 PREFIX = "/api/v1/erp/connections"
 MAX_LIMIT = 200
@@ -72,12 +75,18 @@ class ConnectionTested(BaseModel):
 
 
 class HealthError(BaseModel):
-    """One thing wrong: `auth` (the ERP refused the credentials: reconnect), `credentials` (the stored
-    ones cannot be decrypted with the configured keys), `sync` (the newest run failed or partly failed;
-    `sync_log_id` and `sync_log_url` lead to its per-record errors)."""
+    """One thing wrong. `type`: `auth` (the ERP refused the credentials: reconnect; linked to the run
+    that met the refusal, if a run did), `credentials` (the stored ones cannot be decrypted with the
+    configured keys), `sync` (a recent run failed or partly failed). `kind` is the kind of error
+    (auth, rate_limit, period_locked, validation, configuration, unavailable, protocol, internal;
+    null for runs logged before kinds were recorded), `at` when the run ended (null for the
+    connection's state), `sync_log_id` and `sync_log_url` (the API path of the log) lead to the run's
+    per-record errors and HTTP exchanges."""
 
     type: Literal["auth", "credentials", "sync"]
+    kind: ErrorKind | None
     message: str
+    at: AwareDatetime | None = None
     sync_log_id: uuid.UUID | None = None
     sync_log_url: str | None = None
 
@@ -183,17 +192,32 @@ async def health(connection_id: str, ctx: Ctx, _: ReadKey) -> HealthOut:
 
 
 def health_errors(found: connections.ConnectionHealth) -> list[HealthError]:
+    """The connection's state first (it holds now), then its recent failed runs, newest first, at
+    most `app.connections.RECENT_ERRORS`."""
     errors = []
+    runs = list(found.recent_errors)
     if found.connection.status == ConnectionStatus.ERROR:
-        errors.append(HealthError(type="auth", message=found.problem or "the ERP refused the credentials"))
-    elif found.problem is not None:  # healthy status, but the stored credentials cannot be read
-        errors.append(HealthError(type="credentials", message=found.problem))
-    last = found.last_sync
-    if last is not None and last.status in (SyncStatus.FAILED, SyncStatus.PARTIAL):
-        message = last.error_message or f"{last.error_count} of {last.total_count} records failed"
+        cause = next((run for run in runs if run.kind is ErrorKind.AUTH), None)
+        if cause is not None:
+            runs.remove(cause)  # shown once, as the reason the connection is in error
+        message = found.problem or "the ERP refused the credentials"
         errors.append(
-            HealthError(
-                type="sync", message=message, sync_log_id=last.id, sync_log_url=f"{SYNC_LOGS}/{last.id}"
-            )
+            _run_error("auth", cause, message)
+            if cause
+            else HealthError(type="auth", kind=ErrorKind.AUTH, message=message)
         )
+    elif found.problem is not None:  # healthy status, but the stored credentials cannot be read
+        errors.append(HealthError(type="credentials", kind=ErrorKind.CONFIGURATION, message=found.problem))
+    errors.extend(_run_error("sync", run, run.message) for run in runs)
     return errors
+
+
+def _run_error(type_: Literal["auth", "sync"], run: connections.RecentError, message: str) -> HealthError:
+    return HealthError(
+        type=type_,
+        kind=run.kind,
+        message=message,
+        at=run.at,
+        sync_log_id=run.sync_log_id,
+        sync_log_url=f"{SYNC_LOGS}/{run.sync_log_id}",
+    )
