@@ -3,8 +3,8 @@ the process answers; `/readyz` says whether it can do its work: database reachab
 newest migration, a worker heartbeat seen recently (syncs run on workers, never in a request), 503
 with the reasons otherwise; `/metrics` is Prometheus text: HTTP requests by route and status and their
 durations, plus, read from the database at each scrape (`app.metrics`), jobs queued, live workers,
-sync runs by outcome, and over the last 24 hours the runs' durations and each ERP's requests, 429s
-and failed answers (from the HTTP exchanges the runs recorded).
+sync runs by outcome, and over the last 24 hours the run-duration histograms and each ERP's
+requests, 429s and failed answers (from the HTTP exchanges the runs recorded).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from smartap_erp.api.deps import Ctx
@@ -92,23 +92,5 @@ async def readyz(ctx: Ctx, request: Request) -> JSONResponse:
 async def metrics(ctx: Ctx, request: Request) -> Response:
     registry: APIMetrics = request.app.state.metrics
     now: dt.datetime = getattr(request.app.state, "now", utcnow)()
-    work = await app_metrics.snapshot(ctx, now=now)
-    registry.queued_jobs.set(work.queued_jobs)
-    registry.workers_alive.set(work.workers_alive)
-    registry.window_hours.set(work.window_hours)
-    _set_runs(registry.sync_runs, work.runs)
-    _set_runs(registry.recent_runs, work.recent_runs)
-    _set_runs(registry.recent_seconds, work.recent_runs, seconds=True)
-    for gauge in (registry.erp_requests, registry.erp_throttled, registry.erp_failed):
-        gauge.clear()  # an ERP with no request in the window disappears
-    for erp in work.erp:
-        registry.erp_requests.labels(erp.system).set(erp.requests)
-        registry.erp_throttled.labels(erp.system).set(erp.throttled)
-        registry.erp_failed.labels(erp.system).set(erp.failed)
+    registry.update(await app_metrics.snapshot(ctx, now=now))
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def _set_runs(gauge: Gauge, rows: tuple[app_metrics.RunCount, ...], *, seconds: bool = False) -> None:
-    gauge.clear()  # an outcome whose logs were all pruned disappears instead of keeping its last value
-    for row in rows:
-        gauge.labels(row.entity, row.direction, row.status).set(row.seconds if seconds else row.runs)
