@@ -139,3 +139,20 @@ def test_roles_nest_like_api_scopes() -> None:
     assert not Role.VIEWER.allows(Role.OPERATOR)
     assert not Role.OPERATOR.allows(Role.ADMIN)
     assert [role.scope.value for role in Role] == ["read", "write", "admin"]
+
+
+async def test_setting_up_the_demo_user_again_gives_a_new_password_and_ends_old_sessions(
+    ctx: SimulatedApp,
+) -> None:
+    first = await users.set_up_user(ctx, UserCreate(username="demo", password=PASSWORD, role=Role.ADMIN))
+    old = await users.sign_in(ctx, "demo", PASSWORD, client="c", now=T0)
+    await users.disable_user(ctx, "demo", now=T0)
+    again = await users.set_up_user(
+        ctx, UserCreate(username="demo", password="another long password", role=Role.ADMIN)
+    )
+    assert again.id == first.id
+    assert again.disabled_at is None
+    assert await users.session_user(ctx, old.token, now=T0 + dt.timedelta(minutes=1)) is None
+    with pytest.raises(SignInRefused):
+        await users.sign_in(ctx, "demo", PASSWORD, client="c", now=T0 + dt.timedelta(minutes=1))
+    assert (await users.sign_in(ctx, "demo", "another long password", client="c")).user.role is Role.ADMIN

@@ -143,6 +143,27 @@ async def create_user(ctx: AppContext, request: UserCreate, *, now: dt.datetime 
     return info(row)
 
 
+async def set_up_user(ctx: AppContext, request: UserCreate) -> UserInfo:
+    """Create the user, or give an existing one this password and role and enable it again (the demo's
+    user, made anew with a fresh password each time `make run` starts). Their old sessions end."""
+    async with ctx.sessions() as session, session.begin():
+        row = await session.scalar(select(UIUser).where(UIUser.username == request.username))
+        if row is None:
+            row = UIUser(username=request.username, password_hash="", role=request.role.value)
+            session.add(row)
+        else:
+            await session.execute(
+                update(UISession)
+                .where(UISession.user_id == row.id, UISession.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+        row.password_hash = _hasher.hash(request.password)
+        row.role = request.role.value
+        row.disabled_at = None
+        await session.flush()
+    return info(row)
+
+
 async def list_users(ctx: AppContext) -> list[UserInfo]:
     async with ctx.sessions() as session:
         return [info(row) for row in await session.scalars(select(UIUser).order_by(UIUser.username))]

@@ -2,7 +2,7 @@
 whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
 ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`), and beside it the REST API
 (`--api`, the default: uvicorn in a thread of this process, on `--port`) with an admin key made for the
-demo, both printed. When it stops, the API and the worker stop and the demo connections' schedules
+demo and the web UI's `demo` admin with a fresh random password, all printed. When it stops, the API and the worker stop and the demo connections' schedules
 are switched off: their simulators stop with it. The cycle is
 `smartap_erp.app.demo`'s; this module draws its progress and prints.
 """
@@ -119,7 +119,14 @@ def _demo(
         elif worker and serve is not None:
             with serving_api(get_settings(), *serve) as url:
                 key = asyncio.run(_demo_admin_key())
+                password = asyncio.run(_demo_ui_user())
                 console.print(f"REST API on {url} (docs: {url}/docs)", highlight=False)
+                console.print(
+                    f"Web UI on {url}/ui/ : sign in as 'demo' with password {password} (shown once; "
+                    "`smartap-erp users create` makes more users)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
                 console.print(
                     f"Admin API key made for this demo (shown once): {key}\n"
                     f'  curl -H "Authorization: Bearer {key}" {url}/api/v1/erp/connections',
@@ -136,6 +143,19 @@ async def _demo_admin_key() -> str:
 
     async with runtime() as rt:
         return (await api_keys.create(rt, APIKeyCreate(name="demo (make run)", scope=Scope.ADMIN))).key
+
+
+async def _demo_ui_user() -> str:
+    """The web UI's 'demo' admin, with a new random password each time the demo starts (returned)."""
+    import secrets
+
+    from smartap_erp.app import users
+    from smartap_erp.app.users import Role, UserCreate
+
+    password = secrets.token_urlsafe(12)
+    async with runtime() as rt:
+        await users.set_up_user(rt, UserCreate(username="demo", password=password, role=Role.ADMIN))
+    return password
 
 
 @contextmanager
