@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import connections
 from smartap_erp.app.connections import ConnectionCreate, ConnectionUpdate
+from smartap_erp.db.connections import read_credentials
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
 from smartap_erp.errors import ConfigurationError, ConflictError, ERPAuthError
@@ -103,6 +104,19 @@ async def test_update_changes_in_place_and_new_credentials_wait_for_a_test(ctx: 
     assert (after.status, after.error) == (ConnectionStatus.PENDING, None)
     assert "environment" in (await connections.get_connection(ctx, "Books US")).credentials_set
     assert ConnectionUpdate().changes_nothing
+
+
+async def test_merged_credentials_keep_the_fields_not_given(ctx: SimulatedApp) -> None:
+    made = await connections.create_connection(ctx, create("Books"))
+    changes = ConnectionUpdate.model_validate({"credentials": {"client_secret": "new-secret"}})
+    with pytest.raises(ConfigurationError, match="quickbooks needs"):  # given alone, they replace
+        await connections.update_connection(ctx, "Books", changes)
+    await connections.update_connection(ctx, "Books", changes, merge_credentials=True)
+    async with ctx.sessions() as session:
+        stored = await session.get(ERPConnection, made.id)
+        assert stored is not None
+        merged = dict(read_credentials(stored, vault=ctx.vault))
+    assert merged == {**CREDENTIALS, "client_secret": "new-secret"}
 
 
 def test_inputs_are_checked_by_their_models() -> None:

@@ -227,8 +227,12 @@ async def create_connection(ctx: AppContext, request: ConnectionCreate) -> Conne
         return view(connection)
 
 
-async def update_connection(ctx: AppContext, name_or_id: str, request: ConnectionUpdate) -> ConnectionView:
-    """Change a connection in place; its sync logs, mappings and cursors stay."""
+async def update_connection(
+    ctx: AppContext, name_or_id: str, request: ConnectionUpdate, *, merge_credentials: bool = False
+) -> ConnectionView:
+    """Change a connection in place; its sync logs, mappings and cursors stay. With
+    `merge_credentials`, the credential fields given replace those stored and the others stay (a form
+    where a person types only the fields they change); otherwise the given ones replace them whole."""
     async with ctx.sessions() as session:
         found = await resolve_connection(session, name_or_id)
         if request.name is not None:
@@ -236,7 +240,10 @@ async def update_connection(ctx: AppContext, name_or_id: str, request: Connectio
             await _check_name_free(session, new_name, other_than=found.id)
             found.name = new_name
         if request.credentials is not None:
-            credentials = _checked(ctx, found.system_type, _plain(request.credentials))
+            given = _plain(request.credentials)
+            if merge_credentials:  # read in this session: the version replaced is the one merged
+                given = {**read_credentials(found, vault=ctx.vault), **given}
+            credentials = _checked(ctx, found.system_type, given)
             await _replace_credentials(ctx, session, found, credentials)
         if request.api_url is not None:
             found.api_url = request.api_url
