@@ -1,11 +1,14 @@
-"""The identity routes of the Xero simulator: authorize, `/connect/token` and `/connections`.
+"""The identity routes of the Xero simulator: authorize, `/connect/token`, `/connect/revocation` and
+`/connections`.
 
 Real hosts are `login.xero.com/identity/connect/authorize`, `identity.xero.com/connect/token` and
 `api.xero.com/connections` (xero.md §Tenancy and OAuth 2.0); under the simulator's base URL they keep
 their paths. The authorize endpoint approves at once (302 to `redirect_uri` with `code` and `state`),
 binding the code to a PKCE S256 `code_challenge` when one is sent. The token endpoint takes form-encoded
 `authorization_code` and `refresh_token` grants with client authentication (Basic or form fields) and
-counts issued and refreshed tokens for `/_sim/state`.
+counts issued and refreshed tokens for `/_sim/state`. The revocation endpoint (`identity.xero.com/
+connect/revocation`, RFC 7009: Basic client authentication, form `token=<refresh token>`, 200) makes
+that refresh token `invalid_grant`.
 """
 
 from __future__ import annotations
@@ -39,12 +42,17 @@ def identity_routes(sim: XeroSim) -> list[BaseRoute]:
         location = sim.tokens.authorize(redirect_uri, params.get("state"), challenge)
         return RedirectResponse(location, status_code=302)
 
-    async def token(request: Request) -> Response:
+    async def client_form(request: Request) -> dict[str, str]:
+        """The form of a request the app's client authenticated (`OAuthError` otherwise)."""
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            return responses.oauth_error("invalid_request", 400)
+            raise OAuthError("invalid_request")
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        sim.tokens.check_client(request.headers.get("authorization"), form)
+        return form
+
+    async def token(request: Request) -> Response:
         try:
-            sim.tokens.check_client(request.headers.get("authorization"), form)
+            form = await client_form(request)
             issued = sim.tokens.grant(form)
         except OAuthError as exc:
             return responses.oauth_error(exc.code, exc.status)
@@ -52,6 +60,17 @@ def identity_routes(sim: XeroSim) -> list[BaseRoute]:
         if form.get("grant_type") == "refresh_token":
             sim.stats.incr("tokens_refreshed")
         return SimJSONResponse(issued, headers={"Cache-Control": "no-store"})
+
+    async def revocation(request: Request) -> Response:
+        try:
+            form = await client_form(request)
+        except OAuthError as exc:
+            return responses.oauth_error(exc.code, exc.status)
+        if not form.get("token"):
+            return responses.oauth_error("invalid_request", 400)
+        sim.tokens.revoke(form["token"])
+        sim.stats.incr("tokens_revoked")
+        return Response(status_code=200)
 
     async def connections(request: Request) -> Response:
         denied = sim.authenticate(request)
@@ -70,6 +89,7 @@ def identity_routes(sim: XeroSim) -> list[BaseRoute]:
     return [
         Route("/identity/connect/authorize", authorize, methods=["GET"]),
         Route("/connect/token", token, methods=["POST"]),
+        Route("/connect/revocation", revocation, methods=["POST"]),
         # Xero documents `/connections`; the identity spec spells it `/Connections` (both work).
         Route("/connections", connections, methods=["GET"]),
         Route("/Connections", connections, methods=["GET"]),

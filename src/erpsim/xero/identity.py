@@ -6,7 +6,11 @@ lost), after which it is `invalid_grant`; an unused refresh token expires after 
 authenticate with HTTP Basic `client_id:client_secret` (or the two form fields). The authorize endpoint
 approves at once and redirects with a one-time code; a `code_challenge` (PKCE, RFC 7636, method S256,
 which Xero's auth-code flow supports) binds the code to the `code_verifier` the token request must then
-carry. `/connections` lists the tenants the token set may use (an array of `{id, authEventId, tenantId,
+carry. `/connect/revocation` (RFC 7009, client authenticated like the token endpoint, form `token=`) revokes a
+refresh token: it is `invalid_grant` from then on. Xero's revocation also removes the user's
+connections to the app (xero-ruby PR #125 quoting Xero's "Revoking tokens"); the simulator has a single
+implicit user whose connections every grant shares, so it does not model that removal.
+`/connections` lists the tenants the token set may use (an array of `{id, authEventId, tenantId,
 tenantType, tenantName, createdDateUtc, updatedDateUtc}`, xero.md §Tenancy and OAuth 2.0 [X2]); it is not
 tenant-scoped.
 """
@@ -121,6 +125,11 @@ class TokenStore:
             raise OAuthError("invalid_grant")
         if entry.superseded_at is None:
             entry.superseded_at = now
+
+    def revoke(self, token: str) -> None:
+        """RFC 7009 revocation of a refresh token: refused from now on (a token it does not know, or
+        an access token, is accepted and changes nothing, as RFC 7009 §2.2 asks)."""
+        self.refresh.pop(token, None)
 
     def _issue(self) -> dict[str, object]:
         now = self.clock.time()

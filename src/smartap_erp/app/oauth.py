@@ -9,7 +9,9 @@ where the ERP documents it: Xero. QuickBooks' facts (docs/quickbooks.md §OAuth 
 and the app is a confidential client (client secret over HTTP Basic), so QuickBooks gets no PKCE. The
 client id and secret come from the connection's credentials, else the provider's settings
 (QUICKBOOKS_CLIENT_ID, XERO_CLIENT_ID ...). ERP calls go to the real hosts, or under the connection's
-`api_url` (a simulator), through the transport the context's connector options name (tests).
+`api_url` (a simulator), through the transport the context's connector options name (tests). A
+reconnect revokes the grant it replaced at the ERP's revocation endpoint (`oauth_erp.revoke_replaced_grant`;
+a failed revocation is logged and the reconnect stands).
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ from smartap_erp.app.connections import (
 )
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel
-from smartap_erp.app.oauth_erp import TIMEOUT, TenantOption, exchange_code, xero_tenants
+from smartap_erp.app.oauth_erp import (
+    TIMEOUT,
+    TenantOption,
+    exchange_code,
+    revoke_replaced_grant,
+    xero_tenants,
+)
 from smartap_erp.connectors.base import rebase_url
 from smartap_erp.connectors.provider import AuthKind, ERPProvider, OAuthEndpoints
 from smartap_erp.connectors.registry import registry
@@ -388,7 +396,8 @@ async def _connect(
         if found is None:
             raise NotFoundError("the connection this OAuth flow was for no longer exists")
         connection = found
-        credentials = {**read_credentials(connection, vault=ctx.vault).to_dict(), **new_fields}
+        replaced = read_credentials(connection, vault=ctx.vault).to_dict()
+        credentials = {**replaced, **new_fields}
         await _replace_credentials(
             ctx, session, connection, {k: v for k, v in credentials.items() if v is not None}
         )
@@ -397,4 +406,16 @@ async def _connect(
     await session.delete(flow)
     await _commit(session, connection.name)
     log.info("%s: OAuth connect finished for connection %s", flow.system_type.value, connection.id)
+    if flow.connection_id is not None:  # a reconnect: revoke the grant it replaced (never fails it)
+        provider, endpoints = _oauth_provider(flow.system_type.value)
+        async with _http(ctx, flow, None) as http:
+            await revoke_replaced_grant(
+                http,
+                erp=flow.system_type,
+                revoke_url=rebase_url(endpoints.revoke_url, flow.api_url) if endpoints.revoke_url else None,
+                client=_client(provider, ctx, credentials),
+                old=replaced,
+                new=token,
+                connection=str(connection.id),
+            )
     return OAuthResult(status="connected", connection=view(connection))

@@ -47,11 +47,13 @@ PROVIDER = ERPProvider(
         ),
     ),
     # Xero's identity endpoints; the scopes cover contacts, transactions and settings (accounts and
-    # tax rates), and offline_access for a refresh token (docs/xero.md). No revocation endpoint: the
-    # facts this project keeps do not name one.
+    # tax rates), and offline_access for a refresh token (docs/xero.md). Revocation (RFC 7009, Basic
+    # client auth, form token=<refresh token>) at Xero's "Revoking tokens" endpoint, as Xero's SDKs call
+    # it (xero-ruby PR #125, xero-node revokeToken): it also removes the user's connections to the app.
     oauth=OAuthEndpoints(
         authorize_url="https://login.xero.com/identity/connect/authorize",
         token_url="https://identity.xero.com/connect/token",  # noqa: S106 - a URL
+        revoke_url="https://identity.xero.com/connect/revocation",
         scopes=("offline_access", "accounting.contacts", "accounting.transactions", "accounting.settings"),
     ),
     rate_limits=_limits,
