@@ -44,7 +44,7 @@ from smartap_erp.mappings.apply import (
     compile_rule,
 )
 from smartap_erp.mappings.expressions import ExpressionError, compile_expression
-from smartap_erp.mappings.fields import check_fields, direction_of
+from smartap_erp.mappings.fields import MAPPED_ENTITIES, allowed_fields, check_fields, direction_of
 from smartap_erp.mappings.sandbox import SandboxError
 from smartap_erp.sync.records import load_rules
 
@@ -58,6 +58,7 @@ FETCHED: dict[ERPEntity, type[BaseModel]] = {
     ERPEntity.PURCHASE_ORDER: ERPPurchaseOrder,
 }
 
+ENTITIES = MAPPED_ENTITIES  # the entities field mappings apply to
 Record = dict[str, JsonValue]
 
 
@@ -145,6 +146,16 @@ class MappingPreview(AppModel):
     source: Literal["samples", "erp"]  # records given by the caller, or read from the ERP
     mappings: int  # how many rules applied
     records: list[PreviewRecord]
+
+
+class FieldCatalogue(AppModel):
+    """The fields a mapping of `entity` may name on a connection's ERP: SmartAP's side and the ERP's
+    (`lines[N].description`: N is any list index)."""
+
+    entity: ERPEntity
+    direction: SyncDirection
+    smartap: list[str]
+    erp: list[str]
 
 
 class MappingRemoved(AppModel):
@@ -358,6 +369,29 @@ async def _preview_rules(
             return found, await load_rules(session, found.id, entity)
         except MappingRuleError as exc:
             raise _refused(exc) from None
+
+
+async def check_rule(ctx: AppContext, name_or_id: str, entity: ERPEntity, rule: RuleInput) -> None:
+    """Compile `rule` and check its fields against the connection's ERP catalogue, as saving it would;
+    a refusal is `MappingRefusedError` with where it is (nothing is evaluated or stored)."""
+    await _preview_rules(ctx, name_or_id, entity, rule)
+
+
+async def field_catalogue(ctx: AppContext, name_or_id: str, entity: ERPEntity) -> FieldCatalogue:
+    """What a mapping of `entity` may name on the connection's ERP (`MappingRefusedError` for an
+    entity mappings do not cover)."""
+    async with ctx.sessions() as session:
+        found = await resolve_connection(session, name_or_id)
+    try:
+        smartap, erp = allowed_fields(found.system_type, entity)
+    except MappingRuleError as exc:
+        raise _refused(exc) from None
+    return FieldCatalogue(
+        entity=entity,
+        direction=direction_of(entity),
+        smartap=[f.replace("[]", "[N]") for f in smartap],
+        erp=[f.replace("[]", "[N]") for f in erp],
+    )
 
 
 def _answer(
