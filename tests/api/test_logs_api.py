@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from smartap_erp.api.routers import logs as logs_router
+from smartap_erp.app import log_export
 from smartap_erp.domain import ERPEntity, RecordError
 from tests.api.conftest import KeyFor, SimulatedApp, bearer
 from tests.api.test_connections_api import problem
@@ -102,7 +102,7 @@ async def test_detail_with_record_errors(api: httpx.AsyncClient, api_ctx: Simula
 async def test_csv_streams_every_matching_log(
     api: httpx.AsyncClient, api_ctx: SimulatedApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(logs_router, "CSV_PAGE", 2)  # five logs: three pages
+    monkeypatch.setattr(log_export, "CSV_PAGE", 2)  # five logs: three pages
     books, other = await _connection(api_ctx, "Books"), await _connection(api_ctx, "Other")
     written = [str(await _log(api_ctx, books, minute)) for minute in range(4)]
     await _log(api_ctx, other, 9)
@@ -115,14 +115,14 @@ async def test_csv_streams_every_matching_log(
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["id"] for row in rows] == [str(formula), *written[::-1]]
-    assert list(rows[0]) == list(logs_router.CSV_COLUMNS)
+    assert list(rows[0]) == list(log_export.CSV_COLUMNS)
     assert rows[0]["error_message"] == '\'=HYPERLINK("http://x")' and rows[0]["status"] == "failed"
     assert rows[1]["error_message"] == "" and rows[1]["started_at"] == "2024-06-03T12:03:00Z"
     assert rows[1]["total_count"] == "3" and rows[1]["connection"] == "Books"
     assert dt.datetime.fromisoformat(rows[0]["started_at"]) == T0 + dt.timedelta(minutes=5)
 
     empty = await api.get(f"{URL}.csv", params={"status": "in_progress"})
-    assert empty.text.splitlines() == [",".join(logs_router.CSV_COLUMNS)]
+    assert empty.text.splitlines() == [",".join(log_export.CSV_COLUMNS)]
     problem(await api.get(f"{URL}.csv", params={"connection_id": "Nope"}), 404)
 
 

@@ -3,19 +3,15 @@
 search, and an opaque `cursor` that logs written meanwhile do not shift), one log with its per-record
 errors, and `GET /api/v1/erp/sync-logs.csv`, the whole filtered set as a streamed CSV file.
 
-Every endpoint reads through `app.logs` (no SQL here) with a `read` key. The CSV is written page by
-page as it is sent, so 100,000 logs never sit in memory; its first page is read before the response
-starts, so an unknown connection or a bad filter is still a problem document, not a broken download.
-Text cells starting with `=`, `+`, `-`, `@` (an ERP's error message can) are prefixed with `'` so
-a spreadsheet shows them rather than running them as formulas.
+Every endpoint reads through `app.logs` (no SQL here) with a `read` key. The CSV is `app.log_export`'s
+(the web UI's log viewer sends the same file): written page by page as it is sent, its first page read
+before the response starts, so an unknown connection or a bad filter is still a problem document, not
+a broken download.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,17 +21,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, AwareDatetime
 
 from smartap_erp.api.deps import Ctx, ReadKey
-from smartap_erp.app import logs
-from smartap_erp.app.context import AppContext
+from smartap_erp.app import log_export, logs
 from smartap_erp.app.logs import LogFilter, LogPage, SyncLogDetail
-from smartap_erp.app.models import SyncLogSummary
 from smartap_erp.domain.enums import ERPEntity, SyncDirection, SyncStatus
 
 PREFIX = "/api/v1/erp/sync-logs"
 MAX_LIMIT = 200
-CSV_PAGE = 1000  # logs read per query while the CSV streams
-CSV_COLUMNS = tuple(SyncLogSummary.model_fields)  # the list items' columns, record errors aside
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 router = APIRouter(tags=["sync logs"])
 
@@ -128,9 +119,8 @@ async def list_logs(
 async def export_csv(ctx: Ctx, _: ReadKey, where: Filtered) -> StreamingResponse:
     """Every log the filters match, newest first, one row each with the columns of the list's items
     (per-record errors are counted in `error_count`; read them in the log's detail)."""
-    first = await logs.list_logs(ctx, where.query(limit=CSV_PAGE))  # a refusal is still a problem document
     return StreamingResponse(
-        _csv(ctx, where, first),
+        await log_export.open_csv(ctx, where.query()),  # a refusal is still a problem document
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="sync-logs.csv"'},
     )
@@ -139,25 +129,3 @@ async def export_csv(ctx: Ctx, _: ReadKey, where: Filtered) -> StreamingResponse
 @router.get(f"{PREFIX}/{{log_id}}", summary="One sync log with its per-record errors")
 async def get_log(log_id: str, ctx: Ctx, _: ReadKey) -> SyncLogDetail:
     return await logs.get_log(ctx, log_id)
-
-
-async def _csv(ctx: AppContext, where: Filters, page: LogPage) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(CSV_COLUMNS)
-    while True:
-        for item in page.items:
-            row = item.model_dump(mode="json")
-            writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        if page.next_cursor is None:
-            return
-        page = await logs.list_logs(ctx, where.query(limit=CSV_PAGE, cursor=page.next_cursor))
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
