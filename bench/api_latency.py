@@ -6,9 +6,10 @@ over the list endpoints (sync logs unfiltered, filtered, by date range, by offse
 vendors of a connection) and `POST .../sync/vendors` (queued on the DBOS system tables the server
 creates beside the database; no worker runs, so jobs only queue; each request asks a distinct
 `limit`, so none joins an earlier job). Prints p50/p95/p99 and requests/s per endpoint, and whether
-the targets hold (lists p95 < 50 ms, sync 202 < 100 ms).
+the targets hold (lists p95 < 50 ms, sync 202 < 100 ms). `--workers N` serves with N processes
+(`smartap-erp serve --workers N`).
 
-    .venv/bin/python -m bench.api_latency --requests 200
+    .venv/bin/python -m bench.api_latency --requests 200 [--workers 2] [--db sqlite]
 
 PostgreSQL: TEST_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test); a
 scratch database is created and dropped per run.
@@ -208,7 +209,9 @@ async def _scratch_url(scratch: str | None) -> str:
     return make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False)
 
 
-async def one_db(backend: str, per_endpoint: int, clients: int, think_ms: float) -> list[dict[str, Any]]:
+async def one_db(
+    backend: str, per_endpoint: int, clients: int, think_ms: float, workers: int = 1
+) -> list[dict[str, Any]]:
     import httpx
     from cryptography.fernet import Fernet
 
@@ -223,7 +226,10 @@ async def one_db(backend: str, per_endpoint: int, clients: int, think_ms: float)
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": url, "SMARTAP_ENCRYPTION_KEYS": key.decode()}
         server = subprocess.Popen(  # noqa: S603, ASYNC220 (our own CLI; started once, not awaited)
-            [str(Path(sys.executable).parent / "smartap-erp"), "serve", "--port", str(port)],
+            [
+                *(str(Path(sys.executable).parent / "smartap-erp"), "serve", "--port", str(port)),
+                *(("--workers", str(workers)) if workers > 1 else ()),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -262,7 +268,11 @@ async def one_db(backend: str, per_endpoint: int, clients: int, think_ms: float)
         total = sum(len(v) for v in result["times"].values())
         rate = total / result["wall"]
         print(f"# {backend}: {total} requests in {result['wall']:.1f} s = {rate:.0f} requests/s", flush=True)
-        print(f"# {backend}: {clients} clients, {think_ms:g} ms pause between requests", flush=True)
+        print(
+            f"# {backend}: {clients} clients, {think_ms:g} ms pause between requests, "
+            f"{workers} server process{'es' if workers > 1 else ''}",
+            flush=True,
+        )
         return rows
     finally:
         if server is not None:
@@ -278,10 +288,11 @@ def main() -> None:
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
     parser.add_argument("--think-ms", type=float, default=0.0, help="each client's pause between requests")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
     columns = ["db", "endpoint", "n", "errors", "p50_ms", "p95_ms", "p99_ms", "target_p95_ms", "met"]
     for db in args.db:
-        rows = asyncio.run(one_db(db, args.requests, args.clients, args.think_ms))
+        rows = asyncio.run(one_db(db, args.requests, args.clients, args.think_ms, args.workers))
         print(" | ".join(columns))
         for row in rows:
             print(" | ".join(str(row[c]) for c in columns), flush=True)
