@@ -338,6 +338,18 @@ async def invoice_status(ctx: AppContext, reference: str, *, vendor: str | None 
         ids = {row.connection_id for row in outbox} | {link.connection_id for link in links}
         query = select(ERPConnection.id, ERPConnection.name).where(ERPConnection.id.in_(ids))
         names = {cid: name for cid, name in (await session.execute(query)).all()}
+    state, exports = exports_of(invoice, outbox, links, names)
+    return InvoiceSyncStatus(invoice=summary(invoice), state=state, exports=exports)
+
+
+def exports_of(
+    invoice: Invoice,
+    outbox: Sequence[ERPExportOutbox],
+    links: Sequence[ERPInvoiceLink],
+    names: dict[uuid.UUID, str],
+) -> tuple[SyncState, list[ConnectionExport]]:
+    """An invoice's state over the given outbox rows and links (its own), and one export per
+    connection among them, by connection name."""
     exports: dict[uuid.UUID, ConnectionExport] = {}
     for row in outbox:
         exports[row.connection_id] = ConnectionExport(
@@ -363,5 +375,4 @@ async def invoice_status(ctx: AppContext, reference: str, *, vendor: str | None 
     state = next((s for s in _PRECEDENCE if s in states), SyncState.NOT_SYNCED)
     if invoice.status is InvoiceStatus.NEEDS_REVIEW:
         state = SyncState.NEEDS_REVIEW
-    ordered = sorted(exports.values(), key=lambda e: (e.connection, str(e.connection_id)))
-    return InvoiceSyncStatus(invoice=summary(invoice), state=state, exports=ordered)
+    return state, sorted(exports.values(), key=lambda e: (e.connection, str(e.connection_id)))
