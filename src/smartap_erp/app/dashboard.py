@@ -99,6 +99,17 @@ async def run_counts(ctx: AppContext, *, now: dt.datetime) -> list[RunCounts]:
     return sorted(found, key=lambda c: (c.connection.lower(), c.entity))
 
 
+async def logs_of_job(ctx: AppContext, job_id: str) -> list[uuid.UUID]:
+    """The sync logs a job's runs wrote, oldest first (a failed job's result does not name them)."""
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(ERPSyncLog.id)
+            .where(ERPSyncLog.workflow_id == job_id)
+            .order_by(ERPSyncLog.started_at, ERPSyncLog.id)
+        )
+        return list(found)
+
+
 def describe(policy: RateLimitPolicy) -> list[str]:
     """A policy's limits as people read them: "500 per minute", "10 at once", "40 per batch-minute
     (/batch$)"."""

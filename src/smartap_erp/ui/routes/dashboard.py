@@ -60,6 +60,9 @@ async def followed_jobs(request: Request, job_ids: list[str]) -> list[dict[str, 
             found.append({"id": job_id, "state": "unknown job", "finished": True, "known": False})
             continue
         progress = await syncs.job_progress(ctx, queue, job_id)
+        log_ids = job.sync_log_ids
+        if job.finished and not log_ids:  # a failed job's result names no log: find them by job
+            log_ids = [str(i) for i in await dashboard.logs_of_job(ctx, job_id)]
         found.append(
             {
                 "id": job_id,
@@ -70,7 +73,7 @@ async def followed_jobs(request: Request, job_ids: list[str]) -> list[dict[str, 
                 "total": progress.total,
                 "error": job.error,
                 "failures": job.failures,
-                "log_ids": job.sync_log_ids,
+                "log_ids": log_ids,
             }
         )
     return found
