@@ -101,6 +101,8 @@ class Invoice(UUIDPrimaryKey, Timestamps, Base):
         str_enum(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT, index=True
     )
     memo: Mapped[str | None] = mapped_column(Text)
+    # Why it is `needs_review` (e.g. "bill 145 was voided in QuickBooks"); None otherwise (migration 0017).
+    review_reason: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[dt.datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(255))
 
