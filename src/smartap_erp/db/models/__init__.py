@@ -14,6 +14,12 @@ from smartap_erp.db.models.erp import (
     ERPVendorLink,
     ExportState,
 )
+from smartap_erp.db.models.events import (
+    ERPEvent,
+    ERPEventDelivery,
+    ERPEventDeliveryAttempt,
+    ERPEventSubscription,
+)
 from smartap_erp.db.models.exchanges import ERPSyncLogExchange
 from smartap_erp.db.models.idempotency import APIIdempotencyKey
 from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, WorkerHeartbeat
@@ -29,6 +35,10 @@ __all__ = [
     "ERPConflict",
     "ERPConnection",
     "ERPConnectionLease",
+    "ERPEvent",
+    "ERPEventDelivery",
+    "ERPEventDeliveryAttempt",
+    "ERPEventSubscription",
     "ERPExportOutbox",
     "ERPFieldMapping",
     "ERPInvoiceLink",
