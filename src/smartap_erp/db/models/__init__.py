@@ -27,6 +27,7 @@ from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 from smartap_erp.db.models.users import UILoginFailure, UISession, UIUser
+from smartap_erp.db.models.webhooks import ERPWebhookEvent
 
 __all__ = [
     "APIIdempotencyKey",
@@ -48,6 +49,7 @@ __all__ = [
     "ERPSyncLogExchange",
     "ERPSyncRequest",
     "ERPVendorLink",
+    "ERPWebhookEvent",
     "ExportState",
     "Invoice",
     "InvoiceLine",
