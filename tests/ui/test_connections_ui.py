@@ -19,7 +19,7 @@ from smartap_erp.app import connections, syncs
 from smartap_erp.app.connections import ConnectionCreate
 from smartap_erp.db.connections import read_credentials
 from smartap_erp.db.models import ERPConnection
-from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
+from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.jobs import heartbeat
 from smartap_erp.sync.logs import finish_log, mark_auth_failure, start_log
@@ -62,6 +62,15 @@ async def refused_run(ctx: SimulatedApp, cid: uuid.UUID) -> str:
         return str(log.id)
 
 
+async def activate(ctx: SimulatedApp, cid: uuid.UUID) -> None:
+    """As a successful test leaves it."""
+    async with ctx.sessions() as session:
+        stored = await session.get(ERPConnection, cid)
+        assert stored is not None
+        stored.status = ConnectionStatus.ACTIVE
+        await session.commit()
+
+
 def row(page: Page, name: str) -> Locator:
     return page.locator("tbody tr", has=page.get_by_role("rowheader", name=name, exact=True))
 
@@ -73,14 +82,21 @@ async def test_the_list_shows_each_status_health_and_the_next_sync(
     assert ctx.sync is not None
     books = await ErpHarness.start(ERPSystem.QUICKBOOKS, ctx.sync, name="Books US", vendors=1)
     await connections.test_connection(ctx, "Books US")
-    await add(ctx, "Archive", auto_sync=False)
+    await activate(ctx, await add(ctx, "Archive", auto_sync=False))
+    await add(ctx, "Draft", auto_sync=False)  # pending says more than paused: it was never tested
     await add(ctx, "Ledger", "sap", interval_minutes=15)
     broken = await add(ctx, "Broken")
     log_id = await refused_run(ctx, broken)
 
     await sign_in(page, "admin")
     await page.goto(ui_server.url("/ui/connections"))
-    badges = {"Books US": "active", "Archive": "paused", "Ledger": "pending", "Broken": "error"}
+    badges = {
+        "Books US": "active",
+        "Archive": "paused",
+        "Ledger": "pending",
+        "Draft": "pending",
+        "Broken": "error",
+    }
     for name, status in badges.items():
         await expect(row(page, name).locator(".badge")).to_have_text(status)
     broken_row = row(page, "Broken")
@@ -89,6 +105,7 @@ async def test_the_list_shows_each_status_health_and_the_next_sync(
     log_link = broken_row.get_by_role("link", name=re.compile("view log"))
     await expect(log_link).to_have_attribute("href", f"/ui/logs/{log_id}")
     await expect(row(page, "Archive")).to_contain_text("paused")
+    await expect(row(page, "Draft").locator("td").nth(4)).to_have_text("paused")
     await expect(row(page, "Books US")).to_contain_text("healthy")
     await expect(row(page, "Ledger")).to_contain_text("not tested yet")
     next_sync = await row(page, "Ledger").locator("td").nth(4).inner_text()
@@ -166,17 +183,17 @@ async def test_sync_now_queues_a_job_and_says_when_no_worker_runs_it(
 
 
 async def test_pause_and_resume_change_the_badge(ui_server: UIServer, page: Page, sign_in: SignIn) -> None:
-    await add(ui_server.ctx, "Books")
+    await activate(ui_server.ctx, await add(ui_server.ctx, "Books"))
     await sign_in(page, "admin")
     await page.goto(ui_server.url("/ui/connections"))
     badge = row(page, "Books").locator(".badge")
-    await expect(badge).to_have_text("pending")
+    await expect(badge).to_have_text("active")
     await page.get_by_role("button", name="Pause Books").click()
     await expect(page.get_by_role("status")).to_have_text(re.compile("Scheduled syncs of 'Books' are paused"))
     await expect(badge).to_have_text("paused")
     assert not (await connections.find_connection(ui_server.ctx, "Books")).auto_sync
     await page.get_by_role("button", name="Resume Books").click()
-    await expect(badge).to_have_text("pending")
+    await expect(badge).to_have_text("active")
     assert (await connections.find_connection(ui_server.ctx, "Books")).auto_sync
 
 
@@ -209,7 +226,8 @@ async def test_edit_keeps_blank_credentials_and_never_shows_them(
     await page.get_by_label("Sync on a schedule").uncheck()
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_contain_text("'Ledger EU' is saved.")
-    await expect(page.get_by_role("heading", name="Ledger EU").locator(".badge")).to_have_text("paused")
+    await expect(page.get_by_role("heading", name="Ledger EU").locator(".badge")).to_have_text("pending")
+    await expect(page.locator("dl.facts")).to_contain_text("paused (every 30 min when resumed)")
     changed = await connections.find_connection(ctx, str(cid))
     assert (changed.interval_minutes, changed.auto_sync) == (30, False)
     assert changed.conflict_policies == {"vendor": "erp_wins", "purchase_order": "manual"}

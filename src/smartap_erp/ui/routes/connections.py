@@ -69,8 +69,9 @@ class Row:
 
 
 def badge(connection: ConnectionView) -> str:
-    """error (syncs stopped until someone acts), paused (scheduled syncs off), active, or pending
-    (waiting for a first successful test). Pausing is `auto_sync` off: the API's pause does the same."""
+    """error (syncs stopped until someone acts), pending (waiting for a first successful test, e.g. a
+    setup wizard not finished; said before paused, which it usually also is), paused (scheduled syncs
+    off: `auto_sync`, as the API's pause sets it), else active."""
     if connection.status == ConnectionStatus.ERROR:
         return "error"
     if connection.status == ConnectionStatus.PENDING:  # e.g. a setup wizard not finished (auto sync off)
