@@ -64,6 +64,9 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
     created_by: Mapped[str | None] = mapped_column(String(255))
     # Per entity ("vendor", "purchase_order", ...): smartap_wins | erp_wins | newest_wins | manual.
     conflict_policies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # An invoice dated in a period the ERP closed (migration 0020): review | redate | draft (Xero only);
+    # sync.export.guards.ClosedPeriodPolicy.
+    closed_period_policy: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
     # Made by `smartap-erp demo`: its simulators live only as long as the demo's worker
     # (`demo_worker_id`, judged by its heartbeat); schedules skip it once that worker is gone.
     is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
