@@ -1,7 +1,8 @@
 """The worker: launches DBOS (recovering the workflows this worker id left running), declares the
 partitioned queue, applies or removes the schedule tick, then runs queued work until asked to stop.
 Meanwhile it writes its heartbeat every few seconds (deleted when it stops; `jobs.heartbeat`), and at
-start and every `SWEEP_EVERY` closes sync logs whose run died (`sync.log_recovery`). A job that fails
+start and every `SWEEP_EVERY` closes sync logs whose run died (`sync.log_recovery`); a thread delivers
+outbound events (`events.worker`). A job that fails
 is one log line (`jobs.workflows`), not DBOS's traceback.
 
 Any number of workers may share one PostgreSQL database; each needs its own `SMARTAP_WORKER_ID`
@@ -21,6 +22,7 @@ from typing import Any
 from dbos import DBOS
 
 from smartap_erp.db.session import engine_from_settings, make_session_factory
+from smartap_erp.events.worker import DeliveryLoop
 from smartap_erp.http.redact import get_logger, install_handler_redaction
 from smartap_erp.jobs import heartbeat, schedules
 from smartap_erp.jobs.config import QUEUE_NAME, JobOptions, dbos_config
@@ -145,6 +147,8 @@ def run(
     """Run until `stop` is set (Ctrl-C) or, with `exit_when_idle`, until no work is left."""
     launch(settings, options)
     upkeep = Upkeep(settings, options.worker_id)
+    deliveries = DeliveryLoop(settings, options.worker_id, interval=options.polling_seconds)
+    deliveries.start()  # outbound events (smartap_erp.events), on their own thread
     upkeep.tick()
     if on_started is not None:
         on_started()
@@ -160,4 +164,5 @@ def run(
         try:
             DBOS.destroy(workflow_completion_timeout_sec=SHUTDOWN_GRACE_SECONDS)
         finally:
+            deliveries.stop()
             upkeep.close()

@@ -1,0 +1,65 @@
+"""The worker's event-delivery loop: a thread with its own event loop, engine, vault and HTTP client
+that runs `delivery.run_pass` every `interval` seconds until the worker stops (`smartap-erp worker`
+starts it beside DBOS's queue). Off the main thread, a slow receiver (up to the 15 s timeout) never
+delays the worker's heartbeat; a pass that fails (the database briefly unreachable) is one log line
+and the next pass tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+import threading
+
+import httpx
+
+from smartap_erp.db.session import engine_from_settings, make_session_factory
+from smartap_erp.db.vault import CredentialVault, load_keyring
+from smartap_erp.events.delivery import run_pass
+from smartap_erp.http.redact import get_logger
+from smartap_erp.settings import Settings
+
+log = get_logger(__name__)
+
+
+class DeliveryLoop(threading.Thread):
+    def __init__(self, settings: Settings, worker_id: str, *, interval: float = 1.0) -> None:
+        super().__init__(name="smartap-events", daemon=True)
+        self.settings = settings
+        self.holder = f"{worker_id}@{socket.gethostname()}/{os.getpid()}"[:255]
+        self.interval = max(0.05, interval)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        asyncio.run(self._loop())
+
+    async def _loop(self) -> None:
+        engine = engine_from_settings(self.settings)
+        sessions = make_session_factory(engine)
+        vault = CredentialVault(load_keyring(self.settings))
+        try:
+            async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+                while not self.stopping.is_set():
+                    try:
+                        result = await run_pass(
+                            sessions,
+                            vault,
+                            client,
+                            now=dt.datetime.now(dt.UTC),
+                            holder=self.holder,
+                            clock=lambda: dt.datetime.now(dt.UTC),
+                        )
+                        if result.attempted:
+                            log.info("events: %d sent, %d delivered", result.attempted, result.delivered)
+                    except Exception as exc:  # keep the loop alive; the next pass retries
+                        log.warning("event delivery pass failed: %s: %s", type(exc).__name__, exc)
+                    await asyncio.to_thread(self.stopping.wait, self.interval)
+        finally:
+            await engine.dispose()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout)
