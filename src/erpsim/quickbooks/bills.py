@@ -19,6 +19,7 @@ from typing import Any
 
 from erpsim.quickbooks import faults as f
 from erpsim.quickbooks.billtax import apply_tax
+from erpsim.quickbooks.periods import check_open
 from erpsim.quickbooks.refdata import CURRENCIES, EXCHANGE_RATES, HOME_CURRENCY, ap_account_for, currency_ref
 from erpsim.quickbooks.store import QboStore, ref
 from erpsim.quickbooks.validate import (
@@ -153,6 +154,7 @@ def _validated(
     fields["ExchangeRate"] = rate if rate != 0 else EXCHANGE_RATES[currency]
     fields["APAccountRef"] = _ap_account(store, body, currency)
     fields["TxnDate"] = _txn_date(store, body)
+    check_open(store, fields["TxnDate"])  # closed books: 6210
     term = _term(store, body, vendor)
     if term is not None and "SalesTermRef" in body:
         fields["SalesTermRef"] = named_ref(term)

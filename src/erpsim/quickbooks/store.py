@@ -74,6 +74,9 @@ class QboStore:
         self.hidden: set[tuple[str, str]] = set()
         self.bill_docs: dict[tuple[str, str], str] = {}  # (vendor id, DocNumber) -> bill id
         self.po_billed: dict[str, Decimal] = {}  # purchase order id -> amount of bill lines linked to it
+        # Preferences.AccountingInfoPrefs.BookCloseDate (erpsim.quickbooks.periods); None: books open
+        self.book_close_date: date | None = None
+        self.book_close_version = 0
 
     # ---- time ---------------------------------------------------------------------------------
     def stamp(self, when: float | None = None) -> str:

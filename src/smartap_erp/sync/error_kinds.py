@@ -136,8 +136,9 @@ _BY_CLASS: tuple[tuple[ErrorKind, type[BaseException] | tuple[type[BaseException
 
 
 def classify_record(erp: str | None, code: str | None, message: str | None) -> ErrorKind:
-    """The kind of one refused record: a closed period, else a validation error."""
-    if is_period_locked(erp, code, message):
+    """The kind of one refused record: a closed period (the ERP's words, or SmartAP's own check before
+    the write: code "period_locked", sync.export.guards), else a validation error."""
+    if code == ErrorKind.PERIOD_LOCKED.value or is_period_locked(erp, code, message):
         return ErrorKind.PERIOD_LOCKED
     return ErrorKind.VALIDATION
 

@@ -1,4 +1,4 @@
-"""Reference data of export (the ERP's chart of accounts and tax codes), read once per run.
+"""Reference data of export (the ERP's chart of accounts, tax codes and closed periods), read once per run.
 
 An export run works in steps of `ERP_SYNC_BATCH_SIZE` invoices (one durable job step each), and
 every step used to read the accounts and tax codes again: 17 account reads in Xero where one would
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.connectors.ledger import PeriodLocks
 from smartap_erp.domain.models import ERPAccount, ERPTaxCode
 
 DEFAULT_MAX_AGE = dt.timedelta(minutes=5)
@@ -55,6 +56,21 @@ class ReferenceCache:
         self, connection_id: uuid.UUID, erp: ERPConnector, now: dt.datetime
     ) -> list[ERPTaxCode]:
         return await self._get((connection_id, "tax_codes"), now, erp.get_tax_codes)
+
+    async def period_locks(
+        self, connection_id: uuid.UUID, read: Callable[[], Awaitable[PeriodLocks]], now: dt.datetime
+    ) -> PeriodLocks:
+        """The ERP's closed periods (issue 16), fresh for `max_age` like the lists above."""
+
+        async def as_list() -> list[Any]:
+            return [await read()]
+
+        locks: PeriodLocks = (await self._get((connection_id, "period_locks"), now, as_list))[0]
+        return locks
+
+    def forget_periods(self, connection_id: uuid.UUID) -> None:
+        """Read the closed periods again next time (the ERP refused a date the last read allowed)."""
+        self._entries.pop((connection_id, "period_locks"), None)
 
     def forget(self, connection_id: uuid.UUID) -> None:
         """Drop a connection's lists (after a reference turned out to be unknown, for instance)."""

@@ -37,7 +37,9 @@ from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPError
 from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync.context import SyncContext
-from smartap_erp.sync.export import store
+from smartap_erp.sync.error_kinds import ErrorKind, classify_record
+from smartap_erp.sync.export import guards, store
+from smartap_erp.sync.export import review as review_
 from smartap_erp.sync.export.build import InvoiceRefused, ReferenceResolver, build_invoice
 from smartap_erp.sync.export.common import close_log
 from smartap_erp.sync.export.tax import total_mismatch
@@ -74,6 +76,7 @@ class ExportReport:
     errors: list[RecordError] = field(default_factory=list)
     bills: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> ERP bill id
     review: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> ERP bill id, totals differ
+    linked: dict[uuid.UUID, str] = field(default_factory=dict)  # invoice id -> bill the ERP already had
 
     @property
     def error_count(self) -> int:
@@ -166,13 +169,19 @@ class _ExportRun:
         ready = await self._prepare(loaded, resolver)
         if not ready:
             return
+        checked = await self._check(erp, ready)  # duplicates and closed periods, before any write
+        ready = [*checked.send, *((invoice, standard) for invoice, standard, _ in checked.linked)]
+        if not ready:
+            return
         batch_ids = [invoice.id for invoice, _ in ready]
         async with self.ctx.session_factory() as session, session.begin():
             sent_at = await store.write_pending(session, cid, batch_ids, self.ctx.now())
         if self.hooks.before_erp_call:
             await self.hooks.before_erp_call(batch_ids)
         try:
-            outcomes = await erp.export_invoices([standard for _, standard in ready])
+            outcomes = [outcome for *_, outcome in checked.linked]
+            if checked.send:
+                outcomes += await erp.export_invoices([standard for _, standard in checked.send])
         except ERPError as exc:
             async with self.ctx.session_factory() as session, session.begin():
                 await store.mark_unanswered(
@@ -182,6 +191,35 @@ class _ExportRun:
         if self.hooks.after_erp_call:
             await self.hooks.after_erp_call(batch_ids)
         await self._record(ready, outcomes, sent_at)
+
+    async def _check(self, erp: ERPConnector, ready: list[tuple[Invoice, ERPInvoice]]) -> guards.Checked:
+        """`export_guards.check_batch`, its reviews and notes stored at once (sync.export.review)."""
+        checked = await guards.check_batch(
+            erp,
+            ready,
+            connection_id=self.connection.id,
+            policy=guards.ClosedPeriodPolicy.of(self.connection.closed_period_policy),
+            cache=self.ctx.reference_cache,
+            now=self.ctx.now,
+        )
+        items = [
+            review_.ToReview(r.invoice.id, r.invoice.invoice_number, r.code, r.reason, r.bill_id)
+            for r in checked.review
+        ]
+        async with self.ctx.session_factory() as session, session.begin():
+            await review_.send_to_review(session, self.connection.id, items, self.ctx.now())
+            await review_.note_log(session, self.report.log_id, checked.notes)
+        for item in items:
+            field_name = "invoice_date" if item.code == "period_locked" else "invoice_number"
+            self._error(
+                RecordError(
+                    record_id=str(item.invoice_id), field=field_name, code=item.code, message=item.reason
+                )
+            )
+            if item.bill_id is not None:
+                self.report.review[item.invoice_id] = item.bill_id
+        self.report.linked.update({i.id: str(o.result.external_id) for i, _, o in checked.linked if o.result})
+        return checked
 
     async def _prepare(
         self, loaded: store.Batch, resolver: ReferenceResolver
@@ -218,10 +256,12 @@ class _ExportRun:
         sent_at: dict[uuid.UUID, dt.datetime],
     ) -> None:
         cid, now = self.connection.id, self.ctx.now()
+        erp_name = self.connection.system_type.value
         by_key = {o.smartap_invoice_id: o for o in outcomes}
         confirmed: list[store.Confirmed] = []
         failed: list[tuple[uuid.UUID, str]] = []
         review: list[tuple[uuid.UUID, str, str]] = []
+        locked: list[review_.ToReview] = []  # the period closed between the check and the write
         async with self.ctx.session_factory() as session, session.begin():
             results = [by_key.get(str(invoice.id)) for invoice, _ in ready]
             taken = await store.taken_bills(
@@ -229,6 +269,16 @@ class _ExportRun:
             )
             for (invoice, standard), outcome in zip(ready, results, strict=True):
                 reason = self._refusal(invoice, outcome, taken)
+                if (
+                    reason is not None
+                    and classify_record(erp_name, reason.code, reason.message) is ErrorKind.PERIOD_LOCKED
+                ):
+                    message = f"{reason.message} (period locked in the ERP after SmartAP's check)"
+                    locked.append(
+                        review_.ToReview(invoice.id, invoice.invoice_number, "period_locked", message)
+                    )
+                    self._error(reason.model_copy(update={"message": message}))
+                    continue
                 if reason is not None:
                     failed.append((invoice.id, reason.message))
                     self._error(reason)
@@ -250,6 +300,9 @@ class _ExportRun:
             await store.confirm(session, cid, confirmed, by=self.by, now=now)
             await store.mark_failed(session, cid, failed, now)
             await store.mark_review(session, cid, review, now)
+            await review_.send_to_review(session, cid, locked, now)
+        if locked:  # the ERP knows better than the cached read: read its periods again next batch
+            self.ctx.reference_cache.forget_periods(cid)
         for c in confirmed:
             self.report.success_count += 1
             self.report.created_count += int(c.result.created)
