@@ -15,6 +15,7 @@ its error (`sync.error_kinds`: auth, rate_limit, period_locked ...) and its sync
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
@@ -40,12 +41,14 @@ from smartap_erp.domain.enums import (
     SyncDirection,
     SyncStatus,
 )
-from smartap_erp.errors import ConflictError, CredentialDecryptionError, ERPAuthError
+from smartap_erp.errors import ConfigurationError, ConflictError, CredentialDecryptionError, ERPAuthError
 from smartap_erp.http.redact import redact_text
 from smartap_erp.sync.error_kinds import ErrorKind, stored_kind
+from smartap_erp.sync.export.guards import ClosedPeriodPolicy
 from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.logs import mark_auth_failure
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NAME_LENGTH = 255
@@ -65,6 +68,8 @@ class ConnectionCreate(AppModel):
     auto_sync: bool = True
     interval_minutes: int = Field(60, ge=MIN_INTERVAL, le=MAX_INTERVAL)
     conflict_policies: dict[PolicyEntity, Policy] = Field(default_factory=dict)
+    # An invoice dated in a period the ERP closed: review (default), redate, or draft (Xero only).
+    closed_period_policy: ClosedPeriodPolicy = ClosedPeriodPolicy.REVIEW
 
 
 class ConnectionUpdate(AppModel):
@@ -77,10 +82,18 @@ class ConnectionUpdate(AppModel):
     auto_sync: bool | None = None
     interval_minutes: int | None = Field(None, ge=MIN_INTERVAL, le=MAX_INTERVAL)
     conflict_policies: dict[PolicyEntity, Policy] = Field(default_factory=dict)
+    closed_period_policy: ClosedPeriodPolicy | None = None
 
     @property
     def changes_nothing(self) -> bool:
-        fields = (self.name, self.credentials, self.api_url, self.auto_sync, self.interval_minutes)
+        fields = (
+            self.name,
+            self.credentials,
+            self.api_url,
+            self.auto_sync,
+            self.interval_minutes,
+            self.closed_period_policy,
+        )
         return all(value is None for value in fields) and not self.conflict_policies
 
 
@@ -95,6 +108,7 @@ class ConnectionView(AppModel):
     auto_sync: bool
     interval_minutes: int
     conflict_policies: dict[str, str]
+    closed_period_policy: str = ClosedPeriodPolicy.REVIEW.value
     error: str | None  # what a person must do when the connection is in error
     is_demo: bool
 
@@ -164,6 +178,7 @@ def view(connection: ERPConnection) -> ConnectionView:
         auto_sync=connection.auto_sync_enabled,
         interval_minutes=connection.sync_interval_minutes,
         conflict_policies=dict(connection.conflict_policies or {}),
+        closed_period_policy=connection.closed_period_policy or ClosedPeriodPolicy.REVIEW.value,
         error=connection.connection_error,
         is_demo=connection.is_demo,
     )
@@ -208,6 +223,7 @@ async def _commit(session: AsyncSession, name: str) -> None:
 async def create_connection(ctx: AppContext, request: ConnectionCreate) -> ConnectionView:
     """Store a new connection, its credentials encrypted; it waits (`pending`) for a first test."""
     name = request.name.strip()
+    _check_closed_period_policy(request.system, request.closed_period_policy)
     credentials = _checked(ctx, request.system, _plain(request.credentials))
     async with ctx.sessions() as session:
         await _check_name_free(session, name)
@@ -222,8 +238,10 @@ async def create_connection(ctx: AppContext, request: ConnectionCreate) -> Conne
             auto_sync_enabled=request.auto_sync,
             sync_interval_minutes=request.interval_minutes,
             conflict_policies=_policies(request.conflict_policies),
+            closed_period_policy=request.closed_period_policy.value,
         )
         await _commit(session, name)
+        _log_policy(name, None, request.closed_period_policy)
         return view(connection)
 
 
@@ -256,8 +274,35 @@ async def update_connection(
                 **(found.conflict_policies or {}),
                 **_policies(request.conflict_policies),
             }
+        before = found.closed_period_policy
+        if request.closed_period_policy is not None:
+            _check_closed_period_policy(found.system_type, request.closed_period_policy)
+            found.closed_period_policy = request.closed_period_policy.value
         await _commit(session, found.name)
+        if request.closed_period_policy is not None and before != request.closed_period_policy.value:
+            _log_policy(found.name, before, request.closed_period_policy)
         return view(found)
+
+
+def _check_closed_period_policy(system: ERPSystem, policy: ClosedPeriodPolicy) -> None:
+    """Draft bills are a Xero policy: a Xero DRAFT does not post, so a locked period takes it."""
+    if policy is ClosedPeriodPolicy.DRAFT and system is not ERPSystem.XERO:
+        raise ConfigurationError(
+            f"--closed-period-policy: draft is for Xero connections only ({system.value} has no draft "
+            "bill that a closed period accepts); use review or redate"
+        )
+
+
+def _log_policy(name: str, before: str | None, policy: ClosedPeriodPolicy) -> None:
+    log.info(
+        "connection %r: closed-period policy %s -> %s (an invoice dated in a closed ERP period is %s)",
+        name,
+        before or "(new)",
+        policy.value,
+        {"review": "sent to review", "redate": "re-dated to the first open day", "draft": "a Xero draft"}[
+            policy.value
+        ],
+    )
 
 
 async def _replace_credentials(

@@ -32,6 +32,7 @@ from smartap_erp.cli.output import JsonOption, console, emit, fail
 from smartap_erp.cli.runtime import Runtime, runtime
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ConfigurationError, ERPError
+from smartap_erp.sync.export.guards import ClosedPeriodPolicy
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -53,6 +54,7 @@ def _summary(connection: app_connections.ConnectionView) -> dict[str, Any]:
         "auto_sync": connection.auto_sync,
         "interval_minutes": connection.interval_minutes,
         "conflict_policies": connection.conflict_policies,
+        "closed_period_policy": connection.closed_period_policy,
         "error": connection.error,
     }
 
@@ -150,6 +152,13 @@ def update(
     conflict_policy: Annotated[
         list[str] | None, typer.Option(help="ENTITY=POLICY, e.g. vendor=erp_wins (repeatable).")
     ] = None,
+    closed_period_policy: Annotated[
+        ClosedPeriodPolicy | None,
+        typer.Option(
+            help="An invoice dated in a period the ERP closed: review (wait for a person), redate (bill "
+            "dated the first open day) or draft (Xero only: a draft bill)."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a connection in place; its sync logs, mappings and cursors stay."""
@@ -157,12 +166,15 @@ def update(
     url = check_api_url(api_url) if api_url is not None else None
     policies = parse_policies(conflict_policy or [])
     if (
-        all(v is None for v in (name, credentials_file, api_url, auto_sync, interval_minutes))
+        all(
+            v is None
+            for v in (name, credentials_file, api_url, auto_sync, interval_minutes, closed_period_policy)
+        )
         and not policies
     ):
         raise ConfigurationError(
             "connections update: nothing to change; give --name, --credentials-file, --api-url, "
-            "--auto-sync/--no-auto-sync, --interval-minutes or --conflict-policy"
+            "--auto-sync/--no-auto-sync, --interval-minutes, --conflict-policy or --closed-period-policy"
         )
 
     async def run() -> app_connections.ConnectionView:
@@ -178,6 +190,7 @@ def update(
                 auto_sync=auto_sync,
                 interval_minutes=interval_minutes,
                 conflict_policies=policies,
+                closed_period_policy=closed_period_policy,
             )
             return await app_connections.update_connection(rt, connection, request)
 
