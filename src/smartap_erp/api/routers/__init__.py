@@ -14,6 +14,7 @@ from smartap_erp.api.routers import (
     mappings,
     oauth,
     records,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -27,4 +28,5 @@ ROUTERS: list[APIRouter] = [
     mappings.router,
     invoices.router,
     records.router,
+    webhooks.router,
 ]

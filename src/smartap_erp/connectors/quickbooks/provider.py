@@ -69,9 +69,14 @@ PROVIDER = ERPProvider(
         ProviderSetting(
             "QUICKBOOKS_REDIRECT_URI", "redirect URI of the OAuth connect flow", option="redirect_uri"
         ),
+        # Read by app.webhooks: the key of the intuit-signature HMAC (a secret, never logged).
+        ProviderSetting(
+            "QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN", "the app's webhook verifier token (Intuit developer portal)"
+        ),
     ),
     # Batch export through /batch; reads filtered by LastUpdatedTime; paid bills found through the
-    # Bill and BillPayment changes since the last run. No webhooks, deletions or lock dates yet.
-    capabilities=Capabilities(batch_export=True, change_feed=True, payment_feed=True),
+    # Bill and BillPayment changes since the last run; webhooks queue those reads at once
+    # (app.webhooks). No deletions or lock dates yet.
+    capabilities=Capabilities(batch_export=True, change_feed=True, payment_feed=True, webhooks=True),
     simulator=SimulatorRef("erpsim.quickbooks", pay_op="pay_bill", pay_key="bill_id"),
 )

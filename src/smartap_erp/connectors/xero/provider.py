@@ -62,10 +62,13 @@ PROVIDER = ERPProvider(
         ProviderSetting("XERO_CLIENT_ID", "the app's client id", credential="client_id"),
         ProviderSetting("XERO_CLIENT_SECRET", "the app's client secret", credential="client_secret"),
         ProviderSetting("XERO_REDIRECT_URI", "redirect URI of the OAuth connect flow", option="redirect_uri"),
+        # Read by app.webhooks: the key of the x-xero-signature HMAC (a secret, never logged).
+        ProviderSetting("XERO_WEBHOOK_KEY", "the app's webhook signing key (Xero developer portal)"),
     ),
     # Bills sent in batches of up to 50 per request; reads by If-Modified-Since; payment changes read
-    # from the invoices changed since the last run. No webhooks, deletions or lock dates yet.
-    capabilities=Capabilities(batch_export=True, change_feed=True, payment_feed=True),
+    # from the invoices changed since the last run; webhooks queue those reads at once
+    # (app.webhooks). No deletions or lock dates yet.
+    capabilities=Capabilities(batch_export=True, change_feed=True, payment_feed=True, webhooks=True),
     simulator=SimulatorRef("erpsim.xero", pay_op="pay_bill", pay_key="invoice_id"),
     columns=("tenant_id",),
     bill_fields=(*BILL_HEADER, *BILL_LINE),  # a Xero bill carries no PO link or memo
