@@ -61,6 +61,7 @@ from smartap_erp.errors import (
     ERPProtocolError,
     NotFoundError,
 )
+from smartap_erp.events import engine as raised
 from smartap_erp.http.redact import get_logger
 from smartap_erp.http.tokens import Token
 from smartap_erp.sync.tokens import token_fields, token_from
@@ -401,7 +402,9 @@ async def _connect(
         await _replace_credentials(
             ctx, session, connection, {k: v for k, v in credentials.items() if v is not None}
         )
+    previous = connection.status
     connection.status, connection.connection_error = ConnectionStatus.ACTIVE, None
+    raised.connection_status(connection, previous)  # connection.recovered after a reconnect
     connection.last_connected_at = now
     await session.delete(flow)
     await _commit(session, connection.name)

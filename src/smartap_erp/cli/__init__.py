@@ -20,6 +20,7 @@ from smartap_erp.cli import (
     conflicts,
     connections,
     db,
+    events,
     invoices,
     keys,
     mappings,
@@ -58,6 +59,7 @@ app.add_typer(api_keys.app, name="api-keys")
 app.command()(serve.serve)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(users.app, name="users")
+app.add_typer(events.app, name="events")
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,9 @@ good is closed by `smartap_erp.sync.log_recovery`.
 
 Each log records its run's HTTP exchanges (`smartap_erp.http.recorder`): `start_log` starts a
 recorder in the run's context, `finish_log` adds what it kept to the session with the closed log (the
-count of exchanges only counted goes in `sync_params["http_exchanges_omitted"]`).
+count of exchanges only counted goes in `sync_params["http_exchanges_omitted"]`). Closing a log raises
+`sync.completed` / `sync.failed`, and a connection going to `error` or back `connection.broken` /
+`connection.recovered` (`smartap_erp.events`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from smartap_erp.db.models import ERPConnection, ERPSyncLog, ERPSyncLogExchange
 from smartap_erp.domain.enums import ConnectionStatus, ERPEntity, ERPSystem, SyncDirection, SyncStatus
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, ERPAuthError, ERPPermissionError
+from smartap_erp.events import engine as raised
 from smartap_erp.http.recorder import ExchangeRecorder, current_recorder, start_recording, stop_recording
 from smartap_erp.sync.error_kinds import ErrorKind, classify_record, run_kind
 
@@ -181,8 +184,11 @@ def finish_log(
     log.duration_seconds = max(0, round((now - log.started_at).total_seconds()))
     _write_exchanges(log)
     connection.last_sync_at = now
+    previous = connection.status
     if error_message is None and connection.status != ConnectionStatus.ACTIVE:
         connection.status, connection.connection_error = ConnectionStatus.ACTIVE, None
+    raised.sync_finished(log, connection, stopped=error_message is not None)  # outbound events
+    raised.connection_status(connection, previous)
 
 
 def _write_exchanges(log: ERPSyncLog) -> None:
@@ -218,8 +224,10 @@ def auth_failure_message(system: ERPSystem | str, exc: ERPAuthError) -> str:
 
 def mark_auth_failure(connection: ERPConnection, exc: ERPAuthError) -> None:
     """Stop the connection's syncs until a person fixes it."""
+    previous = connection.status
     connection.status = ConnectionStatus.ERROR
     connection.connection_error = auth_failure_message(connection.system_type, exc)
+    raised.connection_status(connection, previous)  # connection.broken
 
 
 class ConnectionUnavailableError(ConfigurationError):

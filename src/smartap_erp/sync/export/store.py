@@ -5,7 +5,8 @@ vendor / purchase-order / PO-line references and the connection's export field m
 the outbox rows (upserted before the ERP is called, one deterministic idempotency key per
 connection and invoice, reused by every retry), the outcome of a call (mapping rows, outbox
 confirmed, invoice status exported; or outbox failed with the ERP's reason), and the `sent` state
-of a batch whose call ended without an answer.
+of a batch whose call ended without an answer. Each outcome raises its event (invoice.exported,
+invoice.export_failed, invoice.needs_review) in the same transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from smartap_erp.db.models import (
     PurchaseOrderLine,
 )
 from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, PaymentStatus
+from smartap_erp.events import engine as raised
 from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync.export.build import ExportRefs
 from smartap_erp.sync.export.common import IN_CHUNK, chunks, insert_for
@@ -270,6 +272,7 @@ async def confirm(
         .values(status=InvoiceStatus.EXPORTED, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    raised.invoices_exported(session, connection_id, confirmed)  # invoice.exported
 
 
 async def mark_failed(
@@ -300,6 +303,7 @@ async def mark_failed(
             for i, reason in failures
         ],
     )
+    raised.invoices_failed(session, connection_id, failures)  # invoice.export_failed
 
 
 async def mark_review(
@@ -327,3 +331,4 @@ async def mark_review(
         .values(status=InvoiceStatus.NEEDS_REVIEW, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    raised.invoices_to_review(session, connection_id, reviews)  # invoice.needs_review

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConfigurationError
+from smartap_erp.events import engine as raised
 from smartap_erp.sync.records import canonical_hash
 
 
@@ -198,3 +199,5 @@ async def write_conflicts(
         await session.execute(update(ERPConflict), refreshed)
     if new:
         await session.execute(insert(ERPConflict), new)
+        opened = [row for row in new if row["status"] == ConflictStatus.OPEN]
+        raised.conflicts_opened(session, connection_id, opened)  # conflict.created
