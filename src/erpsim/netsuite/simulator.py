@@ -26,6 +26,7 @@ from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
 from erpsim.netsuite import seed
 from erpsim.netsuite.auth import AuthFailure, Credential, TbaVerifier
+from erpsim.netsuite.deletions import deletion_ops
 from erpsim.netsuite.errors import NetSuiteError, concurrency_exceeded, login_failed
 from erpsim.netsuite.rest import RECORD_ROOT, SUITEQL_PATH, RestHandlers
 from erpsim.netsuite.restlet import RESTLET_PATH, RestletHandlers
@@ -158,6 +159,7 @@ class NetSuiteSim(Simulator):
             "add_purchase_orders": self._add_pos,
             "cancel_bill": self._cancel_bill,
             "set_concurrency_limit": self._set_limit,
+            **deletion_ops(self.store, self._bill),  # delete_vendor / _purchase_order / _bill
         }
 
     def _bill(self, params: dict[str, Any]) -> Record:

@@ -72,6 +72,7 @@ class NetSuiteStore:
         self.clock = clock
         self.records: dict[str, dict[str, Record]] = {name: {} for name in RECORD_TYPES}
         self._sequences: dict[str, int] = {"entity": 100, "transaction": 1000, "other": 0}
+        self.deleted: list[Record] = []  # the deleted-records log (deletions.py)
 
     # ---- ids and time -------------------------------------------------------------------------
     def next_id(self, record_type: str) -> str:

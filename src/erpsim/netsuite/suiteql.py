@@ -6,7 +6,8 @@ Supports `SELECT <*|col|TO_CHAR(col, 'fmt') [AS alias], ...> FROM <table> [WHERE
 number, `TO_TIMESTAMP('2024-05-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')` or `TO_DATE('2024-05-01',
 'YYYY-MM-DD')`. Tables (analytics data source names, netsuite-connector.md §SuiteQL, column names UNCERTAIN
 there): `vendor`, `transaction` (type `VendBill` / `PurchOrd` / `VendPymt`), `account`, `salestaxitem` and
-`nexttransactionlinelink` (payments applied to bills). Keywords and names are case-insensitive; rows come back
+`nexttransactionlinelink` (payments applied to bills) and `deletedrecord` (deletions.py). Keywords and names
+are case-insensitive; rows come back
 with lower-case keys and every value as a string (booleans `T`/`F`, dates in the default `M/D/YYYY` preference
 unless TO_CHAR'ed), null columns omitted (netsuite-connector.md §SuiteQL [N11]). Anything else is refused with
 NetSuite's "Invalid search query" error rather than guessed at.
@@ -20,6 +21,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from erpsim.netsuite.deletions import COLUMNS as DELETED_COLUMNS
+from erpsim.netsuite.deletions import deleted_rows
 from erpsim.netsuite.errors import invalid_parameter
 from erpsim.netsuite.store import BILL_STATUS_TEXT, NetSuiteStore, Record
 
@@ -158,6 +161,7 @@ TABLES: dict[str, Callable[[NetSuiteStore], list[Row]]] = {
     "account": _account_rows,
     "salestaxitem": _tax_rows,
     "nexttransactionlinelink": _link_rows,
+    "deletedrecord": deleted_rows,  # deletions.py
 }
 
 
@@ -389,5 +393,6 @@ def _columns_of(table: str) -> set[str]:
         "lastmodifieddate",
         "salestaxitem": "id itemid description rate isinactive",
         "nexttransactionlinelink": "previousdoc nextdoc linktype foreignamount linkdate",
+        "deletedrecord": DELETED_COLUMNS,
     }
     return set(known[table].split())

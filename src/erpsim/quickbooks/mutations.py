@@ -9,6 +9,7 @@
     {"op": "void_bill", "bill_id": "40"}               amounts to zero, note "Voided"
     {"op": "delete_bill", "bill_id": "40"}
     {"op": "delete_bill_payment", "payment_id": "41"}
+    {"op": "close_purchase_order" | "delete_purchase_order", "po_id": "12"}   (deletions.py)
     {"op": "add_purchase_tax_code", "name": "VAT 20", "rate": "20"}   a TaxRate and a TaxCode taxing
                                                        purchases with it (as in a non-US company)
 
@@ -27,6 +28,7 @@ from erpsim.core.simulator import MutateError, MutateOp
 from erpsim.quickbooks import faults as f
 from erpsim.quickbooks.bills import delete_bill, void_bill
 from erpsim.quickbooks.billtax import add_purchase_tax_code
+from erpsim.quickbooks.deletions import deletion_ops
 from erpsim.quickbooks.payments import create_payment, delete_payment
 from erpsim.quickbooks.refdata import account_by_name
 from erpsim.quickbooks.seed import add_purchase_order, add_vendors
@@ -162,4 +164,5 @@ def mutate_ops(store: QboStore, data: SeededData) -> Mapping[str, MutateOp]:
         "void_bill": void_bill_op,
         "delete_bill": delete_bill_op,
         "delete_bill_payment": delete_bill_payment,
+        **deletion_ops(store),  # close / delete a purchase order (deletions.py)
     }

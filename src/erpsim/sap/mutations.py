@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from erpsim.core import MutateError, MutateOp, SeededData
+from erpsim.sap.cancel import removal_ops
 from erpsim.sap.company import Company
 from erpsim.sap.documents import DocumentError, apply_payment, outstanding, refresh_status
 from erpsim.sap.seed import add_partner, add_purchase_order
@@ -157,5 +158,6 @@ def mutate_ops(sim: SapSim) -> Mapping[str, MutateOp]:
         "add_purchase_orders": add_purchase_orders,
         "set_max_concurrent": set_max_concurrent,
         "set_session_timeout": set_session_timeout,
+        **removal_ops(company),  # remove_vendor, cancel_purchase_order (cancel.py)
     }
     return ops

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from erpsim.core.jsonutil import SimJSONResponse, loads
+from erpsim.sap.cancel import cancel_routes
 from erpsim.sap.documents import DocumentError, build_document
 from erpsim.sap.envelope import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, error, metadata_url, session_error
 from erpsim.sap.odata import ODataError
@@ -67,6 +68,7 @@ def build_routes(sim: SapSim) -> list[BaseRoute]:
                 routes.append(
                     Route(f"{prefix}/{entity.name}", _create(sim, version, entity), methods=["POST"])
                 )
+        routes += cancel_routes(sim, version, _guard)  # Cancel actions (cancel.py)
         routes.append(
             Route(
                 prefix + "/{rest:path}",

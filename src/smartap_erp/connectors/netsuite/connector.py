@@ -29,11 +29,12 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
-from smartap_erp.connectors.netsuite import payloads
+from smartap_erp.connectors.netsuite import deletions, payloads
 from smartap_erp.connectors.netsuite.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
+from smartap_erp.connectors.removals import ERPRemoval
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
-from smartap_erp.domain.enums import ERPSystem, PurchaseOrderStatus
+from smartap_erp.domain.enums import ERPEntity, ERPSystem, PurchaseOrderStatus
 from smartap_erp.domain.models import (
     ERPAccount,
     ERPInvoice,
@@ -180,6 +181,22 @@ class NetSuiteConnector(ERPConnector):
         call = self._restlet(family, params)
         async for page in self.pages(call, OffsetLimit(limit=self.page_size), "items"):
             yield page.records
+
+    @property
+    def host(self) -> str:
+        return host_form(str(self.credentials["account_id"]))
+
+    def suiteql_call(self, query: str) -> Call:
+        return self._suiteql(query)
+
+    def iter_removals(
+        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+    ) -> AsyncIterator[list[ERPRemoval]] | None:
+        """Deleted vendors, purchase orders and bills from SuiteQL's DeletedRecord (`deletions.py`)."""
+        if entity not in deletions.RECORD_TYPE:
+            return None
+        literal = suiteql_timestamp(since) if since is not None else None
+        return deletions.deleted_records(self, entity, known_ids, suiteql_path=SUITEQL, since_literal=literal)
 
     def _suiteql(self, query: str) -> Call:
         # netsuite-connector.md §SuiteQL: POST with `Prefer: transient`; a read, so replaying it is safe.

@@ -18,11 +18,13 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.common import MappingError, money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
-from smartap_erp.connectors.quickbooks import export, payloads, queries
+from smartap_erp.connectors.quickbooks import deletions, duplicates, export, payloads, periods, queries
 from smartap_erp.connectors.quickbooks.errors import fault_details, response_error_details
 from smartap_erp.connectors.quickbooks.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
+from smartap_erp.connectors.removals import ERPRemoval
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain import (
     ERPAccount,
@@ -34,7 +36,7 @@ from smartap_erp.domain import (
     PurchaseOrderStatus,
     RecordError,
 )
-from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import (
     ERPDuplicateError,
     ERPError,
@@ -223,6 +225,14 @@ class QuickBooksConnector(ERPConnector):
             async for rows in self._stream("Bill", [f"Id IN ({in_list})"]):
                 yield self.to_page(rows, status, "Id")
 
+    def iter_removals(
+        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+    ) -> AsyncIterator[list[ERPRemoval]] | None:
+        """Deleted / voided records through CDC (`deletions.py`, quickbooks.md §Change data capture)."""
+        if entity not in deletions.CDC_ENTITY:
+            return None
+        return deletions.cdc_removals(self, entity, since, known_ids)
+
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         bill = (await self._get(f"bill/{external_invoice_id}", {"Bill": dict}))["Bill"]
         payment_ids = [
@@ -238,6 +248,13 @@ class QuickBooksConnector(ERPConnector):
         return payloads.payment_status_from_qbo(
             bill, payments, home_currency=await self.home_currency(), checked_at=self.now()
         )
+
+    # ---- before a write: closed books, bills already there (issue 16) -------------------------
+    async def period_locks(self) -> PeriodLocks:
+        return await periods.read_locks(self)
+
+    async def find_bills(self, invoices: Sequence[ERPInvoice]) -> list[ExistingBill]:
+        return await duplicates.find_bills(self, invoices)
 
     # ---- writes ------------------------------------------------------------------------------
     async def _bill_body(self, invoice: ERPInvoice) -> dict[str, Any]:

@@ -29,8 +29,9 @@ from smartap_erp.connectors.common import MappingError, money
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
 from smartap_erp.connectors.registry import register_connector
+from smartap_erp.connectors.removals import ERPRemoval
 from smartap_erp.connectors.responses import ErrorDetails
-from smartap_erp.connectors.sap import payloads
+from smartap_erp.connectors.sap import deletions, payloads
 from smartap_erp.connectors.sap.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
@@ -41,7 +42,7 @@ from smartap_erp.domain import (
     ERPVendor,
     PurchaseOrderStatus,
 )
-from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import (
     ConfigurationError,
     ERPConfigurationError,
@@ -189,6 +190,17 @@ class SAPConnector(ERPConnector):
         if top is not None:
             params["$top"] = top
         return Call.get(resource, params=params, headers={"Prefer": f"odata.maxpagesize={self.page_size}"})
+
+    def query_call(self, resource: str, **options: str) -> Call:
+        return self._query(resource, **options)  # type: ignore[arg-type]
+
+    def iter_removals(
+        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+    ) -> AsyncIterator[list[ERPRemoval]] | None:
+        """Removed suppliers by key-list comparison (`deletions.py`); documents are only cancelled."""
+        if entity is not ERPEntity.VENDOR:
+            return None
+        return deletions.missing_partners(self, known_ids)
 
     async def _walk(
         self, call: Call, mapper: Callable[[Any], Any], id_key: str

@@ -177,8 +177,9 @@ class XeroConnector(ERPConnector):
 
     async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         # Bills (ACCPAY invoices) changed since, paged, via If-Modified-Since (xero.md §Change detection,
-        # §Paid or not); no Statuses filter, so voided and deleted bills come through as VOIDED.
-        call = self._paged("Invoices", {"where": 'Type=="ACCPAY"'}, since)
+        # §Paid or not); no Statuses filter and includeArchived=true, so voided and deleted bills come
+        # through (as VOIDED): Xero returns them only when asked (issue 16 item 4).
+        call = self._paged("Invoices", {"where": 'Type=="ACCPAY"', "includeArchived": "true"}, since)
         now = self.now()
         async for page in self.pages(call, PageNumber(size=self.page_size), "Invoices"):
             yield self.to_page(page.records, lambda raw: payloads.payment_status_from(raw, now), "InvoiceID")

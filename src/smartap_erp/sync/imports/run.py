@@ -31,6 +31,7 @@ from smartap_erp.errors import ERPAuthError
 from smartap_erp.mappings.apply import CompiledRule
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.imports.cursors import ReadWindow, read_window, save_cursor
+from smartap_erp.sync.imports.deletions import apply_removals
 from smartap_erp.sync.imports.planning import Policy, policy_for
 from smartap_erp.sync.imports.report import ImportReport, PageCounts
 from smartap_erp.sync.logs import (
@@ -172,6 +173,10 @@ class ImportRun:
         async with LimitedPages(self.spec.pages(erp, window.since), self.limit) as read:
             async for outcomes in read:
                 await self._page(outcomes, policy, rules)
+        if not read.cut:  # records the ERP deleted never come as pages: its removal feed, same window
+            await apply_removals(
+                self.ctx, erp, self.connection_id, self.spec.entity, window.since, self.report
+            )
         if not read.cut and window.advances_cursor:
             async with self.ctx.session_factory() as cursor_session, cursor_session.begin():
                 await save_cursor(

@@ -1,7 +1,9 @@
 """Payment-status sync (issue 8, item 5): how much of each exported, not fully paid bill the ERP says
 is paid, written to `erp_invoice_mappings` (payment_status, payment_amount in minor units,
 payment_currency, payment_synced_at) with the SmartAP invoice following (exported, partially_paid,
-paid; a voided bill is recorded as voided and leaves the invoice alone).
+paid). A bill the ERP voided, cancelled or deleted is recorded as voided and its invoice goes to review
+with the reason (`voids.py`): seen as a void status, in the connector's removal feed (asked once per run
+for the same window), or as "not found" when read alone.
 
 The read goes through the connector's change feed (`iter_payment_changes`) where the ERP has one:
 one paged read of the bills changed since the oldest moment any open bill's status is known from
@@ -24,17 +26,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.connectors.removals import ERPRemoval, RemovalKind
 from smartap_erp.connectors.responses import record_error_from
 from smartap_erp.db.models import ERPConnection
-from smartap_erp.domain.enums import ERPEntity, SyncDirection, SyncStatus
+from smartap_erp.domain.enums import ERPEntity, ERPSystem, PaymentStatus, SyncDirection, SyncStatus
 from smartap_erp.domain.models import ERPPaymentStatus
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
-from smartap_erp.errors import ERPError, ERPRecordError
+from smartap_erp.errors import ERPError, ERPNotFoundError, ERPRecordError
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.export.common import IN_CHUNK, chunks, close_log
+from smartap_erp.sync.imports.deletions import read_removals
 from smartap_erp.sync.logs import outcome_status, start_log, usable_connection
-from smartap_erp.sync.payments import store
+from smartap_erp.sync.payments import store, voids
 
 # re-read margin for clock skew between us and the ERP (erp-facts.md §Watermarks)
 OVERLAP = dt.timedelta(minutes=5)
@@ -64,6 +68,7 @@ class PaymentSyncReport:
 class _Reading:
     statuses: dict[str, ERPPaymentStatus] = field(default_factory=dict)  # bill id -> status read
     errors: dict[str, RecordError] = field(default_factory=dict)
+    removals: dict[str, ERPRemoval] = field(default_factory=dict)  # bill id -> voided / deleted
 
 
 async def sync_payment_statuses(
@@ -93,7 +98,7 @@ async def sync_payment_statuses(
         )
         report.status = SyncStatus.FAILED
         raise
-    await _write(ctx, connection_id, bills, reading, signpost, report)
+    await _write(ctx, connection.system_type, connection_id, bills, reading, signpost, report)
     await close_log(
         ctx.session_factory,
         log.id,
@@ -121,6 +126,8 @@ async def _read(
     known = {b.bill_id for b in bills if b.synced_at is not None}
     async with ctx.connector(connection) as erp:
         since = _since(bills)
+        # deleted bills never come back from a status read: the removal feed, same window, first
+        reading.removals = await read_removals(erp, ERPEntity.INVOICE, since, {b.bill_id for b in bills})
         feed = erp.iter_payment_changes(since, known) if since is not None else None
         if feed is not None:
             report.used_change_feed, report.since = True, since
@@ -136,6 +143,7 @@ async def _read(
             one_by_one = [b.bill_id for b in bills if b.bill_id not in known]
         else:
             one_by_one = [b.bill_id for b in bills]
+        one_by_one = [bill_id for bill_id in one_by_one if bill_id not in reading.removals]
         report.read_one_by_one = len(one_by_one)
         await _read_each(erp, one_by_one, reading)
     return reading
@@ -145,7 +153,11 @@ async def _read_each(erp: ERPConnector, bill_ids: Sequence[str], reading: _Readi
     async def one(bill_id: str) -> None:
         try:
             reading.statuses[bill_id] = await erp.sync_payment_status(bill_id)
-        except ERPRecordError as exc:  # e.g. the bill was deleted in the ERP
+        except ERPNotFoundError:  # a bill deleted in the ERP (QuickBooks 610, NetSuite 404)
+            reading.removals[bill_id] = ERPRemoval(
+                entity=ERPEntity.INVOICE, external_id=bill_id, kind=RemovalKind.DELETED
+            )
+        except ERPRecordError as exc:
             reading.errors[bill_id] = record_error_from(exc, bill_id)
 
     for part in chunks(bill_ids, PER_BILL_BATCH):
@@ -162,6 +174,7 @@ def _change(bill: store.OpenBill, status: ERPPaymentStatus) -> store.StatusChang
 
 async def _write(
     ctx: SyncContext,
+    system: ERPSystem,
     connection_id: uuid.UUID,
     bills: Sequence[store.OpenBill],
     reading: _Reading,
@@ -170,9 +183,21 @@ async def _write(
 ) -> None:
     changes: list[store.StatusChange] = []
     unchanged: list[uuid.UUID] = []
+    voided: dict[uuid.UUID, voids.VoidedBill] = {}  # mapping id -> what sends its invoice to review
     for bill in bills:
         error = reading.errors.get(bill.bill_id)
         status = reading.statuses.get(bill.bill_id)
+        removal = reading.removals.get(bill.bill_id)
+        if removal is not None or (status is not None and status.status is PaymentStatus.VOIDED):
+            currency = status.currency if status is not None else bill.currency
+            changes.append(store.StatusChange(bill, PaymentStatus.VOIDED, bill.amount, currency))
+            voided[bill.mapping_id] = voids.VoidedBill(
+                bill.invoice_id,
+                bill.bill_id,
+                voids.reason_for(bill.bill_id, system, removal),
+                removal.kind.value if removal is not None else "voided",
+            )
+            continue
         if error is None and status is not None:
             try:
                 change = _change(bill, status)
@@ -194,6 +219,8 @@ async def _write(
     for part in chunks(changes, IN_CHUNK):  # one transaction per chunk
         async with ctx.session_factory() as session, session.begin():
             await store.apply_changes(session, part, signpost)
+            dead = [voided[c.bill.mapping_id] for c in part if c.bill.mapping_id in voided]
+            await voids.send_to_review(session, connection_id, dead, signpost)
     async with ctx.session_factory() as session, session.begin():
         await store.mark_read(session, unchanged, signpost)
         await store.save_cursor(session, connection_id, signpost)

@@ -22,7 +22,7 @@ from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, PaymentStatus
 from smartap_erp.sync.export.common import IN_CHUNK, chunks, insert_for
 
 OPEN_STATUSES = (PaymentStatus.UNPAID, PaymentStatus.PARTIAL)
-# The invoice status a bill's payment status puts the SmartAP invoice in (voided bills leave it).
+# The invoice status a bill's payment status puts the SmartAP invoice in (voided bills: `voids.py`).
 INVOICE_STATUS = {
     PaymentStatus.UNPAID: InvoiceStatus.EXPORTED,
     PaymentStatus.PARTIAL: InvoiceStatus.PARTIALLY_PAID,
@@ -47,7 +47,7 @@ class StatusChange:
     bill: OpenBill
     status: PaymentStatus
     amount: int
-    currency: str
+    currency: str | None
 
 
 async def open_bills(session: AsyncSession, connection_id: uuid.UUID) -> list[OpenBill]:
