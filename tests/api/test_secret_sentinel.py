@@ -1,12 +1,13 @@
 """Secrets in, nothing out (issue 14): known sentinel strings go in through every write endpoint that
 takes a credential or secret (connections create and update, for QuickBooks, Xero and NetSuite, also
 in a request the API refuses; the new-connection OAuth start's client secret; the OAuth callback's
-code; an unknown API key presented as a bearer token) and a freshly created API key is used and listed;
-then no sentinel, and that key nowhere but its one creation response, may appear in any response body
-or header, any log record (caught at DEBUG, message, arguments and traceback), or any column of any
-table in plain text. (httpx's lines about the requests the test itself sends are the caller's log and
-are skipped.) On SQLite and PostgreSQL. The identifiers the ERPs assign (realm, tenant,
-account ids) are not secrets and are stored as columns: they are left out of the sentinels.
+code; an unknown API key presented as a bearer token) and a freshly created API key is used and listed
+(so is an event subscription with the signing secret we generate); then no sentinel, and that key or
+secret nowhere but its one creation response, may appear in any response body or header, any log
+record (caught at DEBUG, message, arguments and traceback), or any column of any table in plain text.
+(httpx's lines about the requests the test itself sends are the caller's log and are skipped.) On
+SQLite and PostgreSQL. The identifiers the ERPs assign (realm, tenant, account ids) are not secrets
+and are stored as columns: they are left out of the sentinels.
 """
 
 from __future__ import annotations
@@ -149,6 +150,13 @@ async def test_no_secret_comes_back_out_in_a_response_a_log_or_a_column(
     secrets.append(key)
     assert seen.keep(await anon.get(CONNECTIONS, headers=bearer(key))).status_code == 200
     seen.keep(await api.get("/api/v1/api-keys"))
+
+    subscription = {"url": "https://smartap.example/hooks"}  # an outbound-events secret, made by us
+    subscribed = await api.post("/api/v1/erp/events/subscriptions", json=subscription)
+    assert subscribed.status_code == 201, subscribed.text
+    secrets.append(subscribed.json()["secret"])
+    seen.keep(await api.get("/api/v1/erp/events/subscriptions"))
+    seen.keep(await api.get(f"/api/v1/erp/events/subscriptions/{subscribed.json()['id']}"))
 
     responses, logs, columns = seen.text(), logged(caplog), await stored(api_ctx)
     assert caplog.records, "nothing was logged: the log check would prove nothing"

@@ -7,6 +7,7 @@ from smartap_erp.api.routers import (
     api_keys,
     conflicts,
     connections,
+    events,
     health,
     invoices,
     jobs,
@@ -28,5 +29,6 @@ ROUTERS: list[APIRouter] = [
     mappings.router,
     invoices.router,
     records.router,
+    events.router,
     webhooks.router,
 ]
