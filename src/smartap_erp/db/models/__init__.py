@@ -25,6 +25,7 @@ from smartap_erp.db.models.idempotency import APIIdempotencyKey
 from smartap_erp.db.models.jobs import ERPConnectionLease, ERPSyncRequest, WorkerHeartbeat
 from smartap_erp.db.models.oauth import OAuthFlow
 from smartap_erp.db.models.ratelimit import RateLimitKey, RateLimitSlot
+from smartap_erp.db.models.reconciliation import ERPReconciliationReport
 from smartap_erp.db.models.smartap import Invoice, InvoiceLine, PurchaseOrder, PurchaseOrderLine, Vendor
 from smartap_erp.db.models.users import UILoginFailure, UISession, UIUser
 from smartap_erp.db.models.webhooks import ERPWebhookEvent
@@ -44,6 +45,7 @@ __all__ = [
     "ERPFieldMapping",
     "ERPInvoiceLink",
     "ERPPurchaseOrderLink",
+    "ERPReconciliationReport",
     "ERPSyncCursor",
     "ERPSyncLog",
     "ERPSyncLogExchange",
