@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,8 +23,9 @@ from smartap_erp.events import engine as raised
 from smartap_erp.sync.export import store
 from smartap_erp.sync.export.run import export_invoices
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, write_conflicts
+from smartap_erp.sync.payments.run import sync_payment_statuses
 from tests.db import factories
-from tests.sync.export.helpers import Factory, add_invoices, start
+from tests.sync.export.helpers import Factory, add_invoices, mappings, pay, start
 
 T0 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
 
@@ -159,3 +161,28 @@ async def test_an_export_refused_raises_export_failed_iff_committed(session_fact
         await store.mark_failed(session, connection_id, [(invoice_id, "Duplicate Document Number")], T0)
     [failed] = _of(await _events(session_factory), "invoice.export_failed")
     assert failed == {"invoice_id": str(invoice_id), "reason": "Duplicate Document Number"}
+
+
+async def test_a_payment_in_the_erp_raises_invoice_payment_changed(
+    session_factory: Factory, vault: CredentialVault
+) -> None:
+    world = await start(ERPSystem.QUICKBOOKS, session_factory, vault)
+    [invoice] = await add_invoices(world, 1)  # 100.00
+    await export_invoices(world.ctx, world.connection_id, [invoice.id])
+    [link] = await mappings(session_factory, world.connection_id)
+    world.harness.clock.advance(60)
+    await sync_payment_statuses(world.ctx, world.connection_id)  # nothing paid yet: no change event
+    assert _of(await _events(session_factory), "invoice.payment_changed") == []
+    world.harness.clock.advance(60)
+    pay(world.harness, link.erp_invoice_id, Decimal("40.00"))
+    world.harness.clock.advance(60)
+    await sync_payment_statuses(world.ctx, world.connection_id)
+    [changed] = _of(await _events(session_factory), "invoice.payment_changed")
+    assert changed == {
+        "invoice_id": str(invoice.id),
+        "erp_bill_id": link.erp_invoice_id,
+        "previous_status": "unpaid",
+        "status": "partial",
+        "paid": {"amount": "40.00", "currency": world.currency},
+        "previous_paid": {"amount": "0.00", "currency": world.currency},
+    }

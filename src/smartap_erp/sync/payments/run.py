@@ -34,6 +34,7 @@ from smartap_erp.domain.models import ERPPaymentStatus
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ERPError, ERPNotFoundError, ERPRecordError
+from smartap_erp.events import engine as raised
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.export.common import IN_CHUNK, chunks, close_log
 from smartap_erp.sync.imports.deletions import read_removals
@@ -219,6 +220,8 @@ async def _write(
     for part in chunks(changes, IN_CHUNK):  # one transaction per chunk
         async with ctx.session_factory() as session, session.begin():
             await store.apply_changes(session, part, signpost)
+            paid = [c for c in part if c.bill.mapping_id not in voided]  # voids raise bill.voided
+            raised.payments_changed(session, connection_id, paid)  # invoice.payment_changed
             dead = [voided[c.bill.mapping_id] for c in part if c.bill.mapping_id in voided]
             await voids.send_to_review(session, connection_id, dead, signpost)
     async with ctx.session_factory() as session, session.begin():
