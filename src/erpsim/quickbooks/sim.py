@@ -21,7 +21,7 @@ from erpsim.core.faults import FaultKind
 from erpsim.core.limits import ConcurrencyLimit, LimitRule, RateLimit, Rejection
 from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateOp, Simulator
-from erpsim.quickbooks import api, auth, mutations
+from erpsim.quickbooks import api, auth, mutations, periods, webhooks
 from erpsim.quickbooks import faults as f
 from erpsim.quickbooks.seed import DEFAULT_BILLS, DEFAULT_POS, DEFAULT_VENDORS, seed_company
 from erpsim.quickbooks.store import QboStore
@@ -76,7 +76,8 @@ class QuickBooksSim(Simulator):
             Route("/connect/oauth2", authorize, methods=["GET"]),
             Route("/v2/oauth2/tokens/revoke", revoke, methods=["POST"]),
             *(Route(path, auth.discovery_endpoint, methods=["GET"]) for path in auth.DISCOVERY_PATHS),
-            *api.routes(self),
+            *periods.routes(self),
+            *webhooks.routes(self, api.routes(self)),  # each write may notify a webhook
         ]
 
     def authenticate(self, request: Request) -> Response | None:
@@ -101,7 +102,7 @@ class QuickBooksSim(Simulator):
         return self.store.counts()
 
     def mutate_ops(self) -> Mapping[str, MutateOp]:
-        return self._ops
+        return webhooks.ops(self, {**self._ops, **periods.mutate_ops(self.store)})  # + webhook ops
 
     def tenant_key(self, request: Request) -> str | None:
         return realm_of(request)
