@@ -13,17 +13,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from smartap_erp.app import connections
 from smartap_erp.db.connections import read_credentials, replace_credentials
 from smartap_erp.db.models import ERPConnection, ERPEvent
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ConnectionStatus, ERPEntity, ERPSystem, InvoiceStatus
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.events import engine as raised
+from smartap_erp.settings import Settings
 from smartap_erp.sync.export import store
 from smartap_erp.sync.export.run import export_invoices
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, write_conflicts
 from smartap_erp.sync.payments.run import sync_payment_statuses
+from tests.app.simulated import SimulatedApp
 from tests.db import factories
 from tests.sync.export.helpers import Factory, add_invoices, mappings, pay, start
 
@@ -186,3 +190,18 @@ async def test_a_payment_in_the_erp_raises_invoice_payment_changed(
         "paid": {"amount": "40.00", "currency": world.currency},
         "previous_paid": {"amount": "0.00", "currency": world.currency},
     }
+
+
+async def test_a_successful_test_of_a_broken_connection_raises_connection_recovered(
+    engine: AsyncEngine, session_factory: Factory, vault: CredentialVault
+) -> None:
+    world = await start(ERPSystem.QUICKBOOKS, session_factory, vault)
+    app = SimulatedApp(Settings(database_url="sqlite+aiosqlite://"), engine, session_factory, sync=world.ctx)
+    async with session_factory() as session, session.begin():
+        stored = await session.get(ERPConnection, world.connection_id)
+        assert stored is not None
+        stored.status, stored.connection_error = ConnectionStatus.ERROR, "reconnect QuickBooks"
+    await connections.test_connection(app, str(world.connection_id))
+    await connections.test_connection(app, str(world.connection_id))  # active already: nothing more
+    events = await _events(session_factory)
+    assert [(e.type, e.connection_id) for e in events] == [("connection.recovered", world.connection_id)]

@@ -42,6 +42,7 @@ from smartap_erp.domain.enums import (
     SyncStatus,
 )
 from smartap_erp.errors import ConfigurationError, ConflictError, CredentialDecryptionError, ERPAuthError
+from smartap_erp.events import engine as raised
 from smartap_erp.http.redact import redact_text
 from smartap_erp.sync.error_kinds import ErrorKind, stored_kind
 from smartap_erp.sync.export.guards import ClosedPeriodPolicy
@@ -419,7 +420,8 @@ async def test_connection(ctx: AppContext, name_or_id: str) -> ConnectionInfo:
     async with ctx.sessions() as session:
         found = await resolve_connection(session, name_or_id)
         info = await _reach(ctx, session, found, lambda erp: erp.test_connection())
-        found.status, found.connection_error = ConnectionStatus.ACTIVE, None
+        previous, found.status, found.connection_error = found.status, ConnectionStatus.ACTIVE, None
+        raised.connection_status(found, previous)  # connection.recovered when it was in error
         found.last_connected_at = info.checked_at
         await session.commit()
         return info
