@@ -5,18 +5,21 @@ a missing or wrong signature, or no secret configured, is 401 with no body and n
 redelivered event is ignored; one request naming several companies reaches each company's connection,
 a company no connection syncs is acknowledged, logged and kept as unmatched; a signed body that is not
 the payload is acknowledged; Xero's intent-to-receive check gets 200 for a right signature and 401 for
-a wrong one. Jobs are only queued here (no worker runs): read back from the request table."""
+a wrong one; a job that cannot be queued is logged and leaves its events failed. Jobs are only
+queued here (no worker runs): read back from the request table."""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from smartap_erp.app import syncs, webhooks
 from smartap_erp.app.connections import ConnectionCreate, create_connection
 from smartap_erp.app.webhook_payloads import sign
 from smartap_erp.db.models import ERPSyncRequest, ERPWebhookEvent
@@ -227,3 +230,26 @@ async def test_xero_contacts_and_invoices_by_tenant(anon: httpx.AsyncClient, api
         ("INVOICE", "i3", "unmatched"),
         ("SUBSCRIPTION", "s1", "ignored"),
     ]
+
+
+class BrokenQueue(syncs.JobQueue):
+    """A job queue whose database cannot be reached."""
+
+    async def client(self) -> Any:
+        raise ConnectionError("the system database is down")
+
+
+async def test_a_job_that_cannot_be_queued_leaves_its_events_failed_and_is_logged(
+    api_ctx: SimulatedApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    connection = await add(api_ctx, "quickbooks", "Books A", realm_id="1111")
+    body = legacy(("1111", [("Bill", "146", "Update")]))
+    received = await webhooks.receive(api_ctx, "quickbooks", body, sign(QBO_TOKEN, body))
+    assert len(received.new_ids) == 1
+    dispatched = await webhooks.dispatch(
+        api_ctx, BrokenQueue(api_ctx.settings), "quickbooks", received.new_ids
+    )
+    assert dispatched.jobs == {} and dispatched.failed == [f"payments of connection {connection}"]
+    (event,) = await events(api_ctx)
+    assert (event.status, event.detail) == ("failed", "the job could not be requested")
+    assert "could not request the payments job" in caplog.text and "system database is down" in caplog.text
