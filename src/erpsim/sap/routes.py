@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from erpsim.core.jsonutil import SimJSONResponse, loads
+from erpsim.sap import periods
 from erpsim.sap.cancel import cancel_routes
 from erpsim.sap.documents import DocumentError, build_document
 from erpsim.sap.envelope import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, error, metadata_url, session_error
@@ -69,6 +70,7 @@ def build_routes(sim: SapSim) -> list[BaseRoute]:
                     Route(f"{prefix}/{entity.name}", _create(sim, version, entity), methods=["POST"])
                 )
         routes += cancel_routes(sim, version, _guard)  # Cancel actions (cancel.py)
+        routes += periods.routes(sim, version, _guard)  # posting periods (periods.py)
         routes.append(
             Route(
                 prefix + "/{rest:path}",
@@ -200,7 +202,9 @@ def _single(sim: SapSim, version: str, entity: EntitySet) -> Handler:
 
 def _create(sim: SapSim, version: str, entity: EntitySet) -> Handler:
     async def create(request: Request, session: Session, company: Company) -> Response:
-        document = build_document(company, entity.name, await _json_body(request))
+        body = await _json_body(request)
+        periods.check_posting(company, str(body.get("DocDate") or company.today()))  # locked periods
+        document = build_document(company, entity.name, body)
         location = f"{base_url(request)}/b1s/{version}/{entity.name}({document['DocEntry']})"
         if "return-no-content" in request.headers.get("prefer", ""):
             return Response(status_code=204, headers={"Location": location})

@@ -30,6 +30,7 @@ from erpsim.core import (
     SimConfig,
     Simulator,
 )
+from erpsim.sap import periods
 from erpsim.sap.company import Company
 from erpsim.sap.envelope import error, gateway_timeout, overloaded
 from erpsim.sap.mutations import mutate_ops
@@ -96,7 +97,7 @@ class SapSim(Simulator):
         return credentials(self.config)
 
     def mutate_ops(self) -> Mapping[str, MutateOp]:
-        return mutate_ops(self)
+        return {**mutate_ops(self), **periods.mutate_ops(self)}  # + set_lock_date, set_period_status
 
     # ---- sessions, limits, faults -------------------------------------------------------------
     def tenant_key(self, request: Request) -> str | None:

@@ -11,8 +11,9 @@ an explicit `verify`, e.g. a CA bundle for a self-signed server); a refused cert
 error that says so. Reads ask for big pages with `Prefer: odata.maxpagesize` (the default is 20,
 sap.md §Paging), order by key and follow `odata.nextLink`; incremental reads filter `UpdateDate ge` a day
 before `since` (date-only field, sap.md §Query options). SAP has no idempotency key, so a bill is looked up by
-`CardCode` + `NumAtCard` before it is created, and again after a create whose answer was lost
-(erp-facts.md §Idempotent export).
+`CardCode` + `NumAtCard` before it is created (once per batch: export's checks, `find_bills` in duplicates.py,
+remember the pairs they found absent), and again after a create whose answer was lost (erp-facts.md
+§Idempotent export). Posting periods and their status are read by `period_locks` (periods.py).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector
 from smartap_erp.connectors.common import MappingError, money
 from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks, bill_key
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.removals import ERPRemoval
 from smartap_erp.connectors.responses import ErrorDetails
-from smartap_erp.connectors.sap import deletions, payloads
+from smartap_erp.connectors.sap import deletions, duplicates, payloads, periods
 from smartap_erp.connectors.sap.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
@@ -118,6 +120,7 @@ class SAPConnector(ERPConnector):
         super().__init__(http, credentials, options)
         self._terms: dict[int, str] | None = None
         self._tax_field: str | None = None
+        self.absent_bills: set[tuple[str, str]] = set()  # looked up, no bill there (duplicates.py)
 
     # ---- construction (SAP_VERIFY_SSL reaches `options.verify` through the provider) ------------
     @classmethod
@@ -375,6 +378,13 @@ class SAPConnector(ERPConnector):
 
             yield self.to_page(invoices, status, "DocEntry")
 
+    # ---- export's checks (sync.export.guards) ------------------------------------------------
+    async def period_locks(self) -> PeriodLocks:
+        return await periods.read_locks(self)
+
+    async def find_bills(self, invoices: Sequence[ERPInvoice]) -> list[ExistingBill]:
+        return await duplicates.find_bills(self, invoices)
+
     # ---- bills ---------------------------------------------------------------------------------
     async def _find_bill(self, invoice: ERPInvoice) -> dict[str, Any] | None:
         """The live A/P invoice with this supplier and supplier reference, if any (our idempotency key)."""
@@ -400,7 +410,12 @@ class SAPConnector(ERPConnector):
         )
 
     async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
-        existing = await self._find_bill(invoice)
+        key = bill_key(invoice.vendor_id, invoice.invoice_number)
+        if key in self.absent_bills:  # export's checks looked it up moments ago (one look-up per batch)
+            self.absent_bills.discard(key)
+            existing = None
+        else:
+            existing = await self._find_bill(invoice)
         if existing is not None:
             log.info("SAP already has A/P invoice %s for %s", existing["DocEntry"], invoice.vendor_id)
             return self._result(existing, created=False)
