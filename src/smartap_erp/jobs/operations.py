@@ -294,6 +294,11 @@ class JobEnvironment:
     def operations(self) -> SyncOperations:
         return self._state().operations
 
+    @property
+    def sync_context(self) -> SyncContext:
+        """This loop's `SyncContext` (a reconciliation report reads through it, `jobs.reconcile`)."""
+        return self._state().ctx
+
     async def close(self) -> None:
         for state in self._states.values():
             await state.engine.dispose()

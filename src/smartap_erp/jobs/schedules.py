@@ -1,7 +1,8 @@
 """Schedules: one DBOS scheduled workflow, the tick, fires every minute (DBOS gives each firing a
 deterministic workflow id, so it runs once per minute however many workers run). Each tick enqueues
 the jobs that are due: a sync of every connection with `auto_sync_enabled` once per its
-`sync_interval_minutes`, and a payment-status sync every `ERP_PAYMENT_SYNC_INTERVAL_MINUTES`. A demo
+`sync_interval_minutes`, a payment-status sync every `ERP_PAYMENT_SYNC_INTERVAL_MINUTES`, and a
+reconciliation report once a UTC day (`jobs.reconcile`, raising `reconciliation.drift`). A demo
 connection is due only while the demo worker serving its simulators is alive (its heartbeat).
 
 A due job's workflow id is `sched-KIND-CONNECTION-SLOT`, SLOT being the interval number since the
@@ -23,6 +24,7 @@ from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ConnectionStatus
 from smartap_erp.jobs import heartbeat, requests
 from smartap_erp.jobs.operations import environment
+from smartap_erp.jobs.reconcile import RECONCILE_MINUTES, RECONCILE_WORKFLOW, reconcile
 from smartap_erp.jobs.workflows import ENTITIES, PAYMENTS_WORKFLOW, SYNC_WORKFLOW, WORKFLOWS
 
 TICK_SCHEDULE = "smartap.tick"
@@ -36,7 +38,7 @@ def set_queue(queue: Queue) -> None:
 
 @dataclass(frozen=True)
 class DueJob:
-    kind: str  # "sync" or "payments"
+    kind: str  # "sync", "payments" or "reconcile"
     connection_id: str
     slot: int
 
@@ -58,6 +60,7 @@ def due_jobs(
     for connection_id, interval in connections:
         jobs.append(DueJob("sync", connection_id, int(seconds // (interval * minute_seconds))))
         jobs.append(DueJob("payments", connection_id, int(seconds // (payment_minutes * minute_seconds))))
+        jobs.append(DueJob("reconcile", connection_id, int(seconds // (RECONCILE_MINUTES * minute_seconds))))
     return jobs
 
 
@@ -130,12 +133,18 @@ async def schedule_tick(at: dt.datetime, context: Any) -> int:
             key = requests.request_key("sync", entities=ENTITIES)
             args: tuple[Any, ...] = (connection_id, list(ENTITIES), None, None, "schedule")
             name = SYNC_WORKFLOW
+        elif kind == "reconcile":
+            key, args, name = (
+                requests.request_key("reconcile"),
+                (connection_id, "schedule", True),
+                RECONCILE_WORKFLOW,
+            )
         else:
             key, args, name = requests.request_key("payments"), (connection_id, "schedule"), PAYMENTS_WORKFLOW
         found, fresh = await claim_request(connection_id, key, workflow_id)
         if not fresh:
             continue  # an identical request is queued: it is this interval's run
         with SetWorkflowID(found), SetEnqueueOptions(queue_partition_key=connection_id):
-            await _queue.enqueue_async(WORKFLOWS[name], *args)
+            await _queue.enqueue_async({**WORKFLOWS, RECONCILE_WORKFLOW: reconcile}[name], *args)
         queued += 1
     return queued
