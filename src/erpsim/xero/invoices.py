@@ -8,7 +8,8 @@ DRAFT/SUBMITTED/AUTHORISED, and per line a Description, an active account `Accou
 sent by the client is ignored in favour of the line sum. Problems come back as `ValidationErrors` messages;
 `apply_element` never raises for bad input. `POST` with a known `InvoiceID` updates: status moves
 DRAFT/SUBMITTED -> AUTHORISED or DELETED, AUTHORISED (unpaid) -> VOIDED, and edits are refused once a payment
-is allocated.
+is allocated. A bill approved (or edited while approved) with a date on or before a lock date is refused with
+Xero's lock-date message (periods.py); DRAFT and SUBMITTED bills are not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from erpsim.core.seeding import SeededData
 from erpsim.xero.dates import parse_document_date
+from erpsim.xero.periods import lock_error
 from erpsim.xero.seed import new_guid
 from erpsim.xero.store import ZERO, Org, Record, contact_ref, recompute_invoice
 
@@ -170,6 +172,8 @@ def build_invoice(org: Org, data: SeededData, raw: Any, now: datetime) -> Record
     )
     lines = [_line(org, data, line, amount_types, errors) for line in raw_lines]
     day, due = _dates(org, raw, contact, now.date(), errors)
+    if locked := lock_error(org, str(status), day):  # lock dates (periods.py); drafts are allowed
+        errors.append(locked)
     if errors or contact is None:
         raise _Invalid(errors or ["A Contact must be specified for this type of transaction"])
     invoice: Record = {
@@ -216,6 +220,9 @@ def update_invoice(org: Org, data: SeededData, invoice: Record, raw: Record, now
         errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
     amount_types = raw.get("LineAmountTypes") or invoice["LineAmountTypes"]
     lines = [_line(org, data, line, amount_types, errors) for line in raw.get("LineItems") or []]
+    day = parse_document_date(raw["Date"]) if "Date" in raw else invoice["Date"]
+    if (edits or status != invoice["Status"]) and (locked := lock_error(org, status, day or invoice["Date"])):
+        errors.append(locked)  # approving or editing into a locked period (periods.py)
     if errors:
         raise _Invalid(errors)
     for key in ("InvoiceNumber", "Reference", "Url"):

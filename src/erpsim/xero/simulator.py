@@ -25,7 +25,8 @@ from erpsim.core.faults import FaultKind
 from erpsim.core.limits import ConcurrencyLimit, LimitRule, Permit, RateLimit, Rejection
 from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
-from erpsim.xero import responses
+from erpsim.xero import periods, responses, webhooks
+from erpsim.xero.deletions import delete_purchase_order
 from erpsim.xero.identity import TokenStore
 from erpsim.xero.seed import add_contact, add_payment, add_purchase_order, new_guid, seed_orgs
 from erpsim.xero.store import Org, Record, money
@@ -98,7 +99,7 @@ class XeroSim(Simulator):
         from erpsim.xero.api import api_routes
         from erpsim.xero.connect import identity_routes
 
-        return [*identity_routes(self), *api_routes(self)]
+        return [*identity_routes(self), *webhooks.routes(self, api_routes(self))]  # writes may notify
 
     def entity_counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -204,6 +205,9 @@ class XeroSim(Simulator):
 
     # ---- mutate ops -------------------------------------------------------------------------------
     def mutate_ops(self) -> Mapping[str, MutateOp]:
+        return webhooks.ops(self, self._mutate_ops())  # each op may notify a webhook; + the webhook ops
+
+    def _mutate_ops(self) -> Mapping[str, MutateOp]:
         return {
             "pay_bill": self._pay_bill,
             "void_bill": self._void_bill,
@@ -211,6 +215,8 @@ class XeroSim(Simulator):
             "edit_vendors": self._edit_vendors,
             "archive_vendor": self._archive_vendor,
             "add_purchase_orders": self._add_purchase_orders,
+            "delete_purchase_order": lambda p: delete_purchase_order(self._org_param(p), p, self.clock.now),
+            "set_lock_date": periods.set_lock_date(self._org_param),  # lock dates (periods.py)
         }
 
     def _org_param(self, params: dict[str, Any]) -> Org:

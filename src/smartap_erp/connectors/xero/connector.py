@@ -9,12 +9,15 @@ before a 429 and a spent daily quota stops with `ERPQuotaExhaustedError` (xero.m
 with `page`/`pageSize` at the largest size (1,000, xero.md §Paging) and take `If-Modified-Since` for
 incremental syncs (xero.md §Change detection). Bills are exported as `Type=ACCPAY` invoices in batches through
 `PUT /Invoices?summarizeErrors=false` with an `Idempotency-Key`; before creating anything, existing bills are
-looked up by `InvoiceNumbers` and `ContactIDs` (xero.md §Entities: ACCPAY numbers are not unique in Xero).
+looked up by `InvoiceNumbers` and `ContactIDs` (xero.md §Entities: ACCPAY numbers are not unique in Xero),
+once per batch: export's checks (`find_bills`, duplicates.py) remember the pairs they found absent. Lock dates
+are read by `period_locks` (periods.py); bills the `draft` closed-period policy names go in as DRAFT.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -23,10 +26,11 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.common import money, oauth2_refresh_auth
 from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks, bill_key
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.responses import ErrorDetails, generic_error_details
-from smartap_erp.connectors.xero import payloads
+from smartap_erp.connectors.xero import duplicates, payloads, periods
 from smartap_erp.connectors.xero.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
@@ -51,7 +55,6 @@ TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
 MAX_PAGE_SIZE = 1000  # xero.md §Paging (secondary source; the simulator caps at the same value)
 EXPORT_BATCH_SIZE = 50
 ACCESS_TOKEN_TTL = 30 * 60  # xero.md §Tenancy and OAuth 2.0
-_LIVE_BILL_STATUSES = "DRAFT,SUBMITTED,AUTHORISED,PAID"
 
 
 @register_connector
@@ -62,6 +65,14 @@ class XeroConnector(ERPConnector):
     page_size: int = MAX_PAGE_SIZE
     account_reference: ClassVar[str] = "code"  # bill lines name accounts by AccountCode (xero.md §Entities)
     bill_tax: ClassVar[str] = "amounts"  # lines take an explicit TaxAmount (xero.md §Entities)
+    supports_draft_bills: ClassVar[bool] = True  # a DRAFT bill is allowed in a locked period (periods.py)
+
+    def __init__(
+        self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
+    ) -> None:
+        super().__init__(http, credentials, options)
+        self.absent_bills: set[tuple[str, str]] = set()  # looked up, no bill there (duplicates.py)
+        self._drafts: set[str] = set()  # smartap invoice ids to send as DRAFT (closed-period policy draft)
 
     # ---- construction ------------------------------------------------------------------------
     @classmethod
@@ -223,33 +234,53 @@ class XeroConnector(ERPConnector):
             outcomes.extend(await self._export_batch(batch[start : start + EXPORT_BATCH_SIZE]))
         return outcomes
 
+    # ---- export's checks (sync.export.guards) ------------------------------------------------
+    async def period_locks(self) -> PeriodLocks:
+        return await periods.read_locks(self)
+
+    async def find_bills(self, invoices: Sequence[ERPInvoice]) -> list[ExistingBill]:
+        return await duplicates.find_bills(self, invoices)
+
+    def use_draft_bills(self, smartap_invoice_ids: Iterable[str]) -> None:
+        """Send these invoices as DRAFT bills (closed-period policy `draft`: Xero takes a draft dated in a
+        locked period, periods.py); logged by the caller."""
+        self._drafts.update(smartap_invoice_ids)
+
     async def _existing(self, invoices: Sequence[ERPInvoice]) -> dict[tuple[str, str], Any]:
-        """Bills already in Xero for these (contact, number) pairs: the check before any create."""
-        params = {
-            "InvoiceNumbers": ",".join(sorted({i.invoice_number for i in invoices})),
-            "ContactIDs": ",".join(sorted({i.vendor_id for i in invoices})),
-            "Statuses": _LIVE_BILL_STATUSES,
-            "where": 'Type=="ACCPAY"',
-            "page": 1,
-            "pageSize": MAX_PAGE_SIZE,
-        }
-        body = await self._json(Call.get("Invoices", params=params))
+        """Bills already in Xero for these (contact, number) pairs: the check before any create, skipped for
+        pairs export's checks looked up moments ago (one look-up per batch, not two)."""
+        unchecked = [i for i in invoices if bill_key(i.vendor_id, i.invoice_number) not in self.absent_bills]
+        self.absent_bills.difference_update(bill_key(i.vendor_id, i.invoice_number) for i in invoices)
+        if not unchecked:
+            return {}
         return {
             (str(b["Contact"]["ContactID"]).lower(), str(b.get("InvoiceNumber"))): b
-            for b in body.get("Invoices") or []
+            for b in await duplicates.bills_for(self, unchecked, MAX_PAGE_SIZE)
         }
+
+    def _payload(self, invoice: ERPInvoice) -> dict[str, Any]:
+        body = payloads.bill_payload(invoice)
+        if invoice.smartap_invoice_id in self._drafts:
+            body["Status"] = "DRAFT"
+        return body
 
     async def _export_batch(self, invoices: Sequence[ERPInvoice]) -> list[InvoiceExportOutcome]:
         existing = await self._existing(invoices)
         pending = [i for i in invoices if (i.vendor_id.lower(), i.invoice_number) not in existing]
         created: dict[int, Any] = {}
         if pending:
+            key = payloads.idempotency_key(pending)
+            drafts = sorted(
+                str(i.smartap_invoice_id) for i in pending if i.smartap_invoice_id in self._drafts
+            )
+            if drafts:  # another body, so another key (Xero refuses a key reused with a different body)
+                key = key[:100] + "-draft-" + hashlib.sha256(",".join(drafts).encode()).hexdigest()[:20]
             call = Call(
                 "PUT",
                 "Invoices",
                 params=(("summarizeErrors", "false"),),
-                headers=(("Idempotency-Key", payloads.idempotency_key(pending)),),
-                json={"Invoices": [payloads.bill_payload(i) for i in pending]},
+                headers=(("Idempotency-Key", key),),
+                json={"Invoices": [self._payload(i) for i in pending]},
                 idempotent=True,
             )
             elements = (await self._json(call)).get("Invoices") or []
