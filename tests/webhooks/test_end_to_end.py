@@ -3,7 +3,8 @@ Xero simulator, shows the invoice paid in SmartAP within seconds, with no schedu
 simulator (served on loopback) posts a signed webhook to the application (served on loopback from
 this test's event loop), which saves it, answers and queues the payment-status job; a real worker
 process (`smartap-erp worker`, the real sync engine, schedules off) runs it against the simulator and
-the invoice becomes paid. The bill itself is exported beforehand by the same worker."""
+the invoice becomes paid. The bill itself is exported beforehand by the same worker. Xero's intent to
+receive check, run by its simulator against the app, passes."""
 
 from __future__ import annotations
 
@@ -80,7 +81,7 @@ async def worker(api_ctx: SimulatedApp, tmp_path: Path) -> AsyncIterator[Jobs]:
         await asyncio.to_thread(jobs.kill_all)
 
 
-@pytest.fixture(params=["quickbooks"])
+@pytest.fixture(params=["quickbooks", "xero"])
 def erp(request: pytest.FixtureRequest) -> Iterator[tuple[str, LiveServer]]:
     module = __import__(f"erpsim.{request.param}", fromlist=["create_app"])
     app = module.create_app(SimConfig(clock=Clock.real(), seed=5, vendors=5, purchase_orders=2, bills=2))
@@ -163,6 +164,17 @@ async def test_a_payment_in_the_erp_shows_paid_in_smartap_through_its_webhook(
             "/_sim/mutate", json={"op": "webhooks", "url": hook, "key": SECRETS[system]}
         )
         assert configured.status_code == 200, configured.text
+        if system == "xero":  # the check Xero runs when the webhook is enabled, against the real app
+            assert (
+                await sim.post("/_sim/mutate", json={"op": "webhook_intent_to_receive"})
+            ).status_code == 200
+
+            async def checked() -> dict[str, Any] | None:
+                answer = await sim.post("/_sim/mutate", json={"op": "webhook_status"})
+                found: dict[str, Any] = answer.json()["result"]["intent_to_receive"]
+                return found if found.get("state") not in (None, "running") else None
+
+            assert (await until("the intent to receive check", checked))["state"] == "passed"
         pay_key = "bill_id" if system == "quickbooks" else "invoice_id"
         paid = await sim.post("/_sim/mutate", json={"op": "pay_bill", pay_key: bill_id})
         assert paid.status_code == 200, paid.text
