@@ -43,10 +43,20 @@ async def _pg(statement: str) -> None:
         await conn.close()
 
 
+async def scratch_database(backend: str) -> tuple[str, str | None]:
+    """A database URL for one run, and the PostgreSQL scratch database to drop after it (None: SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    if backend != "postgresql":
+        return f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db", None
+    scratch = f"smartap_bench_{uuid.uuid4().hex[:10]}"
+    await _pg(f'CREATE DATABASE "{scratch}"')
+    return make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False), scratch
+
+
 async def one_run(system: str, backend: str, vendors: int, latency_ms: float) -> dict[str, Any]:
     import httpx
     from cryptography.fernet import Fernet
-    from sqlalchemy.engine import make_url
 
     from erpsim.core import SimConfig
     from smartap_erp.db import migrate
@@ -61,13 +71,7 @@ async def one_run(system: str, backend: str, vendors: int, latency_ms: float) ->
     from smartap_erp.sync.service import ERPSyncService
 
     _ = migrate
-    scratch = None
-    if backend == "postgresql":
-        scratch = f"smartap_bench_{uuid.uuid4().hex[:10]}"
-        await _pg(f'CREATE DATABASE "{scratch}"')
-        url = make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    url, scratch = await scratch_database(backend)
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:

@@ -39,8 +39,13 @@ from smartap_erp.mappings.fields import check_fields
 M = TypeVar("M", bound=BaseModel)
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """JSON-able, canonical: Decimals without trailing zeros, nested dicts without None values."""
+    if type(value) in _AS_IS:  # most values: skip the isinstance chain (ABC checks are slow)
+        return value
     if isinstance(value, Decimal):
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "") else text

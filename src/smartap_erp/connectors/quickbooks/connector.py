@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
@@ -124,6 +125,10 @@ class QuickBooksConnector(ERPConnector):
         """Every `entity` row matching `conditions`, a page at a time: a COUNT, then the pages, read
         ahead in parallel up to the count (`queries.start_positions`) by the shared paging loop."""
         counted = await self._query(queries.select(entity, conditions, count=True), {"totalCount": int})
+        if int(counted["totalCount"]) == 0:
+            # nothing matches (an incremental read with no change): the count is the whole read. A record
+            # changed since is after the run's signpost, so the next incremental read sees it.
+            return
         paging = queries.start_positions(int(counted["totalCount"]))
         call = Call.get("query", {"query": queries.select(entity, conditions), "minorversion": MINOR_VERSION})
         async for page in self.pages(call, paging, queries.rows_of(entity)):
@@ -165,11 +170,9 @@ class QuickBooksConnector(ERPConnector):
             if not wanted:
                 return  # QuickBooks POs are only Open or Closed
             conditions.append(f"POStatus IN ({', '.join(queries.quote(v) for v in wanted)})")
-        currency = await self.home_currency()
         async for rows in self._stream("PurchaseOrder", conditions):
-            yield self.to_page(
-                rows, lambda raw: payloads.purchase_order_from_qbo(raw, home_currency=currency), "Id"
-            )
+            currency = await self.home_currency()  # asked once, and only when there is a PO to read
+            yield self.to_page(rows, partial(payloads.purchase_order_from_qbo, home_currency=currency), "Id")
 
     async def get_accounts(self) -> list[ERPAccount]:
         return [

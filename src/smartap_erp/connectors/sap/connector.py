@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx
@@ -262,9 +263,10 @@ class SAPConnector(ERPConnector):
             select=_VENDOR_FIELDS,
             orderby="CardCode",
         )
-        terms = await self._payment_terms()
-        async for page in self._walk(call, lambda bp: payloads.vendor_from_partner(bp, terms), "CardCode"):
-            yield page
+        async for page in self.pages(call, NextLink(), "value"):
+            # the terms are read once, and only when there is a vendor to name them for
+            terms = await self._payment_terms() if page.records else {}
+            yield self.to_page(page.records, partial(payloads.vendor_from_partner, terms=terms), "CardCode")
 
     async def iter_purchase_orders(
         self, since: dt.datetime | None = None, status_filter: list[PurchaseOrderStatus] | None = None

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy import Table, delete, exists, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
@@ -110,43 +110,52 @@ async def vendor_ids(
     return dict(rows.all())
 
 
+async def _links(
+    session: AsyncSession, connection_id: uuid.UUID, ids: Sequence[str]
+) -> dict[str, tuple[str | None, uuid.UUID]]:
+    """The page's mappings: ERP id -> (synced_hash, SmartAP PO id)."""
+    rows = await session.execute(
+        select(
+            ERPPurchaseOrderLink.erp_po_id,
+            ERPPurchaseOrderLink.synced_hash,
+            ERPPurchaseOrderLink.smartap_po_id,
+        ).where(ERPPurchaseOrderLink.connection_id == connection_id, ERPPurchaseOrderLink.erp_po_id.in_(ids))
+    )
+    return {erp_id: (synced, po_id) for erp_id, synced, po_id in rows}
+
+
 async def _existing(
     session: AsyncSession,
     connection_id: uuid.UUID,
-    ids: Sequence[str],
+    linked: Sequence[uuid.UUID],
     pairs: Sequence[tuple[uuid.UUID, str]],
 ) -> tuple[
-    dict[str, tuple[ERPPurchaseOrderLink, PurchaseOrder]],
+    dict[uuid.UUID, PurchaseOrder],
     dict[tuple[uuid.UUID, str], PurchaseOrder],
     dict[uuid.UUID, list[PurchaseOrderLine]],
 ]:
-    """Mapped POs by ERP id, unmapped SmartAP POs by (vendor, number), and the lines of both."""
-    mapped = {
-        m.erp_po_id: (m, po)
-        for m, po in (
-            await session.execute(
-                select(ERPPurchaseOrderLink, PurchaseOrder)
-                .join(PurchaseOrder, PurchaseOrder.id == ERPPurchaseOrderLink.smartap_po_id)
-                .where(
-                    ERPPurchaseOrderLink.connection_id == connection_id,
-                    ERPPurchaseOrderLink.erp_po_id.in_(ids),
-                )
-            )
-        )
-    }
+    """The SmartAP POs of changed mappings by id, unmapped SmartAP POs by (vendor, number), and the
+    lines of both."""
+    mapped: dict[uuid.UUID, PurchaseOrder] = {}
+    if linked:
+        mapped = {
+            po.id: po
+            for po in await session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(linked)))
+        }
     free: dict[tuple[uuid.UUID, str], PurchaseOrder] = {}
     if pairs:
-        taken = select(ERPPurchaseOrderLink.smartap_po_id).where(
-            ERPPurchaseOrderLink.connection_id == connection_id
+        # NOT EXISTS, not NOT IN: an anti-join on the indexed smartap_po_id (as vendors.py does)
+        taken = exists().where(
+            ERPPurchaseOrderLink.connection_id == connection_id,
+            ERPPurchaseOrderLink.smartap_po_id == PurchaseOrder.id,
         )
         rows = await session.scalars(
             select(PurchaseOrder).where(
-                tuple_(PurchaseOrder.vendor_id, PurchaseOrder.po_number).in_(pairs),
-                PurchaseOrder.id.not_in(taken),
+                tuple_(PurchaseOrder.vendor_id, PurchaseOrder.po_number).in_(pairs), ~taken
             )
         )
         free = {(po.vendor_id, po.po_number): po for po in rows}
-    po_ids = [po.id for _, po in mapped.values()] + [po.id for po in free.values()]
+    po_ids = list(mapped) + [po.id for po in free.values()]
     lines: dict[uuid.UUID, list[PurchaseOrderLine]] = {i: [] for i in po_ids}
     if po_ids:
         for line in await session.scalars(
@@ -196,25 +205,41 @@ async def write_po_page(
             counts.errors.append(outcome)
         else:
             checked[key] = outcome
-    pairs = [(vendors[unique[k].vendor_id], unique[k].po_number) for k in checked]
-    mapped, free, lines = await _existing(session, connection_id, list(checked), pairs)
+    hashes = {key: canonical_hash(projection) for key, projection in checked.items()}
+    links = await _links(session, connection_id, list(checked)) if forced is None else {}
+    # a record whose hash is the one last synced is unchanged: its SmartAP rows are not even read
+    unchanged = {key for key, (synced, _) in links.items() if key in hashes and synced == hashes[key]}
+    counts.unchanged += len(unchanged)
+    pairs = [
+        (vendors[unique[k].vendor_id], unique[k].po_number)
+        for k in checked
+        if k not in links and forced is None
+    ]
+    linked = [po_id for key, (_, po_id) in links.items() if key not in unchanged]
+    mapped, free, lines = await _existing(session, connection_id, linked, pairs)
     plans: list[_Plan] = []
     conflicts: list[ConflictRecord] = []
     for key, projection in checked.items():
-        record, erp_hash = unique[key], canonical_hash(projection)
+        if key in unchanged:
+            continue
+        record, erp_hash = unique[key], hashes[key]
         if forced is not None:
             action, smartap_id = forced[key]
             plans.append(_Plan(record, projection, erp_hash, smartap_id or uuid.uuid4(), action))
             continue
-        mapping, row = mapped.get(key, (None, None))
-        row = row or free.pop((vendors[record.vendor_id], record.po_number), None)
+        synced_hash, po_id = links.get(key, (None, None))
+        row = (
+            mapped.get(po_id)
+            if po_id is not None
+            else free.pop((vendors[record.vendor_id], record.po_number), None)
+        )
         smartap = row_projection(row, lines.get(row.id, [])) if row is not None else None
         smartap_id = row.id if row is not None else uuid.uuid4()
         action, conflict = decide(
             key=key,
             record=record,
             erp_hash=erp_hash,
-            synced_hash=mapping.synced_hash if mapping is not None else None,
+            synced_hash=synced_hash,
             smartap=smartap,
             smartap_updated_at=row.updated_at if row is not None else None,
             smartap_id=smartap_id,
@@ -254,18 +279,16 @@ async def _write(
         ]
         update = [c for c in rows[0] if c not in ("id", "created_at")]
         await session.execute(upsert_statement(session, ORDERS, ["id"], update), rows)
-        await session.execute(
-            delete(PurchaseOrderLine).where(
-                PurchaseOrderLine.purchase_order_id.in_([p.po_id for p in written])
-            )
-        )
+        replaced = [p.po_id for p in written if p.action is not Action.CREATE]  # a new PO has no lines yet
+        if replaced:
+            await session.execute(delete(LINES).where(LINES.c.purchase_order_id.in_(replaced)))
         lines = [
             {"id": uuid.uuid4(), "purchase_order_id": p.po_id, **line}
             for p in written
             for line in p.projection["lines"]
         ]
         if lines:
-            await session.execute(insert(PurchaseOrderLine), lines)
+            await session.execute(insert(LINES), lines)  # Core: no ORM bulk path
     links = [
         _mapping_row(connection_id, p, now)
         for p in plans

@@ -1,7 +1,8 @@
 """The import loop written once for every entity and every ERP: refuse a connection in error, open
-the sync log, pick the read window (cursor or full), stream the connector's pages, apply the field
-mappings, commit each page in its own transaction, move the cursor after the last page, and close
-the log with counts, per-record errors and the connection's health.
+the sync log, pick the read window (cursor or full), stream the connector's pages (the next one read
+while the current one is written, `prefetch`), apply the field mappings, commit each page in its own
+transaction, move the cursor after the last page, and close the log with counts, per-record errors
+and the connection's health.
 
 A page the database refuses as a whole (a constraint one record breaks) is retried record by
 record, so the bad record is reported with the database's reason and the others are kept; nothing
@@ -33,6 +34,7 @@ from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.imports.cursors import ReadWindow, read_window, save_cursor
 from smartap_erp.sync.imports.deletions import apply_removals
 from smartap_erp.sync.imports.planning import Policy, policy_for
+from smartap_erp.sync.imports.prefetch import Prefetched
 from smartap_erp.sync.imports.report import ImportReport, PageCounts
 from smartap_erp.sync.logs import (
     auth_failure_message,
@@ -42,6 +44,8 @@ from smartap_erp.sync.logs import (
     usable_connection,
 )
 from smartap_erp.sync.records import load_rules, map_records
+
+PREFETCH_PAGES = 1  # pages read ahead of the writer: one more page in memory
 
 
 class EntityImport(Protocol):
@@ -170,8 +174,12 @@ class ImportRun:
         self.report.full_read, self.report.since = window.full, window.since
         signpost = erp.now()  # taken before reading: changes made during the read are read next time
         # the read stops at `limit` records; a read the limit cut short leaves the cursor where it was
-        async with LimitedPages(self.spec.pages(erp, window.since), self.limit) as read:
-            async for outcomes in read:
+        # the next page is read while this one is written (Prefetched): ERP latency and database overlap
+        async with (
+            LimitedPages(self.spec.pages(erp, window.since), self.limit) as read,
+            Prefetched(read, depth=PREFETCH_PAGES) as ahead,
+        ):
+            async for outcomes in ahead:
                 await self._page(outcomes, policy, rules)
         if not read.cut:  # records the ERP deleted never come as pages: its removal feed, same window
             await apply_removals(
@@ -194,7 +202,7 @@ class ImportRun:
         read = [item for item in outcomes if not isinstance(item, RecordError)]
         errors.extend(item for item in outcomes if isinstance(item, RecordError))
         # the page's rules in one sandbox call, off the event loop (a stuck rule waits its deadline)
-        for mapped in await asyncio.to_thread(map_records, read, rules):
+        for mapped in await asyncio.to_thread(map_records, read, rules) if rules else read:
             (errors if isinstance(mapped, RecordError) else records).append(mapped)
         self.report.errors.extend(errors)
         if records:

@@ -1,10 +1,14 @@
 """One page of imported vendors into `vendors` and `erp_vendor_mappings`, set-based.
 
-Per page: one query reads the mapped SmartAP vendors, one more finds candidates for the unmapped
-ERP vendors (same tax id first, then same normalised name and e-mail, never a vendor this connection
-already maps), then the page is classified (`planning.classify`) and written with one vendor upsert,
-one mapping upsert and one conflict write. An inactive ERP vendor is a deactivation: it is written
-(`is_active = false`) and counted, never skipped.
+Per page: the incoming records are projected and hashed once; one query reads the page's mappings
+(ERP id, `synced_hash`, SmartAP id only), and a record whose hash equals its mapping's `synced_hash`
+is unchanged and costs nothing more (no SmartAP row read, no write). Only the changed mapped records
+have their SmartAP rows read, and one more query finds candidates for the unmapped ERP vendors (same
+tax id first, then same normalised name and e-mail, never a vendor this connection already maps), held
+in dictionaries so matching a page is linear. Then the page is classified (`planning.decide`) and
+written with one vendor upsert, one mapping upsert and one conflict write, each an executemany of Core
+rows. An inactive ERP vendor is a deactivation: it is written (`is_active = false`) and counted, never
+skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
+from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
@@ -30,6 +35,26 @@ from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
+# The SmartAP columns a decision reads (Core rows, not ORM objects: no identity map, no instrumentation).
+_ROW_COLUMNS = (
+    Vendor.id,
+    Vendor.name,
+    Vendor.email,
+    Vendor.phone,
+    Vendor.address,
+    Vendor.tax_id,
+    Vendor.payment_terms,
+    Vendor.currency,
+    Vendor.is_active,
+    Vendor.normalized_name,
+    Vendor.updated_at,
+)
+# The projection's string columns and their lengths (`records.too_long` for a whole row, checked first
+# only when one of these is over: the common case is one comparison per column).
+_CHECKED = {"name", "email", "phone", "tax_id", "payment_terms", "currency", "normalized_name"}
+_LENGTHS: dict[str, int] = {
+    c.name: getattr(c.type, "length", None) or 0 for c in VENDORS.columns if c.name in _CHECKED
+}
 
 
 def normalise_name(name: str) -> str:
@@ -55,7 +80,8 @@ def erp_projection(vendor: ERPVendor) -> dict[str, Any]:
     }
 
 
-def row_projection(row: Vendor) -> dict[str, Any]:
+def row_projection(row: Any) -> dict[str, Any]:
+    """SmartAP's side of the hash, from a `Vendor` or a Core row of `_ROW_COLUMNS`."""
     return {
         "name": row.name,
         "email": row.email,
@@ -68,28 +94,45 @@ def row_projection(row: Vendor) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Plan:
+@dataclass(slots=True)
+class _Incoming:
     record: ERPVendor
+    projection: dict[str, Any]
+    normalized: str
     erp_hash: str
+
+
+@dataclass(slots=True)
+class _Plan:
+    item: _Incoming
     vendor_id: uuid.UUID
     action: Action
     was_active: bool | None = None
 
 
+def _incoming(key: str, record: ERPVendor) -> _Incoming | RecordError:
+    projection = erp_projection(record)
+    normalized = normalise_name(record.name)
+    values = {**projection, "normalized_name": normalized}
+    if any(n and isinstance(values[name], str) and len(values[name]) > n for name, n in _LENGTHS.items()):
+        bad = too_long(VENDORS, values)
+        assert bad is not None
+        return bad.model_copy(update={"record_id": key})
+    return _Incoming(record, projection, normalized, canonical_hash(projection))
+
+
 def _vendor_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    projection = erp_projection(plan.record)
     return {
         "id": plan.vendor_id,
-        **projection,
-        "normalized_name": normalise_name(plan.record.name)[:255],
+        **plan.item.projection,
+        "normalized_name": plan.item.normalized[:255],
         "created_at": now,
         "updated_at": now,
     }
 
 
 def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    record = plan.record
+    record = plan.item.record
     return {
         "id": uuid.uuid4(),
         "connection_id": connection_id,
@@ -102,31 +145,67 @@ def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dic
         "is_active": record.is_active,
         "erp_version": (record.version or "")[:64] or None,
         "erp_updated_at": record.updated_at,
-        "synced_hash": plan.erp_hash,
+        "synced_hash": plan.item.erp_hash,
         "created_at": now,
         "updated_at": now,
     }
 
 
-async def _mapped(
+async def _links(
     session: AsyncSession, connection_id: uuid.UUID, ids: Sequence[str]
-) -> dict[str, tuple[ERPVendorLink, Vendor]]:
+) -> dict[str, tuple[str | None, uuid.UUID]]:
+    """The page's mappings: ERP id -> (synced_hash, SmartAP vendor id)."""
     rows = await session.execute(
-        select(ERPVendorLink, Vendor)
-        .join(Vendor, Vendor.id == ERPVendorLink.smartap_vendor_id)
-        .where(ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id.in_(ids))
+        select(ERPVendorLink.erp_vendor_id, ERPVendorLink.synced_hash, ERPVendorLink.smartap_vendor_id).where(
+            ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id.in_(ids)
+        )
     )
-    return {m.erp_vendor_id: (m, v) for m, v in rows}
+    return {erp_id: (synced, vendor_id) for erp_id, synced, vendor_id in rows}
+
+
+async def _rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in await session.execute(select(*_ROW_COLUMNS).where(Vendor.id.in_(ids)))}
+
+
+class _Candidates:
+    """Unmapped SmartAP vendors sharing a tax id or a normalised name with the page's unmapped records,
+    indexed for `match` (in creation order, as the query returns them)."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.by_tax: dict[str, list[Any]] = {}
+        self.by_name: dict[tuple[str, str | None], list[Any]] = {}
+        for row in rows:
+            if row.tax_id:
+                self.by_tax.setdefault(row.tax_id.strip().casefold(), []).append(row)
+            self.by_name.setdefault((row.normalized_name, _email(row.email)), []).append(row)
+        self.used: set[uuid.UUID] = set()
+
+    def match(self, item: _Incoming) -> Any | None:
+        """Tax id first; then the same normalised name and the same e-mail (both absent counts)."""
+        record = item.record
+        if record.tax_id:
+            found = self._first(self.by_tax.get(record.tax_id.casefold(), ()))
+            if found is not None:
+                return found
+        return self._first(self.by_name.get((item.normalized, _email(record.email)), ()))
+
+    def _first(self, rows: Iterable[Any]) -> Any | None:
+        for row in rows:
+            if row.id not in self.used:
+                self.used.add(row.id)
+                return row
+        return None
 
 
 async def _candidates(
-    session: AsyncSession, connection_id: uuid.UUID, records: Sequence[ERPVendor]
-) -> list[Vendor]:
-    """Unmapped SmartAP vendors sharing a tax id or a normalised name with one of `records`."""
-    if not records:
-        return []
-    tax_ids = sorted({r.tax_id for r in records if r.tax_id})
-    names = sorted({normalise_name(r.name) for r in records})
+    session: AsyncSession, connection_id: uuid.UUID, items: Sequence[_Incoming]
+) -> _Candidates:
+    if not items:
+        return _Candidates(())
+    tax_ids = sorted({i.record.tax_id for i in items if i.record.tax_id})
+    names = sorted({i.normalized for i in items})
     # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join on the indexed smartap_vendor_id,
     # where NOT IN over the connection's (growing) mappings made each page slower than the last.
     taken = exists().where(
@@ -135,24 +214,10 @@ async def _candidates(
     matches = [Vendor.normalized_name.in_(names)]
     if tax_ids:
         matches.append(Vendor.tax_id.in_(tax_ids))
-    rows = await session.scalars(
-        select(Vendor).where(or_(*matches), ~taken).order_by(Vendor.created_at, Vendor.id)
+    rows = await session.execute(
+        select(*_ROW_COLUMNS).where(or_(*matches), ~taken).order_by(Vendor.created_at, Vendor.id)
     )
-    return list(rows)
-
-
-def _match(record: ERPVendor, candidates: Sequence[Vendor], used: set[uuid.UUID]) -> Vendor | None:
-    """Tax id first; then the same normalised name and the same e-mail (both absent counts)."""
-    free = [c for c in candidates if c.id not in used]
-    if record.tax_id:
-        for c in free:
-            if c.tax_id and c.tax_id.strip().casefold() == record.tax_id.casefold():
-                return c
-    name, email = normalise_name(record.name), _email(record.email)
-    for c in free:
-        if c.normalized_name == name and _email(c.email) == email:
-            return c
-    return None
+    return _Candidates(rows)
 
 
 async def write_vendor_page(
@@ -167,45 +232,50 @@ async def write_vendor_page(
     """Classify and write one page inside the caller's transaction. `forced` (erp id -> action and
     SmartAP id) is how a person's conflict decision is applied, bypassing classification."""
     counts = PageCounts()
-    unique = {r.external_id: r for r in records}  # an overlap window may repeat a record: last wins
-    mapped = await _mapped(session, connection_id, list(unique))
-    candidates = await _candidates(session, connection_id, [r for k, r in unique.items() if k not in mapped])
-    used: set[uuid.UUID] = set()
+    incoming: dict[str, _Incoming] = {}
+    # an overlap window may repeat a record: the last one wins
+    for key, record in {r.external_id: r for r in records}.items():
+        item = _incoming(key, record)
+        if isinstance(item, RecordError):
+            counts.errors.append(item)
+        else:
+            incoming[key] = item
     plans: list[_Plan] = []
     conflicts: list[ConflictRecord] = []
-    for key, record in unique.items():
-        erp_hash = canonical_hash(erp_projection(record))
-        bad = too_long(VENDORS, {**erp_projection(record), "normalized_name": normalise_name(record.name)})
-        if bad is not None:
-            counts.errors.append(bad.model_copy(update={"record_id": key}))
-            continue
-        if forced is not None:
+    if forced is not None:
+        for key, item in incoming.items():
             action, smartap_id = forced[key]
-            plans.append(_Plan(record, erp_hash, smartap_id or uuid.uuid4(), action))
-            continue
-        mapping, row = mapped.get(key, (None, None))
-        if row is None:
-            row = _match(record, candidates, used)
-        if row is not None:
-            used.add(row.id)
-        smartap = row_projection(row) if row is not None else None
-        smartap_id = row.id if row is not None else uuid.uuid4()
-        action, conflict = decide(
-            key=key,
-            record=record,
-            erp_hash=erp_hash,
-            synced_hash=mapping.synced_hash if mapping is not None else None,
-            smartap=smartap,
-            smartap_updated_at=row.updated_at if row is not None else None,
-            smartap_id=smartap_id,
-            policy=policy,
+            plans.append(_Plan(item, smartap_id or uuid.uuid4(), action))
+    else:
+        links = await _links(session, connection_id, list(incoming))
+        changed = {
+            key: link for key, link in links.items() if key in incoming and link[0] != incoming[key].erp_hash
+        }
+        counts.unchanged += sum(1 for key in incoming if key in links and key not in changed)
+        rows = await _rows(session, [vendor_id for _, vendor_id in changed.values()])
+        candidates = await _candidates(
+            session, connection_id, [i for k, i in incoming.items() if k not in links]
         )
-        plan = _Plan(record, erp_hash, smartap_id, action)
-        plan.was_active = row.is_active if row is not None else None
-        plans.append(plan)
-        if conflict is not None:
-            counts.conflicts += 1
-            conflicts.append(conflict)
+        for key, item in incoming.items():
+            if key in links and key not in changed:
+                continue  # the ERP's record is the one last synced: nothing to read or write
+            synced_hash, linked = changed.get(key, (None, None))
+            row = rows.get(linked) if linked is not None else candidates.match(item)
+            smartap_id = row.id if row is not None else uuid.uuid4()
+            action, conflict = decide(
+                key=key,
+                record=item.record,
+                erp_hash=item.erp_hash,
+                synced_hash=synced_hash,
+                smartap=row_projection(row) if row is not None else None,
+                smartap_updated_at=row.updated_at if row is not None else None,
+                smartap_id=smartap_id,
+                policy=policy,
+            )
+            if conflict is not None:
+                counts.conflicts += 1
+                conflicts.append(conflict)
+            plans.append(_Plan(item, smartap_id, action, row.is_active if row is not None else None))
     await _write(session, connection_id, plans, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.VENDOR, conflicts, now)
     return counts
@@ -226,7 +296,11 @@ async def _write(
     ]
     for p in plans:
         counts.count(p.action)
-        if p.action in (Action.CREATE, Action.APPLY) and not p.record.is_active and p.was_active is not False:
+        if (
+            p.action in (Action.CREATE, Action.APPLY)
+            and not p.item.record.is_active
+            and p.was_active is not False
+        ):
             counts.deactivated += 1
     if rows:
         update = [c for c in rows[0] if c not in ("id", "created_at")]
