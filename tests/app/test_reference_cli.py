@@ -13,13 +13,13 @@ import pytest
 from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import LiveServer, live_server
 from erpsim.quickbooks import create_app
-from smartap_erp.db import migrate
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 
 
 @pytest.fixture
-def books(tmp_path: Path) -> Iterator[LiveServer]:
-    migrate.upgrade(database_url(tmp_path))
+def books(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Iterator[LiveServer]:
+    migrated_sqlite(database_url(tmp_path))
     app = create_app(SimConfig(clock=Clock.real(), vendors=1, purchase_orders=0, bills=0))
     with live_server(app) as server:
         (tmp_path / "qbo.json").write_text(json.dumps(server.sim.credentials()))

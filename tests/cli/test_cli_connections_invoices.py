@@ -13,10 +13,10 @@ import pytest
 from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import LiveServer, live_server
 from erpsim.quickbooks import create_app
-from smartap_erp.db import migrate
 from smartap_erp.db.models import Vendor
 from smartap_erp.db.session import make_engine, make_session_factory
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def qbo() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    migrate.upgrade(database_url(tmp_path))
+def workdir(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Path:
+    migrated_sqlite(database_url(tmp_path))
     return tmp_path
 
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from smartap_erp.db import migrate
 from smartap_erp.db.models import Vendor
 from smartap_erp.db.session import make_engine, make_session_factory
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 
 HEADER = "invoice_number,vendor,invoice_date,currency,tax_amount,description,amount,account_code\n"
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    migrate.upgrade(database_url(tmp_path))
+def workdir(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Path:
+    migrated_sqlite(database_url(tmp_path))
 
     async def add_vendors() -> None:
         engine = make_engine(database_url(tmp_path))

@@ -11,20 +11,20 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from smartap_erp.db import migrate
 from smartap_erp.db.connections import create_connection
 from smartap_erp.db.session import make_engine, make_session_factory
 from smartap_erp.db.vault import CredentialVault, KeyRing
 from smartap_erp.domain import ERPEntity, ERPSystem, RecordError, SyncDirection
 from smartap_erp.sync.logs import finish_log, start_log
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 
 NOW = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    migrate.upgrade(database_url(tmp_path))
+def workdir(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Path:
+    migrated_sqlite(database_url(tmp_path))
 
     async def seed() -> None:
         engine = make_engine(database_url(tmp_path))

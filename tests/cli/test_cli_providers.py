@@ -15,9 +15,9 @@ from erpsim.core import Clock, SimConfig
 from erpsim.core.testing import LiveServer, live_server
 from smartap_erp.cli.connection_input import credentials_for, prompt_credentials
 from smartap_erp.connectors import ERPProvider, registry
-from smartap_erp.db import migrate
 from smartap_erp.errors import ConfigurationError
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 from tests.fifth_erp.fixtures import fifth_erp
 from tests.fifth_erp.simulator import create_app
 
@@ -27,8 +27,8 @@ FIFTH_ERP = {"ERP_PROVIDERS": "tests.fifth_erp.provider:PROVIDER", "PYTHONPATH":
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    migrate.upgrade(database_url(tmp_path))
+def workdir(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Path:
+    migrated_sqlite(database_url(tmp_path))
     return tmp_path
 
 

@@ -21,6 +21,7 @@ from smartap_erp.db.models import ERPSyncLog
 from smartap_erp.db.session import make_engine, make_session_factory
 from smartap_erp.domain.enums import ERPEntity, SyncDirection, SyncStatus
 from tests.cli.helpers import database_url, run_cli
+from tests.conftest import MigratedSqlite
 
 CREDENTIALS = {
     "client_id": "cid",
@@ -32,8 +33,8 @@ CREDENTIALS = {
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    migrate.upgrade(database_url(tmp_path))
+def workdir(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Path:
+    migrated_sqlite(database_url(tmp_path))
     (tmp_path / "qbo.json").write_text(json.dumps(CREDENTIALS))
     return tmp_path
 

@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from smartap_erp.db import migrate
+from tests.conftest import MigratedSqlite
 
 REPO = Path(__file__).resolve().parents[2]
 CREDENTIALS = {
@@ -141,9 +142,8 @@ class Jobs:
 
 
 @pytest.fixture
-def jobs(tmp_path: Path) -> Iterator[Jobs]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
-    migrate.upgrade(url)
+def jobs(tmp_path: Path, migrated_sqlite: MigratedSqlite) -> Iterator[Jobs]:
+    url = migrated_sqlite(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
     helper = Jobs(tmp_path, url)
     yield helper
     helper.kill_all()

@@ -1,6 +1,7 @@
 """A stand-in for the sync engine in worker subprocesses (`SMARTAP_JOBS_OPERATIONS=tests.jobs.fakes:build`):
 each call first decrypts the connection's credentials through the worker's vault (as the real engine
-does), then appends {op, connection, pid, start, end} to the JSON-lines file `SMARTAP_FAKE_LOG`;
+does), then appends {op, connection, pid, workflow (the DBOS workflow id, None inline), start, end} to the
+JSON-lines file `SMARTAP_FAKE_LOG`;
 `SMARTAP_FAKE_FAIL=N` makes the first N calls of this process fail transiently, `SMARTAP_FAKE_AUTH=1`
 makes every call fail authentication, `SMARTAP_FAKE_RECORD_ERROR=1` makes every call report one
 failed record.
@@ -15,6 +16,8 @@ import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
+
+from dbos import DBOS
 
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import ERPSystem
@@ -38,6 +41,7 @@ class FakeOperations:
             self.failures_left -= 1
             raise ERPTransientError("ERP busy", erp=ERPSystem.QUICKBOOKS, status=503)
         entry = {"op": op, "connection": str(connection_id), "pid": os.getpid(), "start": start}
+        entry["workflow"] = DBOS.workflow_id
         entry["end"] = time.time()
         _append(entry)
         if os.environ.get("SMARTAP_FAKE_RECORD_ERROR") == "1":
