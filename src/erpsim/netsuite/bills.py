@@ -6,7 +6,8 @@ same. Then one validator checks required fields and references the way NetSuite 
 in its message (`expense[0].account.id is required`, 0-based as in the shipped RESTlet), and `create_bill`
 stores the bill, links it to its purchase order (`createdFrom`, `orderLine`), and marks billed PO quantities.
 A line with a `taxCode` carries its tax (`_tax`), and the bill's `total` adds it. Errors are `NetSuiteError`s
-with NetSuite's codes (MISSING_REQUIRED_FIELD, INVALID_FIELD_VALUE, INVALID_KEY_OR_REF).
+with NetSuite's codes (MISSING_REQUIRED_FIELD, INVALID_FIELD_VALUE, INVALID_KEY_OR_REF). A `tranDate` in a
+closed or A/P-locked accounting period is refused (periods.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from erpsim.netsuite.errors import NetSuiteError
+from erpsim.netsuite.periods import check_open
 from erpsim.netsuite.store import NetSuiteStore, Record, ref
 
 _DIGITS = re.compile(r"^\d+$")
@@ -204,6 +206,7 @@ def validate_bill(store: NetSuiteStore, raw: Any, *, external_id: str | None = N
     tran_id = _string(body, "tranId", "tranId", required=True)
     tran_date = _date(body, "tranDate", required=True)
     assert tran_date is not None
+    check_open(store, tran_date)  # closed or A/P-locked accounting period (periods.py)
     po_ref = _ref(store, body, "createdFrom", "createdFrom", "purchaseOrder", required=False)
     po = store.get("purchaseOrder", po_ref["id"]) if po_ref else None
     if po is not None and po["entity"]["id"] != entity["id"]:

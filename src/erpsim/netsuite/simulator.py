@@ -24,7 +24,7 @@ from erpsim.core.faults import FaultKind
 from erpsim.core.limits import ConcurrencyLimit, Limiter, LimitRule, Rejection
 from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
-from erpsim.netsuite import seed
+from erpsim.netsuite import periods, seed
 from erpsim.netsuite.auth import AuthFailure, Credential, TbaVerifier
 from erpsim.netsuite.deletions import deletion_ops
 from erpsim.netsuite.errors import NetSuiteError, concurrency_exceeded, login_failed
@@ -160,6 +160,7 @@ class NetSuiteSim(Simulator):
             "cancel_bill": self._cancel_bill,
             "set_concurrency_limit": self._set_limit,
             **deletion_ops(self.store, self._bill),  # delete_vendor / _purchase_order / _bill
+            **periods.mutate_ops(self.store),  # set_lock_date (accounting periods)
         }
 
     def _bill(self, params: dict[str, Any]) -> Record:

@@ -6,7 +6,8 @@ Supports `SELECT <*|col|TO_CHAR(col, 'fmt') [AS alias], ...> FROM <table> [WHERE
 number, `TO_TIMESTAMP('2024-05-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')` or `TO_DATE('2024-05-01',
 'YYYY-MM-DD')`. Tables (analytics data source names, netsuite-connector.md §SuiteQL, column names UNCERTAIN
 there): `vendor`, `transaction` (type `VendBill` / `PurchOrd` / `VendPymt`), `account`, `salestaxitem` and
-`nexttransactionlinelink` (payments applied to bills) and `deletedrecord` (deletions.py). Keywords and names
+`nexttransactionlinelink` (payments applied to bills), `deletedrecord` (deletions.py), `accountingperiod` and
+`currency` (periods.py). Keywords and names
 are case-insensitive; rows come back
 with lower-case keys and every value as a string (booleans `T`/`F`, dates in the default `M/D/YYYY` preference
 unless TO_CHAR'ed), null columns omitted (netsuite-connector.md §SuiteQL [N11]). Anything else is refused with
@@ -24,6 +25,7 @@ from typing import Any
 from erpsim.netsuite.deletions import COLUMNS as DELETED_COLUMNS
 from erpsim.netsuite.deletions import deleted_rows
 from erpsim.netsuite.errors import invalid_parameter
+from erpsim.netsuite.periods import CURRENCY_COLUMNS, PERIOD_COLUMNS, currency_rows, period_rows
 from erpsim.netsuite.store import BILL_STATUS_TEXT, NetSuiteStore, Record
 
 _TOKEN = re.compile(
@@ -162,6 +164,8 @@ TABLES: dict[str, Callable[[NetSuiteStore], list[Row]]] = {
     "salestaxitem": _tax_rows,
     "nexttransactionlinelink": _link_rows,
     "deletedrecord": deleted_rows,  # deletions.py
+    "accountingperiod": period_rows,  # periods.py
+    "currency": currency_rows,  # periods.py
 }
 
 
@@ -394,5 +398,7 @@ def _columns_of(table: str) -> set[str]:
         "salestaxitem": "id itemid description rate isinactive",
         "nexttransactionlinelink": "previousdoc nextdoc linktype foreignamount linkdate",
         "deletedrecord": DELETED_COLUMNS,
+        "accountingperiod": PERIOD_COLUMNS,
+        "currency": CURRENCY_COLUMNS,
     }
     return set(known[table].split())

@@ -2,6 +2,7 @@
 and PostgreSQL: one batch of invoices makes exactly one bill look-up (the connector's own look-up before
 create is skipped for pairs the checks just found absent; Xero and SAP did their own before) and one
 read of the closed periods, and a second batch within the five-minute freshness reads no periods.
+NetSuite's look-up and period read are both SuiteQL queries: two for the first batch, one after.
 """
 
 from __future__ import annotations
@@ -60,3 +61,19 @@ async def test_one_lookup_and_one_period_read_per_batch(
     assert again.created_count == 2
     sent = requests_since(world.harness, mark)
     assert sent.count(lookup) == 1 and not any(read in sent for read in period_reads), sent
+
+
+async def test_netsuite_one_suiteql_lookup_per_batch(
+    session_factory: Factory, vault: CredentialVault
+) -> None:
+    world = await start(ERPSystem.NETSUITE, session_factory, vault)
+    suiteql = ("POST", "/services/rest/query/v1/suiteql")
+    invoices = await add_invoices(world, 3)
+    mark = last_id(world.harness)
+    report = await export_invoices(world.ctx, world.connection_id, [i.id for i in invoices])
+    assert (report.created_count, report.errors) == (3, [])
+    assert requests_since(world.harness, mark).count(suiteql) == 2  # accounting periods + bill look-up
+    more = await add_invoices(world, 2, prefix="MORE")
+    mark = last_id(world.harness)
+    assert (await export_invoices(world.ctx, world.connection_id, [i.id for i in more])).created_count == 2
+    assert requests_since(world.harness, mark).count(suiteql) == 1  # periods still fresh

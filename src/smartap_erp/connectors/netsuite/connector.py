@@ -13,7 +13,8 @@ idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks
 with `PUT .../vendorBill/eid:<id>`, netsuite-connector.md §REST record API). Currency codes: a currency
 reference's `refName` is a display name ("US Dollar"); the RESTlets add the ISO code as `symbol`, and REST
 mode reads it once per currency from `GET /record/v1/currency/<id>` (field `symbol`), cached for the
-connector's lifetime.
+connector's lifetime. Export's checks read accounting periods (`period_locks`, periods.py) and look bills up
+by `tranid` (`find_bills`, duplicates.py), both through SuiteQL.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import httpx
 
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.credentials import ConnectorCredentials
+from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
-from smartap_erp.connectors.netsuite import deletions, payloads
+from smartap_erp.connectors.netsuite import deletions, duplicates, payloads, periods
 from smartap_erp.connectors.netsuite.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.removals import ERPRemoval
@@ -250,6 +252,13 @@ class NetSuiteConnector(ERPConnector):
             # The account semaphore (rate_limits) bounds these concurrent reads.
             records = await asyncio.gather(*(self._record(record_type, row["id"]) for row in rows))
             yield await self._with_currency_codes(records)
+
+    # ---- export's checks (sync.export.guards) ------------------------------------------------
+    async def period_locks(self) -> PeriodLocks:
+        return await periods.read_locks(self)
+
+    async def find_bills(self, invoices: Sequence[ERPInvoice]) -> list[ExistingBill]:
+        return await duplicates.find_bills(self, invoices)
 
     # ---- the interface -----------------------------------------------------------------------
     async def test_connection(self) -> ConnectionInfo:
