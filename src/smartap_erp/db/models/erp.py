@@ -83,10 +83,24 @@ class ERPConnection(UUIDPrimaryKey, Timestamps, Base):
         return f"ERPConnection(id={self.id!s}, name={self.name!r}, system_type={self.system_type!s})"
 
 
+FAILED_OR_PARTIAL = "status IN ('failed', 'partial')"
+
+
 class ERPSyncLog(UUIDPrimaryKey, Base):
     __tablename__ = "erp_sync_logs"
-    # The API's log list by connection, newest first, reads one page (migration 0014).
-    __table_args__ = (Index("ix_erp_sync_logs_connection_started", "connection_id", "started_at", "id"),)
+    # The API's log list by connection, newest first, reads one page (migration 0014); a connection's
+    # recent failures (health, the UI's connections screen) read a small partial index (migration 0022).
+    __table_args__ = (
+        Index("ix_erp_sync_logs_connection_started", "connection_id", "started_at", "id"),
+        Index(
+            "ix_erp_sync_logs_connection_failures",
+            "connection_id",
+            "started_at",
+            "id",
+            sqlite_where=text(FAILED_OR_PARTIAL),
+            postgresql_where=text(FAILED_OR_PARTIAL),
+        ),
+    )
 
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True
