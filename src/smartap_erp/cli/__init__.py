@@ -24,6 +24,7 @@ from smartap_erp.cli import (
     invoices,
     keys,
     mappings,
+    reconcile,
     serve,
     sync,
     users,
@@ -60,6 +61,7 @@ app.command()(serve.serve)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(users.app, name="users")
 app.add_typer(events.app, name="events")
+app.add_typer(reconcile.app, name="reconcile")
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ from smartap_erp.api.routers import (
     logs,
     mappings,
     oauth,
+    reconciliation,
     records,
     webhooks,
 )
@@ -30,5 +31,6 @@ ROUTERS: list[APIRouter] = [
     invoices.router,
     records.router,
     events.router,
+    reconciliation.router,
     webhooks.router,
 ]
