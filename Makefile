@@ -37,10 +37,10 @@ test: install-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test-slow: install-dev
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -n 2 --dist loadgroup -m slow
 
 lint: install-dev
 	$(BIN)/ruff check src tests

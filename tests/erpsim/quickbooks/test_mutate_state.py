@@ -127,7 +127,7 @@ def test_seed_counts_follow_the_config() -> None:
 
 @pytest.mark.slow
 def test_fifty_thousand_vendors_seed_quickly() -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU time: other tests running beside it do not count
     qbo = make_qbo(vendors=50_000, purchase_orders=0, bills=0)
     assert qbo.sim.entity_counts()["Vendor"] == 50_000
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10
