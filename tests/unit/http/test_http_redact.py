@@ -140,7 +140,7 @@ def test_redaction_of_huge_text_stays_fast() -> None:
 
     register_secret("Sentinel-Huge-Text-Secret-1")
     text = "x" * 200_000 + " token=abc Sentinel-Huge-Text-Secret-1"
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine cannot stretch it
     out = redact_text(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert out.endswith(" token=*** ***")
