@@ -28,6 +28,7 @@ NAV: list[tuple[str, str]] = [
     ("/ui/mappings", "Field mappings"),
     ("/ui/conflicts", "Conflicts"),
     ("/ui/invoices", "Invoices"),
+    ("/ui/reconciliation", "Reconciliation"),
 ]
 
 
