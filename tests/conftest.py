@@ -19,7 +19,6 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -205,9 +204,11 @@ async def engine(backend: str, _engine_url: str) -> AsyncIterator[AsyncEngine]:
         yield db_engine
     finally:
         if backend == "postgresql":
-            tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            # DELETE, children first: on a test's few rows ~5 ms, where TRUNCATE (new files for every
+            # table and index) took ~70 ms.
             async with db_engine.begin() as conn:
-                await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+                for table in reversed(Base.metadata.sorted_tables):
+                    await conn.execute(table.delete())
         await db_engine.dispose()
 
 
