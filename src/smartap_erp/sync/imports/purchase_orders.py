@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, insert, select, tuple_
+from sqlalchemy import Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
@@ -26,9 +26,10 @@ from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
+from smartap_erp.sync.imports.bulk import among, insert_rows, upsert_rows
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
-from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
+from smartap_erp.sync.records import canonical_hash, too_long
 
 ORDERS: Table = PurchaseOrder.__table__  # type: ignore[assignment]
 LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
@@ -104,7 +105,7 @@ async def vendor_ids(
     rows = await session.execute(
         select(ERPVendorLink.erp_vendor_id, ERPVendorLink.smartap_vendor_id).where(
             ERPVendorLink.connection_id == connection_id,
-            ERPVendorLink.erp_vendor_id.in_(sorted(set(erp_ids))),
+            among(session, ERPVendorLink.erp_vendor_id, sorted(set(erp_ids))),
         )
     )
     return dict(rows.all())
@@ -119,7 +120,10 @@ async def _links(
             ERPPurchaseOrderLink.erp_po_id,
             ERPPurchaseOrderLink.synced_hash,
             ERPPurchaseOrderLink.smartap_po_id,
-        ).where(ERPPurchaseOrderLink.connection_id == connection_id, ERPPurchaseOrderLink.erp_po_id.in_(ids))
+        ).where(
+            ERPPurchaseOrderLink.connection_id == connection_id,
+            among(session, ERPPurchaseOrderLink.erp_po_id, ids),
+        )
     )
     return {erp_id: (synced, po_id) for erp_id, synced, po_id in rows}
 
@@ -149,12 +153,16 @@ async def _existing(
             ERPPurchaseOrderLink.connection_id == connection_id,
             ERPPurchaseOrderLink.smartap_po_id == PurchaseOrder.id,
         )
+        # numbers and vendors as two lists (one array each on PostgreSQL), the pairs checked here
+        wanted = set(pairs)
         rows = await session.scalars(
             select(PurchaseOrder).where(
-                tuple_(PurchaseOrder.vendor_id, PurchaseOrder.po_number).in_(pairs), ~taken
+                among(session, PurchaseOrder.po_number, sorted({n for _, n in wanted})),
+                among(session, PurchaseOrder.vendor_id, sorted({v for v, _ in wanted})),
+                ~taken,
             )
         )
-        free = {(po.vendor_id, po.po_number): po for po in rows}
+        free = {(po.vendor_id, po.po_number): po for po in rows if (po.vendor_id, po.po_number) in wanted}
     po_ids = list(mapped) + [po.id for po in free.values()]
     lines: dict[uuid.UUID, list[PurchaseOrderLine]] = {i: [] for i in po_ids}
     if po_ids:
@@ -277,8 +285,9 @@ async def _write(
             }
             for p in written
         ]
-        update = [c for c in rows[0] if c not in ("id", "created_at")]
-        await session.execute(upsert_statement(session, ORDERS, ["id"], update), rows)
+        await upsert_rows(
+            session, ORDERS, ["id"], [c for c in rows[0] if c not in ("id", "created_at")], rows
+        )
         replaced = [p.po_id for p in written if p.action is not Action.CREATE]  # a new PO has no lines yet
         if replaced:
             await session.execute(delete(LINES).where(LINES.c.purchase_order_id.in_(replaced)))
@@ -287,30 +296,15 @@ async def _write(
             for p in written
             for line in p.projection["lines"]
         ]
-        if lines:
-            await session.execute(insert(LINES), lines)  # Core: no ORM bulk path
+        await insert_rows(session, LINES, lines)  # Core rows, one statement on PostgreSQL
     links = [
         _mapping_row(connection_id, p, now)
         for p in plans
         if p.action not in (Action.REVIEW, Action.UNCHANGED)
     ]
-    if links:
-        stmt = upsert_statement(
-            session,
-            MAPPINGS,
-            ["connection_id", "erp_po_id"],
-            [
-                "erp_po_number",
-                "last_synced_at",
-                "erp_version",
-                "erp_updated_at",
-                "synced_hash",
-                "updated_at",
-                "smartap_po_id",
-            ],
-            extra={"sync_count": MAPPINGS.c.sync_count + 1},
-        )
-        await session.execute(stmt, links)
+    update = ["erp_po_number", "last_synced_at", "erp_version", "erp_updated_at", "synced_hash", "updated_at"]
+    keys = ["connection_id", "erp_po_id"]
+    await upsert_rows(session, MAPPINGS, keys, [*update, "smartap_po_id"], links, increment=["sync_count"])
 
 
 def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:

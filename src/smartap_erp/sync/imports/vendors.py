@@ -28,9 +28,10 @@ from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.domain.results import RecordError
+from smartap_erp.sync.imports.bulk import among, upsert_rows
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
-from smartap_erp.sync.records import canonical_hash, too_long, upsert_statement
+from smartap_erp.sync.records import canonical_hash, too_long
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
@@ -157,7 +158,7 @@ async def _links(
     """The page's mappings: ERP id -> (synced_hash, SmartAP vendor id)."""
     rows = await session.execute(
         select(ERPVendorLink.erp_vendor_id, ERPVendorLink.synced_hash, ERPVendorLink.smartap_vendor_id).where(
-            ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id.in_(ids)
+            ERPVendorLink.connection_id == connection_id, among(session, ERPVendorLink.erp_vendor_id, ids)
         )
     )
     return {erp_id: (synced, vendor_id) for erp_id, synced, vendor_id in rows}
@@ -166,7 +167,8 @@ async def _links(
 async def _rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
-    return {row.id: row for row in await session.execute(select(*_ROW_COLUMNS).where(Vendor.id.in_(ids)))}
+    rows = await session.execute(select(*_ROW_COLUMNS).where(among(session, Vendor.id, ids)))
+    return {row.id: row for row in rows}
 
 
 class _Candidates:
@@ -211,9 +213,9 @@ async def _candidates(
     taken = exists().where(
         ERPVendorLink.connection_id == connection_id, ERPVendorLink.smartap_vendor_id == Vendor.id
     )
-    matches = [Vendor.normalized_name.in_(names)]
+    matches = [among(session, Vendor.normalized_name, names)]
     if tax_ids:
-        matches.append(Vendor.tax_id.in_(tax_ids))
+        matches.append(among(session, Vendor.tax_id, tax_ids))
     rows = await session.execute(
         select(*_ROW_COLUMNS).where(or_(*matches), ~taken).order_by(Vendor.created_at, Vendor.id)
     )
@@ -303,18 +305,15 @@ async def _write(
         ):
             counts.deactivated += 1
     if rows:
-        update = [c for c in rows[0] if c not in ("id", "created_at")]
-        await session.execute(upsert_statement(session, VENDORS, ["id"], update), rows)
-    if links:
-        refreshed = ["erp_vendor_name", "last_synced_at", "is_active", "erp_version", "erp_updated_at"]
-        stmt = upsert_statement(
-            session,
-            MAPPINGS,
-            ["connection_id", "erp_vendor_id"],
-            [*refreshed, "synced_hash", "updated_at", "smartap_vendor_id"],
-            extra={"sync_count": MAPPINGS.c.sync_count + 1},
+        await upsert_rows(
+            session, VENDORS, ["id"], [c for c in rows[0] if c not in ("id", "created_at")], rows
         )
-        await session.execute(stmt, links)
+    refreshed = ["erp_vendor_name", "last_synced_at", "is_active", "erp_version", "erp_updated_at"]
+    keys, update = (
+        ["connection_id", "erp_vendor_id"],
+        [*refreshed, "synced_hash", "updated_at", "smartap_vendor_id"],
+    )
+    await upsert_rows(session, MAPPINGS, keys, update, links, increment=["sync_count"])
 
 
 class VendorImport:

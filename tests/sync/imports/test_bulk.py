@@ -1,0 +1,117 @@
+"""`sync.imports.bulk`: one statement per page on PostgreSQL (arrays through unnest), executemany
+elsewhere; either way rows read back as the ORM would have stored them. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import Table, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from smartap_erp.db.connections import create_connection
+from smartap_erp.db.models import ERPVendorLink, Vendor
+from smartap_erp.db.vault import CredentialVault, KeyRing
+from smartap_erp.domain import ERPSystem
+from smartap_erp.sync.imports.bulk import among, insert_rows, upsert_rows
+
+VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
+MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
+NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
+Factory = async_sessionmaker[AsyncSession]
+
+
+def _vendor(n: int, **changes: object) -> dict[str, object]:
+    return {
+        "id": uuid.UUID(int=n),
+        "name": f"Vendor {n}",
+        "normalized_name": f"vendor {n}",
+        "email": None,
+        "address": {"city": "Lyon", "postal_code": f"{n:05d}"},
+        "tax_id": f"T{n}",
+        "is_active": True,
+        "created_at": NOW,
+        "updated_at": NOW,
+        **changes,
+    }
+
+
+async def _connection(session: AsyncSession) -> uuid.UUID:
+    from cryptography.fernet import Fernet
+
+    vault = CredentialVault(KeyRing([Fernet.generate_key()], "test"))
+    connection = await create_connection(
+        session,
+        vault=vault,
+        name="bulk",
+        system_type=ERPSystem.QUICKBOOKS,
+        credentials={"realm_id": "1", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
+        api_url="http://quickbooks.test",
+    )
+    return connection.id
+
+
+async def test_upsert_inserts_then_updates_and_increments(session_factory: Factory) -> None:
+    update = ["name", "address", "updated_at"]
+    later = NOW + dt.timedelta(hours=1)
+    async with session_factory() as session, session.begin():
+        connection_id = await _connection(session)
+        await upsert_rows(session, VENDORS, ["id"], update, [_vendor(n) for n in range(1, 4)])
+        await upsert_rows(
+            session, VENDORS, ["id"], update, [_vendor(2, name="Renamed", address=None, updated_at=later)]
+        )
+        link = {
+            "id": uuid.uuid4(),
+            "connection_id": connection_id,
+            "smartap_vendor_id": uuid.UUID(int=1),
+            "erp_vendor_id": "E1",
+            "first_synced_at": NOW,
+            "last_synced_at": NOW,
+            "sync_count": 1,
+            "is_active": True,
+            "synced_hash": "a" * 64,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        keys, refreshed = ["connection_id", "erp_vendor_id"], ["last_synced_at", "synced_hash"]
+        for synced_hash in ("a" * 64, "b" * 64):
+            row = {**link, "id": uuid.uuid4(), "synced_hash": synced_hash, "last_synced_at": later}
+            await upsert_rows(session, MAPPINGS, keys, refreshed, [row], increment=["sync_count"])
+    async with session_factory() as session:
+        vendors = {v.id.int: v for v in await session.scalars(select(Vendor))}
+        mapping = (await session.scalars(select(ERPVendorLink))).one()
+    assert sorted(vendors) == [1, 2, 3]
+    assert (vendors[1].name, vendors[1].address, vendors[1].updated_at) == (
+        "Vendor 1",
+        {"city": "Lyon", "postal_code": "00001"},
+        NOW,
+    )
+    assert (vendors[2].name, vendors[2].address, vendors[2].updated_at) == ("Renamed", None, later)
+    assert vendors[2].tax_id == "T2" and vendors[2].created_at == NOW  # columns not updated are kept
+    assert (mapping.sync_count, mapping.synced_hash, mapping.last_synced_at) == (2, "b" * 64, later)
+
+
+async def test_insert_rows_and_among(session_factory: Factory) -> None:
+    async with session_factory() as session, session.begin():
+        await insert_rows(session, VENDORS, [_vendor(n) for n in range(1, 6)])
+        await insert_rows(session, VENDORS, [])
+    async with session_factory() as session:
+        found = await session.scalars(
+            select(Vendor.tax_id).where(among(session, Vendor.tax_id, ["T2", "T4", "T9"]))
+        )
+        assert sorted(found) == ["T2", "T4"]
+        ids = await session.scalars(select(Vendor.name).where(among(session, Vendor.id, [uuid.UUID(int=5)])))
+        assert list(ids) == ["Vendor 5"]
+
+
+async def test_a_naive_datetime_is_refused_and_a_duplicate_key_is_an_integrity_error(
+    session_factory: Factory,
+) -> None:
+    async with session_factory() as session:
+        with pytest.raises(Exception, match="naive datetime"):
+            await insert_rows(session, VENDORS, [_vendor(1, created_at=dt.datetime(2024, 1, 1))])  # noqa: DTZ001
+    async with session_factory() as session:
+        with pytest.raises(IntegrityError):
+            await insert_rows(session, VENDORS, [_vendor(1), _vendor(1)])
