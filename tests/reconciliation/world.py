@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from erpsim.quickbooks.edits import edit_bill_total as qbo_edit
-from erpsim.xero.edits import edit_bill_total as xero_edit
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPSystem
 from smartap_erp.sync.export.run import export_invoices
@@ -32,15 +30,14 @@ async def reconciled(system: ERPSystem, factory: Factory, vault: CredentialVault
 
 
 def change_bill_amount(world: World, bill_id: str, total: Decimal) -> None:
-    """What a person editing the bill's amount in the ERP does (the simulators' own edit)."""
-    sim = world.harness.sim
-    if world.harness.system is ERPSystem.QUICKBOOKS:
-        qbo_edit(sim.store, bill_id, total)
-    elif world.harness.system is ERPSystem.XERO:
-        org = next(iter(sim.orgs.values()))
-        xero_edit(org, bill_id, total, world.harness.clock.now)
+    """What a person editing the bill's amount in the ERP does: each simulator's `edit_bill_total` op."""
+    system, text = world.harness.system, str(total)
+    if system is ERPSystem.SAP:
+        world.harness.mutate("edit_bill_total", doc_entry=int(bill_id), total=text)
+    elif system is ERPSystem.XERO:
+        world.harness.mutate("edit_bill_total", invoice_id=bill_id, total=text)
     else:
-        raise AssertionError(f"no bill edit for {world.harness.system}")
+        world.harness.mutate("edit_bill_total", bill_id=bill_id, total=text)
 
 
 def requests_sent(world: World) -> int:

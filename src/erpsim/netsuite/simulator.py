@@ -27,6 +27,7 @@ from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
 from erpsim.netsuite import periods, seed
 from erpsim.netsuite.auth import AuthFailure, Credential, TbaVerifier
 from erpsim.netsuite.deletions import deletion_ops
+from erpsim.netsuite.edits import edit_bill_total, total_param
 from erpsim.netsuite.errors import NetSuiteError, concurrency_exceeded, login_failed
 from erpsim.netsuite.rest import RECORD_ROOT, SUITEQL_PATH, RestHandlers
 from erpsim.netsuite.restlet import RESTLET_PATH, RestletHandlers
@@ -158,6 +159,7 @@ class NetSuiteSim(Simulator):
             "deactivate_vendor": self._deactivate_vendor,
             "add_purchase_orders": self._add_pos,
             "cancel_bill": self._cancel_bill,
+            "edit_bill_total": lambda p: edit_bill_total(self.store, self._bill(p), total_param(p)),
             "set_concurrency_limit": self._set_limit,
             **deletion_ops(self.store, self._bill),  # delete_vendor / _purchase_order / _bill
             **periods.mutate_ops(self.store),  # set_lock_date (accounting periods)

@@ -93,6 +93,7 @@ def _txn_row(store: NetSuiteStore, txn: Record, kind: str) -> Row:
             foreigntotal=store.total(txn),
             foreignamountpaid=store.amount_paid(txn),
             foreignamountremaining=store.amount_remaining(txn),
+            foreignamountunpaid=store.amount_remaining(txn),  # the analytics name (Prolecto, UNCERTAIN)
         )
     elif kind == "PurchOrd":
         row.update(status=txn["status"], foreigntotal=store.total(txn))
@@ -392,7 +393,7 @@ def _columns_of(table: str) -> set[str]:
         "vendor": "id entityid companyname isperson email phone isinactive externalid currency "
         "subsidiary terms lastmodifieddate",
         "transaction": "id type tranid entity trandate duedate status currency memo externalid "
-        "lastmodifieddate foreigntotal foreignamountpaid foreignamountremaining",
+        "lastmodifieddate foreigntotal foreignamountpaid foreignamountremaining foreignamountunpaid",
         "account": "id acctnumber accountsearchdisplayname fullname accttype isinactive currency "
         "lastmodifieddate",
         "salestaxitem": "id itemid description rate isinactive",

@@ -11,6 +11,7 @@ Identity endpoints (token, authorize, revoke) are not rate limited: they live on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.requests import Request
@@ -20,8 +21,8 @@ from starlette.routing import BaseRoute, Route
 from erpsim.core.faults import FaultKind
 from erpsim.core.limits import ConcurrencyLimit, LimitRule, RateLimit, Rejection
 from erpsim.core.seeding import SeededData
-from erpsim.core.simulator import MutateOp, Simulator
-from erpsim.quickbooks import api, auth, mutations, periods, webhooks
+from erpsim.core.simulator import MutateError, MutateOp, Simulator
+from erpsim.quickbooks import api, auth, edits, mutations, periods, webhooks
 from erpsim.quickbooks import faults as f
 from erpsim.quickbooks.seed import DEFAULT_BILLS, DEFAULT_POS, DEFAULT_VENDORS, seed_company
 from erpsim.quickbooks.store import QboStore
@@ -102,7 +103,16 @@ class QuickBooksSim(Simulator):
         return self.store.counts()
 
     def mutate_ops(self) -> Mapping[str, MutateOp]:
-        return webhooks.ops(self, {**self._ops, **periods.mutate_ops(self.store)})  # + webhook ops
+        ops = {**self._ops, **periods.mutate_ops(self.store), "edit_bill_total": self._edit_bill_total}
+        return webhooks.ops(self, ops)  # + webhook ops
+
+    def _edit_bill_total(self, params: dict[str, Any]) -> dict[str, Any]:
+        """{"bill_id", "total"}: a person changing a bill's amount in QuickBooks (edits.py)."""
+        try:
+            total = Decimal(str(params["total"]))
+        except (KeyError, InvalidOperation):
+            raise MutateError("edit_bill_total needs a bill_id and a numeric total") from None
+        return edits.edit_bill_total(self.store, str(params.get("bill_id", "")), total)
 
     def tenant_key(self, request: Request) -> str | None:
         return realm_of(request)

@@ -190,6 +190,7 @@ def _store(
         "CardName": partner["CardName"],
         "NumAtCard": body.get("NumAtCard"),
         "DocTotal": total,
+        "PaidToDate": Decimal("0"),
         "VatSum": vat,
         "DocCurrency": currency,
         "DocRate": Decimal("1"),
@@ -285,7 +286,9 @@ def apply_payment(
 
 
 def refresh_status(company: Company, invoice: dict[str, Any]) -> None:
-    """An A/P invoice closes when fully paid and reopens if a payment is cancelled (sap.md §Paid or not)."""
+    """An A/P invoice closes when fully paid and reopens if a payment is cancelled; `PaidToDate` (OPCH,
+    local currency) follows its non-cancelled vendor payments (sap.md §Paid or not)."""
+    invoice["PaidToDate"] = company.applied_to(invoice["DocEntry"])
     if invoice.get("Cancelled") == "tYES" or invoice["DocEntry"] in company.manually_closed:
         return
     status = "bost_Close" if outstanding(company, invoice) <= 0 else "bost_Open"

@@ -4,7 +4,8 @@ Every op takes an optional `company_db` (default the primary company). Payment o
 connector reads to decide paid / partial / unpaid (sap.md §Paid or not): `pay_invoice` posts an outgoing
 payment (`VendorPayments`, object 46) against an A/P invoice, fully or for `amount`; `cancel_payment`
 cancels one (the invoice reopens); `close_invoice` closes an invoice by hand (Closed but not paid);
-`cancel_invoice` cancels it. Vendor ops bump `UpdateDate` / `UpdateTime` to the simulator clock, as
+`cancel_invoice` cancels it; `edit_bill_total` changes its amount (edits.py).
+Vendor ops bump `UpdateDate` / `UpdateTime` to the simulator clock, as
 an edit in the client does: `edit_vendors`, `deactivate_vendor` (`how`: `frozen` or `invalid`),
 `add_vendors`; `add_purchase_orders` adds open POs. `set_max_concurrent` and `set_session_timeout`
 change the server configuration (worker threads, `SessionTimeout` minutes for new logins).
@@ -20,6 +21,7 @@ from erpsim.core import MutateError, MutateOp, SeededData
 from erpsim.sap.cancel import removal_ops
 from erpsim.sap.company import Company
 from erpsim.sap.documents import DocumentError, apply_payment, outstanding, refresh_status
+from erpsim.sap.edits import edit_bill_total, total_param
 from erpsim.sap.seed import add_partner, add_purchase_order
 
 if TYPE_CHECKING:
@@ -152,6 +154,7 @@ def mutate_ops(sim: SapSim) -> Mapping[str, MutateOp]:
         "cancel_payment": cancel_payment,
         "close_invoice": close_invoice,
         "cancel_invoice": cancel_invoice,
+        "edit_bill_total": lambda params: edit_bill_total(*invoice(params), total_param(params)),
         "edit_vendors": edit_vendors,
         "deactivate_vendor": deactivate_vendor,
         "add_vendors": add_vendors,

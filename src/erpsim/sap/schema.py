@@ -86,6 +86,7 @@ _DOCUMENT_FIELDS = {
     "DocTotal": NUMBER,
     "DocTotalFc": NUMBER,
     "DocTotalSys": NUMBER,
+    "PaidToDate": NUMBER,  # newer Service Layer versions (sap.md §Paid or not)
     "VatSum": NUMBER,
     "DocCurrency": STRING,
     "DocRate": NUMBER,

@@ -7,7 +7,7 @@ xero.md §Tenancy and OAuth 2.0 [X8]); a refusal is a 429 with `Retry-After` and
 (`minute`, `day`, `appminute`, `concurrent`: the last two strings are UNCERTAIN in the facts). Auth
 (xero.md §Tenancy and OAuth 2.0): a Bearer access token from the `TokenStore`, then a `xero-tenant-id` naming
 a connected tenant (403 otherwise). Mutate ops let a test act as a person in Xero: pay a bill (fully or
-partly), void or delete it, edit or archive suppliers, add purchase orders.
+partly), void or delete it, change its amount, edit or archive suppliers, add purchase orders.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
 from erpsim.xero import periods, responses, webhooks
 from erpsim.xero.deletions import delete_purchase_order
+from erpsim.xero.edits import edit_bill_total
 from erpsim.xero.identity import TokenStore
 from erpsim.xero.seed import add_contact, add_payment, add_purchase_order, new_guid, seed_orgs
 from erpsim.xero.store import Org, Record, money
@@ -210,6 +211,7 @@ class XeroSim(Simulator):
     def _mutate_ops(self) -> Mapping[str, MutateOp]:
         return {
             "pay_bill": self._pay_bill,
+            "edit_bill_total": self._edit_bill_total,
             "void_bill": self._void_bill,
             "delete_bill": self._delete_bill,
             "edit_vendors": self._edit_vendors,
@@ -239,6 +241,16 @@ class XeroSim(Simulator):
         if bill["Status"] not in statuses:
             raise MutateError(f"bill is {bill['Status']}, expected one of {sorted(statuses)}")
         return bill
+
+    def _edit_bill_total(self, params: dict[str, Any]) -> dict[str, Any]:
+        """{"invoice_id", "total"}: a person changing an AUTHORISED bill's amount in Xero (edits.py)."""
+        try:
+            total = money(Decimal(str(params["total"])))
+        except (KeyError, InvalidOperation, ValueError):
+            raise MutateError("edit_bill_total needs an invoice_id and a numeric total") from None
+        return edit_bill_total(
+            self._org_param(params), str(params.get("invoice_id", "")), total, self.clock.now
+        )
 
     def _pay_bill(self, params: dict[str, Any]) -> dict[str, Any]:
         """Pay a bill fully (default) or partly (`amount`); Status PAID once AmountDue is 0
