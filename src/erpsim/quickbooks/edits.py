@@ -1,4 +1,4 @@
-"""Edits a person makes to a bill in the QuickBooks UI that no mutate op covers yet (used by the
+"""Edits a person makes to a bill in the QuickBooks UI through the `edit_bill_total` mutate op (used by the
 reconciliation tests): changing a bill's amount. The difference goes on the bill's first expense
 line, TotalAmt and Balance move by it (a bill with payments keeps what was paid), the vendor's balance
 follows, and SyncToken / LastUpdatedTime are bumped as for any edit.

@@ -1,6 +1,7 @@
-"""Edits a person makes to a bill in Xero that no mutate op covers yet (used by the reconciliation
-tests): changing an AUTHORISED bill's amount. The difference goes on the first line's LineAmount (and
-UnitAmount for a quantity of one), SubTotal, Total and AmountDue move by it, UpdatedDateUTC is set.
+"""Edits a person makes to a bill in Xero through the `edit_bill_total` mutate op (used by the
+reconciliation tests): changing an AUTHORISED bill's amount. The difference goes on the first line's
+LineAmount (and UnitAmount for a quantity of one), SubTotal, Total and AmountDue move by it,
+UpdatedDateUTC is set.
 """
 
 from __future__ import annotations
