@@ -219,9 +219,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture(autouse=True)
 def _clean_settings_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see only the variables they set: none of the developer's ERP or database settings."""
+    """Tests see only the variables they set: none of the developer's ERP or database settings, and
+    no terminal size (a pytest-xdist worker has COLUMNS=80, LINES=24 in its environment, which the
+    CLI subprocesses would inherit: their piped tables would fold at 80 columns)."""
     from smartap_erp.settings import Settings, get_settings
 
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
+    for name in [*(field.upper() for field in Settings.model_fields), "COLUMNS", "LINES"]:
+        monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
