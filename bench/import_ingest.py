@@ -11,6 +11,7 @@ their vendors imported before). Targets: vendors >= 20,000/s on SQLite, >= 15,00
 with lines >= 5,000/s.
 
     .venv/bin/python -m bench.import_ingest --vendors 20000 --pos 10000 [--db sqlite postgresql]
+    .venv/bin/python -m bench.import_ingest --memory 10000 200000   # peak RSS of the importer (goal 3)
 
 PostgreSQL: TEST_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test); a scratch
 database is created and dropped per run.
@@ -21,6 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -88,7 +92,7 @@ class MemoryERP:
 
     change_window = None
 
-    def __init__(self, vendors: list[Any], orders: list[Any]) -> None:
+    def __init__(self, vendors: list[Any] | int, orders: list[Any]) -> None:
         from smartap_erp.domain.enums import ERPSystem
 
         self.system = ERPSystem.QUICKBOOKS
@@ -97,11 +101,16 @@ class MemoryERP:
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
-    async def _pages(self, rows: list[Any]) -> AsyncIterator[Any]:
+    async def _pages(self, rows: list[Any] | int) -> AsyncIterator[Any]:
+        """Pages of `rows`, or of `rows` vendors made page by page (only a page in memory at a time)."""
         from smartap_erp.connectors.models import RecordPage
 
-        for start in range(0, len(rows), PAGE):
-            yield RecordPage(rows[start : start + PAGE])
+        total = rows if isinstance(rows, int) else len(rows)
+        for start in range(0, total, PAGE):
+            end = min(start + PAGE, total)
+            yield RecordPage(
+                [vendor(n) for n in range(start, end)] if isinstance(rows, int) else rows[start:end]
+            )
 
     def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[Any]:
         return self._pages(self.vendors)
@@ -160,15 +169,36 @@ async def _touch_smartap_side(sessions: Any, every: int) -> None:
         await session.execute(update(Vendor).where(Vendor.id.in_(ids)).values(phone="+1 999", updated_at=NOW))
 
 
-async def run_db(backend: str, vendors: int, pos: int) -> list[dict[str, Any]]:
+async def _prepared(engine: Any) -> tuple[Any, Any]:
+    """The schema, a sync context and a QuickBooks connection in a scratch database."""
     from cryptography.fernet import Fernet
 
     from smartap_erp.db.connections import create_connection
     from smartap_erp.db.models import Base
-    from smartap_erp.db.session import make_engine, make_session_factory
+    from smartap_erp.db.session import make_session_factory
     from smartap_erp.db.vault import CredentialVault, KeyRing
     from smartap_erp.domain import ERPSystem
     from smartap_erp.sync.context import SyncContext
+
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    sessions = make_session_factory(engine)
+    ctx = SyncContext(sessions, CredentialVault(KeyRing([Fernet.generate_key()], "bench")))
+    async with sessions() as session:
+        connection = await create_connection(
+            session,
+            vault=ctx.vault,
+            name="bench",
+            system_type=ERPSystem.QUICKBOOKS,
+            credentials={"realm_id": "1", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
+            api_url="http://quickbooks.test",
+        )
+        await session.commit()
+    return ctx, connection
+
+
+async def run_db(backend: str, vendors: int, pos: int) -> list[dict[str, Any]]:
+    from smartap_erp.db.session import make_engine
     from smartap_erp.sync.imports import run as imports
     from smartap_erp.sync.imports.purchase_orders import PurchaseOrderImport
     from smartap_erp.sync.imports.vendors import VendorImport
@@ -177,20 +207,8 @@ async def run_db(backend: str, vendors: int, pos: int) -> list[dict[str, Any]]:
     engine = make_engine(url)
     results: list[dict[str, Any]] = []
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        sessions = make_session_factory(engine)
-        ctx = SyncContext(sessions, CredentialVault(KeyRing([Fernet.generate_key()], "bench")))
-        async with sessions() as session:
-            connection = await create_connection(
-                session,
-                vault=ctx.vault,
-                name="bench",
-                system_type=ERPSystem.QUICKBOOKS,
-                credentials={"realm_id": "1", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
-                api_url="http://quickbooks.test",
-            )
-            await session.commit()
+        ctx, connection = await _prepared(engine)
+        sessions = ctx.session_factory
         page_seconds = 0.0
         original = imports.ImportRun._page
 
@@ -250,12 +268,61 @@ async def run_db(backend: str, vendors: int, pos: int) -> list[dict[str, Any]]:
     return results
 
 
+async def memory_run(vendors: int) -> dict[str, Any]:
+    """A first import of `vendors` made page by page (none held by the benchmark): peak RSS of this
+    process, which is the importer alone (the worker's code path without HTTP)."""
+    import resource
+
+    from smartap_erp.db.session import make_engine
+    from smartap_erp.sync.imports.run import ImportRun
+    from smartap_erp.sync.imports.vendors import VendorImport
+
+    url, _ = await scratch_database("sqlite")
+    engine = make_engine(url)
+    try:
+        ctx, connection = await _prepared(engine)
+        started = time.perf_counter()
+        run = ImportRun(
+            ctx, connection.id, VendorImport(), since=None, limit=None, full=True, triggered_by="bench"
+        )
+        report = await run.run(MemoryERP(vendors, []))  # type: ignore[arg-type]
+        return {
+            "vendors": vendors,
+            "created": report.created_count,
+            "seconds": round(time.perf_counter() - started, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    finally:
+        await engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vendors", type=int, default=20_000)
     parser.add_argument("--pos", type=int, default=10_000)
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--memory", type=int, nargs="+", help="vendor counts: peak RSS of a first import each"
+    )
+    parser.add_argument("--one-memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_memory:  # child process: one run, so peak RSS is this run's alone
+        print(json.dumps(asyncio.run(memory_run(args.one_memory))))
+        return
+    if args.memory:
+        print("vendors | created | seconds | peak_rss_mb")
+        for n in args.memory:
+            child = subprocess.run(  # noqa: S603 (our own module, fixed arguments)
+                [sys.executable, "-m", "bench.import_ingest", "--one-memory", str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            row = json.loads(child.stdout.strip().splitlines()[-1])
+            print(
+                " | ".join(str(row[c]) for c in ("vendors", "created", "seconds", "peak_rss_mb")), flush=True
+            )
+        return
     columns = ["db", "scenario", "records", "created", "updated", "unchanged", "conflicts", "errors"]
     columns += ["seconds", "per_s"]
     print(" | ".join(columns))

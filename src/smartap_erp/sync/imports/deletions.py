@@ -74,8 +74,8 @@ async def apply_removals(
     report: ImportReport,
 ) -> None:
     """Read the ERP's removals of `entity` since `since` and apply them (see the module docstring)."""
-    if entity not in HANDLED:
-        return
+    if entity not in HANDLED or removal_feed(erp) is None:
+        return  # no feed to ask: the mapped ids are not even loaded (they grow with the connection)
     async with ctx.session_factory() as session:
         known = await known_ids(session, connection_id, entity)
     removed = await read_removals(erp, entity, since, known)
