@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import re
 import secrets
@@ -40,7 +41,6 @@ MIN_PASSWORD = 12
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,149}$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))  # verified against for unknown usernames
 
 
 class Role(enum.StrEnum):
@@ -289,9 +289,16 @@ async def _check_throttle(
             raise TooManyAttempts(oldest + throttle.window - now)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, verified against for unknown usernames (made on first use: an
+    argon2 hash costs ~0.1-0.3 s, which every CLI start would otherwise pay at import)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def _password_matches(stored_hash: str | None, password: str) -> bool:
     """Whether `password` matches; with no hash, the same work against a dummy hash, then False."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
