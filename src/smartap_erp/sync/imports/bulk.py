@@ -1,5 +1,6 @@
 """A page's rows written in one statement per table (issue 17): `upsert_rows` and `insert_rows`; and
-`among`, a page's keys looked up with one parameter.
+`among`, a page's keys looked up with one parameter. SQLite takes the rows as one DBAPI executemany of
+positional tuples (sqlite3 loops in C), without SQLAlchemy's per-row parameter dictionaries.
 
 On PostgreSQL the rows travel as one array per column, `INSERT ... SELECT ... FROM unnest($1::uuid[],
 $2::varchar[], ...) [ON CONFLICT ... DO UPDATE]`: one statement and one round trip for the page,
@@ -14,6 +15,7 @@ each key once (the page writers keep the last of repeated records), as one state
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -47,70 +49,106 @@ async def upsert_rows(
     increment: Sequence[str] = (),
 ) -> None:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update, increment = increment + 1`."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        extra = {name: table.c[name] + 1 for name in increment}
-        await session.execute(upsert_statement(session, table, keys, update, extra=extra), rows)
-        return
-    statement, processors = _unnest(
-        table, tuple(rows[0]), tuple(keys), tuple(update), tuple(increment), dialect
-    )
-    await session.execute(statement, _arrays(rows, processors))
+    if rows:
+        await _write(session, table, rows, tuple(keys), tuple(update), tuple(increment))
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Row]) -> None:
     """A plain insert of every row."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        await session.execute(insert(table), rows)
-        return
-    statement, processors = _unnest(table, tuple(rows[0]), None, (), (), dialect)
-    await session.execute(statement, _arrays(rows, processors))
+    if rows:
+        await _write(session, table, rows, None, (), ())
 
 
-def _arrays(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:
-    params: dict[str, list[Any]] = {}
-    for position, (name, process) in enumerate(processors):
-        values = [row[name] for row in rows]
-        params[f"c{position}"] = [process(v) for v in values] if process is not None else values
-    return params
-
-
-@lru_cache(maxsize=64)
-def _unnest(
+async def _write(
+    session: AsyncSession,
     table: Table,
-    columns: tuple[str, ...],
+    rows: Sequence[Row],
     keys: tuple[str, ...] | None,
     update: tuple[str, ...],
     increment: tuple[str, ...],
-    dialect: Dialect,
-) -> tuple[TextClause, list[tuple[str, Processor]]]:
-    """The statement for these columns and their bind processors, built once per shape."""
+) -> None:
+    dialect = session.get_bind().dialect
+    shape = _Shape(table, tuple(rows[0]), keys, update, increment)
+    if dialect.name == "postgresql":
+        statement, processors = _unnest(shape, dialect)
+        await session.execute(statement, _arrays(rows, processors))
+    elif dialect.name == "sqlite":
+        sql, processors = _values(shape, dialect)
+        await (await session.connection()).exec_driver_sql(sql, _tuples(rows, processors))
+    elif keys is None:
+        await session.execute(insert(table), rows)
+    else:
+        extra = {name: table.c[name] + 1 for name in increment}
+        await session.execute(upsert_statement(session, table, keys, update, extra=extra), rows)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a statement depends on: the table, the rows' columns, and (for an upsert) its conflict."""
+
+    table: Table
+    columns: tuple[str, ...]
+    keys: tuple[str, ...] | None
+    update: tuple[str, ...]
+    increment: tuple[str, ...]
+
+    def processors(self, dialect: Dialect) -> list[tuple[str, Processor]]:
+        return [(c, cast(Processor, self.table.c[c].type.bind_processor(dialect))) for c in self.columns]
+
+    def on_conflict(self, dialect: Dialect) -> str:
+        if self.keys is None:
+            return ""
+        quote = dialect.identifier_preparer.quote
+        target = quote(self.table.name)
+        sets = [f"{quote(c)} = excluded.{quote(c)}" for c in self.update]
+        sets += [f"{quote(c)} = {target}.{quote(c)} + 1" for c in self.increment]
+        return f" ON CONFLICT ({', '.join(quote(k) for k in self.keys)}) DO UPDATE SET {', '.join(sets)}"
+
+
+def _converted(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[list[Any]]:
+    """One list per column, each value through its column type's bind processor."""
+    columns = []
+    for name, process in processors:
+        values = [row[name] for row in rows]
+        columns.append([process(v) for v in values] if process is not None else values)
+    return columns
+
+
+def _arrays(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:
+    return {f"c{position}": values for position, values in enumerate(_converted(rows, processors))}
+
+
+def _tuples(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[tuple[Any, ...]]:
+    return list(zip(*_converted(rows, processors), strict=True))
+
+
+@lru_cache(maxsize=64)
+def _values(shape: _Shape, dialect: Dialect) -> tuple[str, list[tuple[str, Processor]]]:
+    """SQLite: `INSERT ... VALUES (?, ...) [ON CONFLICT ...]` for an executemany, built once per shape."""
     quote = dialect.identifier_preparer.quote
-    names = [quote(c) for c in columns]
+    names = ", ".join(quote(c) for c in shape.columns)
+    marks = ", ".join("?" for _ in shape.columns)
+    sql = f"INSERT INTO {quote(shape.table.name)} ({names}) VALUES ({marks})"  # noqa: S608 - table's names
+    return sql + shape.on_conflict(dialect), shape.processors(dialect)
+
+
+@lru_cache(maxsize=64)
+def _unnest(shape: _Shape, dialect: Dialect) -> tuple[TextClause, list[tuple[str, Processor]]]:
+    """PostgreSQL: `INSERT ... SELECT ... FROM unnest(arrays) [ON CONFLICT ...]`, built once per shape."""
+    quote = dialect.identifier_preparer.quote
+    names = [quote(c) for c in shape.columns]
     arrays: list[str] = []
     selected: list[str] = []
-    processors: list[tuple[str, Processor]] = []
-    for position, (column, name) in enumerate(zip(columns, names, strict=True)):
-        kind = table.c[column].type
-        processors.append((column, cast(Processor, kind.bind_processor(dialect))))
+    for position, (column, name) in enumerate(zip(shape.columns, names, strict=True)):
+        kind = shape.table.c[column].type
         if isinstance(kind, JSON):  # serialised by its processor: an array of text, cast back per row
             arrays.append(f"CAST(:c{position} AS TEXT[])")
             selected.append(f"CAST(u.{name} AS {kind.compile(dialect=dialect)})")
         else:
             arrays.append(f"CAST(:c{position} AS {kind.compile(dialect=dialect)}[])")
             selected.append(f"u.{name}")
-    target = quote(table.name)
     sql = (
-        f"INSERT INTO {target} ({', '.join(names)}) SELECT {', '.join(selected)} "  # noqa: S608 - names from the table
+        f"INSERT INTO {quote(shape.table.name)} ({', '.join(names)}) SELECT {', '.join(selected)} "  # noqa: S608
         f"FROM unnest({', '.join(arrays)}) AS u({', '.join(names)})"
     )
-    if keys is not None:
-        sets = [f"{quote(c)} = excluded.{quote(c)}" for c in update]
-        sets += [f"{quote(c)} = {target}.{quote(c)} + 1" for c in increment]
-        sql += f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {', '.join(sets)}"
-    return text(sql), processors
+    return text(sql + shape.on_conflict(dialect)), shape.processors(dialect)
