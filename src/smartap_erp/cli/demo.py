@@ -1,10 +1,11 @@
 """`smartap-erp demo`: what `make run` runs. Four ERP simulators on loopback, one connection each, a
 whole cycle (import, export, payment in the ERP, payment sync) with progress bars, a summary table per
 ERP, then the worker with its schedules until Ctrl-C (or `--no-worker`), and beside it the REST API
-(`--api`, the default: uvicorn in a thread of this process, on `--port`) with an admin key made for the
-demo and the web UI's `demo` admin with a fresh random password, all printed. When it stops, the API and the worker stop and the demo connections' schedules
-are switched off: their simulators stop with it. The cycle is
-`smartap_erp.app.demo`'s; this module draws its progress and prints.
+and the web UI (`--api`, the default: uvicorn in a thread of this process, on `--port`) with an admin
+key made for the demo and the web UI's `demo` admin with a fresh random password, all printed. When
+it stops, the API and the worker stop and the demo connections' schedules are switched off: their
+simulators stop with it. The cycle is `smartap_erp.app.demo`'s; this module draws its progress and
+prints.
 """
 
 from __future__ import annotations
