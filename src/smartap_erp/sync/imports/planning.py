@@ -20,14 +20,17 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.events import engine as raised
+from smartap_erp.sync.imports.bulk import insert_rows
 from smartap_erp.sync.records import canonical_hash
+
+CONFLICTS: Table = ERPConflict.__table__  # type: ignore[assignment]
 
 
 class Policy(StrEnum):
@@ -198,6 +201,6 @@ async def write_conflicts(
     if refreshed:
         await session.execute(update(ERPConflict), refreshed)
     if new:
-        await session.execute(insert(ERPConflict), new)
+        await insert_rows(session, CONFLICTS, new)  # every column given: Core rows, one statement
         opened = [row for row in new if row["status"] == ConflictStatus.OPEN]
         raised.conflicts_opened(session, connection_id, opened)  # conflict.created
