@@ -34,7 +34,7 @@ from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPa
 from smartap_erp.connectors.netsuite import deletions, duplicates, payloads, periods
 from smartap_erp.connectors.netsuite.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
-from smartap_erp.connectors.removals import ERPRemoval
+from smartap_erp.connectors.removals import ERPRemoval, MappedIds
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, PurchaseOrderStatus
 from smartap_erp.domain.models import (
@@ -192,13 +192,13 @@ class NetSuiteConnector(ERPConnector):
         return self._suiteql(query)
 
     def iter_removals(
-        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+        self, entity: ERPEntity, since: dt.datetime | None, mapped: MappedIds
     ) -> AsyncIterator[list[ERPRemoval]] | None:
         """Deleted vendors, purchase orders and bills from SuiteQL's DeletedRecord (`deletions.py`)."""
         if entity not in deletions.RECORD_TYPE:
             return None
         literal = suiteql_timestamp(since) if since is not None else None
-        return deletions.deleted_records(self, entity, known_ids, suiteql_path=SUITEQL, since_literal=literal)
+        return deletions.deleted_records(self, entity, suiteql_path=SUITEQL, since_literal=literal)
 
     def _suiteql(self, query: str) -> Call:
         # netsuite-connector.md §SuiteQL: POST with `Prefer: transient`; a read, so replaying it is safe.

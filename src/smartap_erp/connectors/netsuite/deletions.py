@@ -15,7 +15,7 @@ bills and inactive vendors are not deleted records: they come through the ordina
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from smartap_erp.connectors.base import rebase_url
@@ -46,22 +46,19 @@ def deleted_query(entity: ERPEntity, since_literal: str | None) -> str:
 async def deleted_records(
     connector: NetSuiteConnector,
     entity: ERPEntity,
-    known_ids: Collection[str],
     *,
     suiteql_path: str,
     since_literal: str | None,
 ) -> AsyncIterator[list[ERPRemoval]]:
-    """Pages of `entity` records deleted at or after `since_literal` (all the log keeps when None)."""
+    """Pages of `entity` records deleted at or after `since_literal` (all the log keeps when None),
+    mapped or not (the caller looks up only these ids, issue 17)."""
     call = connector.suiteql_call(deleted_query(entity, since_literal))
     if connector.mode == "restlet":  # SuiteQL is served by the SuiteTalk host, not the RESTlet one
         real = f"https://{connector.host}.suitetalk.api.netsuite.com{suiteql_path}"
         call = dataclasses.replace(call, url=rebase_url(real, connector.options.base_url))
-    wanted = set(known_ids)
     async for page in connector.pages(call, OffsetLimit(limit=connector.page_size), "items"):
         yield [
             ERPRemoval(entity=entity, external_id=str(row["recordid"]), kind=RemovalKind.DELETED)
             for row in page.records
-            if isinstance(row, dict)
-            and row.get("recordid")
-            and (not wanted or str(row["recordid"]) in wanted)
+            if isinstance(row, dict) and row.get("recordid")
         ]

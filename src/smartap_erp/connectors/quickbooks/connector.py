@@ -25,7 +25,7 @@ from smartap_erp.connectors.quickbooks import deletions, duplicates, export, pay
 from smartap_erp.connectors.quickbooks.errors import fault_details, response_error_details
 from smartap_erp.connectors.quickbooks.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
-from smartap_erp.connectors.removals import ERPRemoval
+from smartap_erp.connectors.removals import ERPRemoval, MappedIds
 from smartap_erp.connectors.responses import ErrorDetails, record_error_from
 from smartap_erp.domain import (
     ERPAccount,
@@ -229,12 +229,12 @@ class QuickBooksConnector(ERPConnector):
                 yield self.to_page(rows, status, "Id")
 
     def iter_removals(
-        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+        self, entity: ERPEntity, since: dt.datetime | None, mapped: MappedIds
     ) -> AsyncIterator[list[ERPRemoval]] | None:
         """Deleted / voided records through CDC (`deletions.py`, quickbooks.md §Change data capture)."""
         if entity not in deletions.CDC_ENTITY:
             return None
-        return deletions.cdc_removals(self, entity, since, known_ids)
+        return deletions.cdc_removals(self, entity, since)
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         bill = (await self._get(f"bill/{external_invoice_id}", {"Bill": dict}))["Bill"]

@@ -17,7 +17,7 @@ POs; the payment sync still finds each deleted bill by reading it).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from smartap_erp.connectors.quickbooks.payloads import format_qbo_datetime, parse_qbo_datetime
@@ -71,9 +71,10 @@ def removals_in(body: Any, entity: ERPEntity) -> list[ERPRemoval]:
 
 
 async def cdc_removals(
-    connector: QuickBooksConnector, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+    connector: QuickBooksConnector, entity: ERPEntity, since: dt.datetime | None
 ) -> AsyncIterator[list[ERPRemoval]]:
-    """One CDC request for `entity` since `since` (clamped to the 30-day window); one page of removals."""
+    """One CDC request for `entity` since `since` (clamped to the 30-day window); one page of removals,
+    mapped or not (the caller looks up only these ids, issue 17)."""
     start = cdc_since(since, connector.now())
     body = await connector._get(
         "cdc",
@@ -89,5 +90,4 @@ async def cdc_removals(
     )
     if entries >= CDC_MAX:
         log.warning("QuickBooks CDC returned its cap of %d %s entries since %s", CDC_MAX, entity.value, start)
-    wanted = set(known_ids)
-    yield [r for r in removals if not wanted or r.external_id in wanted]
+    yield removals

@@ -32,7 +32,7 @@ from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks, bill_key
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
 from smartap_erp.connectors.registry import register_connector
-from smartap_erp.connectors.removals import ERPRemoval
+from smartap_erp.connectors.removals import ERPRemoval, MappedIds
 from smartap_erp.connectors.responses import ErrorDetails
 from smartap_erp.connectors.sap import deletions, duplicates, payloads, periods
 from smartap_erp.connectors.sap.provider import PROVIDER
@@ -199,12 +199,12 @@ class SAPConnector(ERPConnector):
         return self._query(resource, **options)  # type: ignore[arg-type]
 
     def iter_removals(
-        self, entity: ERPEntity, since: dt.datetime | None, known_ids: Collection[str]
+        self, entity: ERPEntity, since: dt.datetime | None, mapped: MappedIds
     ) -> AsyncIterator[list[ERPRemoval]] | None:
         """Removed suppliers by key-list comparison (`deletions.py`); documents are only cancelled."""
         if entity is not ERPEntity.VENDOR:
             return None
-        return deletions.missing_partners(self, known_ids)
+        return deletions.missing_partners(self, mapped)
 
     async def _walk(
         self, call: Call, mapper: Callable[[Any], Any], id_key: str

@@ -2,8 +2,11 @@
 become cancelled, in the same run that read the changes and before its cursor moves.
 
 Ordinary change reads never return a deleted record (erp-api-facts §1.10, §4.6, §3.7), so after the
-pages an import asks the connector's removal feed (`connectors.removals`) for the same window, with
-the ERP ids this connection maps (active vendor mappings; purchase orders not yet cancelled). Nothing
+pages an import asks the connector's removal feed (`connectors.removals`) for the same window. Memory
+stays flat in the number of mapped records (issue 17): a feed that reports removals (QuickBooks CDC,
+NetSuite DeletedRecord) is asked first and only the ids it returns are looked up, `IN_CHUNK` at a time;
+a key-list comparison (SAP) gets `MappedKeys`, the ERP ids this connection maps (active vendor
+mappings; purchase orders not yet cancelled) read in keyset pages in code-point order. Nothing
 is ever deleted in SmartAP: a removed vendor keeps its row and mapping with `is_active = false` (counted
 as deactivated, `vendor.deactivated` raised in the same transaction), a removed purchase order keeps
 its row and lines with status `cancelled` (counted as updated). A read cut short by `limit` skips the
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.connectors.removals import ERPRemoval, removal_feed
+from smartap_erp.connectors.removals import ERPRemoval, StaticIds, removal_feed
 from smartap_erp.db.models import ERPPurchaseOrderLink, ERPVendorLink, PurchaseOrder, Vendor
 from smartap_erp.domain.enums import ERPEntity, PurchaseOrderStatus
 from smartap_erp.events import record_event
@@ -31,30 +35,63 @@ from smartap_erp.sync.imports.report import ImportReport
 HANDLED = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)
 
 
-async def known_ids(session: AsyncSession, connection_id: uuid.UUID, entity: ERPEntity) -> set[str]:
-    """ERP ids this connection maps and that are not yet inactive / cancelled in SmartAP."""
-    if entity is ERPEntity.VENDOR:
-        query = select(ERPVendorLink.erp_vendor_id).where(
-            ERPVendorLink.connection_id == connection_id, ERPVendorLink.is_active.is_(True)
-        )
-    else:
-        query = (
-            select(ERPPurchaseOrderLink.erp_po_id)
-            .join(PurchaseOrder, PurchaseOrder.id == ERPPurchaseOrderLink.smartap_po_id)
-            .where(
-                ERPPurchaseOrderLink.connection_id == connection_id,
-                PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+KEYSET_PAGE = 5000  # mapped ids per keyset read: one page of ids in memory, whatever the connection holds
+
+
+class MappedKeys:
+    """`MappedIds` of one connection read from the database in keyset pages of `page_size`, in
+    code-point order on both databases (SQLite compares TEXT bytewise; PostgreSQL is told `COLLATE "C"`,
+    as its default collation may sort by locale rules the ERP's key list does not follow)."""
+
+    def __init__(
+        self, ctx: SyncContext, connection_id: uuid.UUID, entity: ERPEntity, page_size: int | None = None
+    ) -> None:
+        self._ctx, self._connection_id, self._entity = ctx, connection_id, entity
+        self._page_size = page_size or KEYSET_PAGE
+
+    def _query(self, dialect: str, after: str | None) -> Select[str]:
+        column: InstrumentedAttribute[str]
+        if self._entity is ERPEntity.VENDOR:
+            column = ERPVendorLink.erp_vendor_id
+            query = select(column).where(
+                ERPVendorLink.connection_id == self._connection_id, ERPVendorLink.is_active.is_(True)
             )
-        )
-    return set((await session.scalars(query)).all())
+        else:
+            column = ERPPurchaseOrderLink.erp_po_id
+            query = (
+                select(column)
+                .join(PurchaseOrder, PurchaseOrder.id == ERPPurchaseOrderLink.smartap_po_id)
+                .where(
+                    ERPPurchaseOrderLink.connection_id == self._connection_id,
+                    PurchaseOrder.status != PurchaseOrderStatus.CANCELLED,
+                )
+            )
+        key: ColumnElement[str] = column.collate("C") if dialect == "postgresql" else column.expression
+        if after is not None:
+            query = query.where(key > after)
+        return query.order_by(key).limit(self._page_size)
+
+    async def ascending(self) -> AsyncIterator[list[str]]:
+        after: str | None = None
+        while True:
+            async with self._ctx.session_factory() as session:  # one short read per page
+                query = self._query(session.get_bind().dialect.name, after)
+                page = list((await session.scalars(query)).all())
+            if not page:
+                return
+            yield page
+            if len(page) < self._page_size:
+                return
+            after = page[-1]
 
 
 async def read_removals(
     erp: ERPConnector, entity: ERPEntity, since: dt.datetime | None, known: Collection[str]
 ) -> dict[str, ERPRemoval]:
-    """The removals of `entity` among `known`, by ERP id ({} when the ERP has no feed for it)."""
+    """The removals of `entity` among `known` (a bounded set held in memory), by ERP id ({} when the ERP
+    has no feed for it)."""
     feed = removal_feed(erp)
-    pages = feed.iter_removals(entity, since, known) if feed is not None and known else None
+    pages = feed.iter_removals(entity, since, StaticIds(known)) if feed is not None and known else None
     found: dict[str, ERPRemoval] = {}
     if pages is None:
         return found
@@ -73,21 +110,27 @@ async def apply_removals(
     since: dt.datetime | None,
     report: ImportReport,
 ) -> None:
-    """Read the ERP's removals of `entity` since `since` and apply them (see the module docstring)."""
-    if entity not in HANDLED or removal_feed(erp) is None:
-        return  # no feed to ask: the mapped ids are not even loaded (they grow with the connection)
-    async with ctx.session_factory() as session:
-        known = await known_ids(session, connection_id, entity)
-    removed = await read_removals(erp, entity, since, known)
-    if not removed:
+    """Read the ERP's removals of `entity` since `since` and apply them a feed page at a time, each in
+    one transaction (see the module docstring). Ids the connection does not map, or maps as already
+    inactive / cancelled, are left alone, so a removal is applied (and its event raised) once."""
+    feed = removal_feed(erp)
+    if entity not in HANDLED or feed is None:
         return
-    async with ctx.session_factory() as session, session.begin():
-        if entity is ERPEntity.VENDOR:
-            report.deactivated_count += await _deactivate_vendors(
-                session, connection_id, removed, erp.system.value, ctx.now()
-            )
-        else:
-            report.updated_count += await _cancel_purchase_orders(session, connection_id, removed, ctx.now())
+    pages = feed.iter_removals(entity, since, MappedKeys(ctx, connection_id, entity))
+    if pages is None:
+        return
+    async for page in pages:
+        removed = {r.external_id: r for r in page if r.entity is entity}
+        if not removed:
+            continue
+        async with ctx.session_factory() as session, session.begin():
+            if entity is ERPEntity.VENDOR:
+                report.deactivated_count += await _deactivate_vendors(
+                    session, connection_id, removed, erp.system.value, ctx.now()
+                )
+            else:
+                cancelled = await _cancel_purchase_orders(session, connection_id, removed, ctx.now())
+                report.updated_count += cancelled
 
 
 async def _deactivate_vendors(
@@ -103,7 +146,11 @@ async def _deactivate_vendors(
             await session.execute(
                 select(ERPVendorLink.id, ERPVendorLink.erp_vendor_id, Vendor.id, Vendor.name)
                 .join(Vendor, Vendor.id == ERPVendorLink.smartap_vendor_id)
-                .where(ERPVendorLink.connection_id == connection_id, ERPVendorLink.erp_vendor_id.in_(part))
+                .where(
+                    ERPVendorLink.connection_id == connection_id,
+                    ERPVendorLink.erp_vendor_id.in_(part),
+                    ERPVendorLink.is_active.is_(True),
+                )
             )
         ).all()
         if not rows:
