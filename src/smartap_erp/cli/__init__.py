@@ -14,7 +14,6 @@ import typer
 from rich.logging import RichHandler
 
 from smartap_erp import __version__
-from smartap_erp.app.database import database_failure
 from smartap_erp.cli import (
     api_keys,
     conflicts,
@@ -94,6 +93,8 @@ def main() -> None:
         error_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except Exception as exc:
+        from smartap_erp.app.database import database_failure  # deferred: start-up stays light (issue 17)
+
         failure = database_failure(exc)  # one line naming what failed; never the SQL or its parameters
         if failure is None:
             raise  # a bug: keep the traceback

@@ -6,14 +6,20 @@ installation adds through `ERP_PROVIDERS`, each with its name, auth kind and cap
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from smartap_erp import __version__
-from smartap_erp.app.providers import list_providers
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.settings import get_settings
+
+if TYPE_CHECKING:
+    from smartap_erp.app import providers
+else:
+    providers = lazy("smartap_erp.app.providers")
+
 
 CAPABILITIES = (
     "import vendors",
@@ -34,7 +40,7 @@ def erp_rows() -> list[dict[str, Any]]:
             "connector": info.connector,
             "capabilities": info.capabilities,
         }
-        for info in list_providers()
+        for info in providers.list_providers()
     ]
 
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smartap_erp.app import conflicts as app_conflicts
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, emit
 from smartap_erp.cli.runtime import runtime
+
+if TYPE_CHECKING:
+    from smartap_erp.app import conflicts as app_conflicts
+else:
+    app_conflicts = lazy("smartap_erp.app.conflicts")
+
 
 app = typer.Typer(
     help="Records changed both in SmartAP and in the ERP: list and resolve.", no_args_is_help=True

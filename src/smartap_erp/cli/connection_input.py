@@ -15,17 +15,23 @@ import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import typer
 
-from smartap_erp.connectors.provider import ERPProvider
-from smartap_erp.connectors.registry import BUILTIN_PROVIDERS, registry
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
-from smartap_erp.sync.imports.planning import Policy
+
+if TYPE_CHECKING:
+    import smartap_erp.connectors.registry as providers
+    from smartap_erp.connectors.provider import ERPProvider
+    from smartap_erp.sync.imports import planning
+else:
+    providers = lazy("smartap_erp.connectors.registry")
+    planning = lazy("smartap_erp.sync.imports.planning")
 
 NAME_LENGTH = 255
 POLICY_ENTITIES = (ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER)  # the entities an import can conflict on
@@ -34,9 +40,9 @@ Ask = Callable[[str, bool, bool], str]  # (prompt text, hide input, required) ->
 
 def _system_keys() -> list[str]:
     try:
-        return registry.keys()
+        return providers.registry.keys()
     except ConfigurationError:  # bad settings: the command itself reports them; offer the built-ins
-        return list(BUILTIN_PROVIDERS)
+        return list(providers.BUILTIN_PROVIDERS)
 
 
 # The ERPs a connection can be made to: every registered provider (typer needs the choices up front).
@@ -80,7 +86,7 @@ def read_credentials_file(path: Path, system: ERPSystem | str) -> dict[str, Any]
         data = data["credentials"]  # the whole `erpsim serve` ready line is accepted too
     if not isinstance(data, dict):
         raise ConfigurationError(f"--credentials-file {path}: expected a JSON object of credentials")
-    check_credentials(registry.provider(str(system)), data, source=f"--credentials-file {path}")
+    check_credentials(providers.registry.provider(str(system)), data, source=f"--credentials-file {path}")
     return data
 
 
@@ -102,7 +108,7 @@ def credentials_for(
     field by field when stdin is a terminal (secret fields hidden); otherwise a one-line error."""
     if credentials_file is not None:
         return read_credentials_file(credentials_file, system)
-    provider = registry.provider(str(system))
+    provider = providers.registry.provider(str(system))
     if not (sys.stdin.isatty() if interactive is None else interactive):
         raise ConfigurationError(
             f"--credentials-file: required when stdin is not a terminal (give a JSON file of the "
@@ -139,7 +145,7 @@ def _typer_ask(text: str, secret: bool, required: bool) -> str:
 def parse_policies(pairs: Sequence[str]) -> dict[str, str]:
     """`vendor=erp_wins` pairs into `conflict_policies` entries."""
     entities = ", ".join(e.value for e in POLICY_ENTITIES)
-    policies = ", ".join(p.value for p in Policy)
+    policies = ", ".join(p.value for p in planning.Policy)
     parsed: dict[str, str] = {}
     for pair in pairs:
         entity, sep, policy = (part.strip() for part in pair.partition("="))
@@ -147,7 +153,7 @@ def parse_policies(pairs: Sequence[str]) -> dict[str, str]:
             raise ConfigurationError(
                 f"--conflict-policy {pair!r}: expected ENTITY=POLICY with ENTITY one of {entities}"
             )
-        if policy not in {p.value for p in Policy}:
+        if policy not in {p.value for p in planning.Policy}:
             raise ConfigurationError(f"--conflict-policy {pair!r}: the policy must be one of {policies}")
         parsed[entity] = policy
     return parsed

@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from smartap_erp.app import connections as app_connections
-from smartap_erp.app import reference
 from smartap_erp.cli.connection_input import (
     SupportedSystem,
     check_api_url,
@@ -28,11 +26,20 @@ from smartap_erp.cli.connection_input import (
     parse_policies,
     read_credentials_file,
 )
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, fail
 from smartap_erp.cli.runtime import Runtime, runtime
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ConfigurationError, ERPError
 from smartap_erp.sync.export.guards import ClosedPeriodPolicy
+
+if TYPE_CHECKING:
+    from smartap_erp.app import connections as app_connections
+    from smartap_erp.app import reference
+else:
+    app_connections = lazy("smartap_erp.app.connections")
+    reference = lazy("smartap_erp.app.reference")
+
 
 T = TypeVar("T")
 app = typer.Typer(

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartap_erp.app import database
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import get_settings
+
+if TYPE_CHECKING:
+    from smartap_erp.app import database
+else:
+    database = lazy("smartap_erp.app.database")
+
 
 app = typer.Typer(help="Database schema: upgrade, downgrade, current revision.", no_args_is_help=True)
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -27,13 +27,20 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from smartap_erp.app import demo as service
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.cli.runtime import runtime
-from smartap_erp.db import migrate
 from smartap_erp.demo.simulators import NAMES, RunningSimulator, running_simulators
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from smartap_erp.app import demo as service
+    from smartap_erp.db import migrate
+else:
+    service = lazy("smartap_erp.app.demo")
+    migrate = lazy("smartap_erp.db.migrate")
+
 
 API_START_SECONDS = 15.0
 
@@ -77,6 +84,7 @@ async def _stop_schedules() -> int:
 def _demo(
     vendors: int, purchase_orders: int, *, worker: bool, serve: tuple[str, int] | None, as_json: bool
 ) -> None:
+
     with running_simulators(vendors=vendors, purchase_orders=purchase_orders) as sims:
         if not as_json:
             for sim in sims:

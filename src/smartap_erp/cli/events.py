@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from smartap_erp.app import events
-from smartap_erp.app.context import AppContext
-from smartap_erp.app.events import DeliveryInfo, SubscriptionCreate, SubscriptionInfo, SubscriptionUpdate
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, error_console
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.events.types import EventType, event_type
+
+if TYPE_CHECKING:
+    from smartap_erp.app import events
+    from smartap_erp.app.context import AppContext
+    from smartap_erp.app.events import DeliveryInfo, SubscriptionInfo
+else:
+    events = lazy("smartap_erp.app.events")
 
 app = typer.Typer(help="Outbound events to SmartAP: subscriptions, deliveries, replay.", no_args_is_help=True)
 subscriptions = typer.Typer(
@@ -94,7 +99,7 @@ def add(
 ) -> None:
     """Subscribe a URL and print its signing secret: this is the only time it is shown."""
     try:
-        request = SubscriptionCreate(
+        request = events.SubscriptionCreate(
             url=url, event_types=_types(types), description=description, enabled=not disabled
         )
     except ValueError as exc:
@@ -136,7 +141,7 @@ def remove(subscription_id: Annotated[str, typer.Argument(help="The subscription
 
 def _toggle(subscription_id: str, enabled: bool) -> None:
     changed = _run(
-        lambda rt: events.update_subscription(rt, subscription_id, SubscriptionUpdate(enabled=enabled))
+        lambda rt: events.update_subscription(rt, subscription_id, events.SubscriptionUpdate(enabled=enabled))
     )
     console.print(f"subscription {changed.id} {'enabled' if enabled else 'disabled'}", highlight=False)
 

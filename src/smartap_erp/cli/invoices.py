@@ -13,17 +13,24 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from smartap_erp.app import invoices as service
-from smartap_erp.app.database import DatabaseFailedError
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import EXIT_FAILURE, EXIT_USAGE, JsonOption, emit, error_console, fail
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import InvoiceStatus
 from smartap_erp.errors import ConfigurationError, NotFoundError
+
+if TYPE_CHECKING:
+    from smartap_erp.app import database
+    from smartap_erp.app import invoices as service
+else:
+    database = lazy("smartap_erp.app.database")
+    service = lazy("smartap_erp.app.invoices")
+
 
 app = typer.Typer(help="SmartAP invoices: import from a file, approve, list.", no_args_is_help=True)
 
@@ -79,7 +86,7 @@ def import_(
 
     try:
         result = asyncio.run(run())
-    except DatabaseFailedError as exc:
+    except database.DatabaseFailedError as exc:
         raise fail(str(exc), EXIT_FAILURE) from None
     rows = _rows(result.invoices)
     summary: dict[str, Any] = {
@@ -149,7 +156,7 @@ def approve(
                 f"[red]error:[/red] {problem}; nothing was approved", highlight=False, soft_wrap=True
             )
         raise typer.Exit(EXIT_USAGE) from None
-    except DatabaseFailedError as exc:
+    except database.DatabaseFailedError as exc:
         raise fail(str(exc), EXIT_FAILURE) from None
     rows = _rows(report.invoices)
     not_pending = [

@@ -12,16 +12,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from smartap_erp.app import syncs
-from smartap_erp.app.context import AppContext
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import emit, error_console, fail
 from smartap_erp.errors import NotFoundError
-from smartap_erp.jobs.heartbeat import START_HINT
-from smartap_erp.jobs.outcome import COMPLETED
+
+if TYPE_CHECKING:
+    from smartap_erp.app import syncs
+    from smartap_erp.app.context import AppContext
+    from smartap_erp.jobs import heartbeat, outcome
+else:
+    syncs = lazy("smartap_erp.app.syncs")
+    heartbeat = lazy("smartap_erp.jobs.heartbeat")
+    outcome = lazy("smartap_erp.jobs.outcome")
 
 POLL_SECONDS = 0.5
 WATCH_EVERY = 5.0  # seconds between two looks at the workers' heartbeats while waiting
@@ -31,7 +37,8 @@ INLINE_HINT = ", or add --inline to run it in this process"
 def note_no_worker() -> None:
     """The note `--no-wait` prints when the job it queued waits for a worker to start."""
     error_console.print(
-        f"[yellow]note:[/yellow] no worker is running: the job waits until one starts; {START_HINT}",
+        "[yellow]note:[/yellow] no worker is running: the job waits until one starts; "
+        f"{heartbeat.START_HINT}",
         highlight=False,
         soft_wrap=True,
     )
@@ -77,7 +84,7 @@ async def follow(ctx: AppContext, queue: syncs.JobQueue, job_id: str, title: str
                 if not (await syncs.workers(ctx)).alive:
                     raise fail(
                         f"{title}: job {job_id} is {status} but no worker is running "
-                        f"anymore: {START_HINT}; the job carries on there"
+                        f"anymore: {heartbeat.START_HINT}; the job carries on there"
                     )
             state = "waiting for a worker" if status == "ENQUEUED" else "running"
             update(state, await syncs.job_progress(ctx, queue, job_id))
@@ -107,7 +114,7 @@ def report(view: syncs.JobView, title: str, *, as_json: bool) -> None:
     emit(data if as_json else _flat_for_people(data), as_json=as_json, title=f"{title}: {data['outcome']}")
     for note in data["notes"]:
         error_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
-    if data["outcome"] == COMPLETED:
+    if data["outcome"] == outcome.COMPLETED:
         return
     reason = " | ".join(data["failures"]) or str(data["error"])
     retry = (

@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartap_erp.app import keys
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import console
 from smartap_erp.settings import get_settings
+
+if TYPE_CHECKING:
+    from smartap_erp.app import keys
+else:
+    keys = lazy("smartap_erp.app.keys")
+
 
 app = typer.Typer(help="Encryption keys for stored ERP credentials.", no_args_is_help=True)
 

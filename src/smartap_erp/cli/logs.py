@@ -4,14 +4,19 @@ through `app.logs`."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smartap_erp.app import logs as app_logs
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, emit
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import SyncStatus
+
+if TYPE_CHECKING:
+    from smartap_erp.app import logs as app_logs
+else:
+    app_logs = lazy("smartap_erp.app.logs")
 
 
 def _row(log: app_logs.SyncLogEntry) -> dict[str, Any]:

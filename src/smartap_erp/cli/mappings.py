@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smartap_erp.app import mappings as app_mappings
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, fail
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
+
+if TYPE_CHECKING:
+    from smartap_erp.app import mappings as app_mappings
+else:
+    app_mappings = lazy("smartap_erp.app.mappings")
+
 
 SHARED_NOTE = (
     "note: import mappings change SmartAP's own vendor / purchase-order records, which every "

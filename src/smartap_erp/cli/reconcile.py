@@ -8,16 +8,22 @@ the differences; `list [CONNECTION]` lists reports, newest first. `--json` every
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from smartap_erp.app import reconciliation, syncs
-from smartap_erp.app.context import AppContext
 from smartap_erp.cli.events import _run  # one command, one AppContext
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, error_console, fail
 from smartap_erp.cli.sync import _queued
+
+if TYPE_CHECKING:
+    from smartap_erp.app import reconciliation, syncs
+    from smartap_erp.app.context import AppContext
+else:
+    reconciliation = lazy("smartap_erp.app.reconciliation")
+    syncs = lazy("smartap_erp.app.syncs")
 
 app = typer.Typer(help="Reconciliation reports: SmartAP against the ERP, per object.", no_args_is_help=True)
 

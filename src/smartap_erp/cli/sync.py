@@ -14,15 +14,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartap_erp.app import syncs
-from smartap_erp.cli import jobs_view
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, emit, fail
 from smartap_erp.cli.runtime import Runtime, runtime
 from smartap_erp.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from smartap_erp.app import syncs
+    from smartap_erp.cli import jobs_view
+else:
+    syncs = lazy("smartap_erp.app.syncs")
+    jobs_view = lazy("smartap_erp.cli.jobs_view")
+
 
 app = typer.Typer(
     help="Import from an ERP through the workers: vendors, purchase orders, or all.", no_args_is_help=True

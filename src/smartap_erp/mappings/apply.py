@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cel
-
 from smartap_erp.domain import RecordError, SyncDirection
 from smartap_erp.mappings.expressions import (
     CompiledExpression,
@@ -31,11 +29,18 @@ from smartap_erp.mappings.expressions import (
 from smartap_erp.mappings.sandbox import EvaluationPool
 
 _SEGMENT = re.compile(r"^([A-Za-z_][\w-]*)((?:\[\d+\])*)$")
-_REGEX_CHECK = cel.compile("value.matches(pattern)")
 MAX_REGEX_LENGTH = 500
 MAX_PATH_LENGTH = 200
 MAX_PATH_SEGMENTS = 8
 MAX_INDEX = 999
+
+
+@functools.cache
+def _regex_check() -> Any:
+    """The compiled regex check; `cel` is imported on first use, not when the module is (issue 17)."""
+    import cel
+
+    return cel.compile("value.matches(pattern)")
 
 
 class MappingRuleError(ValueError):
@@ -126,7 +131,7 @@ def _child(container: Any, step: str | int, kind: type) -> Any:
 
 
 def _check_regex(pattern: str, value: str) -> bool:
-    return bool(_REGEX_CHECK.execute({"value": value, "pattern": pattern}))
+    return bool(_regex_check().execute({"value": value, "pattern": pattern}))
 
 
 def compile_rule(rule: MappingRule) -> CompiledRule:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import cel
+from typing import TYPE_CHECKING, Any
 
 from smartap_erp.mappings.functions import FUNCTIONS, MAX_ITEMS, MAX_TEXT
 from smartap_erp.mappings.sandbox import EvaluationPool, default_pool
 from smartap_erp.mappings.worker import Job
+
+if TYPE_CHECKING:
+    import cel
 
 MAX_EXPRESSION_LENGTH = 1_000
 MAX_NESTING = 24
@@ -76,6 +77,8 @@ class CompiledExpression:
 
 def compile_expression(source: str) -> CompiledExpression:
     """Check the limits and the names an expression uses, then compile it; raises ExpressionError."""
+    import cel  # on first compile, not at import: CLI start stays light (issue 17)
+
     _check_shape(source)
     try:
         program = cel.compile(source)
