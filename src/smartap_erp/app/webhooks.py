@@ -14,6 +14,11 @@ is caught by the schedule's polling. Only connections the schedule would sync ar
 nothing here ever turns into an error answer, because Intuit holds later events until one is
 acknowledged (erp-api-facts §1.13) and Xero disables a webhook that keeps failing (§2.11).
 
+`sweep` runs in the workers (`jobs.worker.Upkeep`): it dispatches again the events a dead server left
+`received` past `SWEEP_GRACE` (so a live dispatch is not raced) and those whose queueing `failed`
+within `RETRY_WITHIN`, claiming them first (one compare-and-set update, so two workers never both
+take one), and deletes events older than `KEEP_FOR`; at most `SWEEP_BATCH` rows each per pass.
+
 The secrets are the provider settings `QUICKBOOKS_WEBHOOK_VERIFIER_TOKEN` and `XERO_WEBHOOK_KEY`
 (`connectors/<erp>/provider.py`); they are never logged. With none set, every request is refused as
 unsigned (`WebhookNotConfigured`), since nothing can be verified.
@@ -27,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from smartap_erp.app import syncs
@@ -69,7 +74,12 @@ TARGETS: dict[str, dict[str, str]] = {
     },
     "xero": {"contact": "vendor", "invoice": "payments", "creditnote": "payments"},
 }
-QUEUED, UNMATCHED, IGNORED, FAILED = "queued", "unmatched", "ignored", "failed"
+RECEIVED, QUEUED, UNMATCHED, IGNORED, FAILED = "received", "queued", "unmatched", "ignored", "failed"
+SWEEP_GRACE = dt.timedelta(minutes=2)  # a `received` event younger than this may still be dispatching
+RETRY_WITHIN = dt.timedelta(days=1)  # older events are long covered by polling: no point retrying
+KEEP_FOR = dt.timedelta(days=30)  # stored events older than this are deleted
+SWEEP_BATCH = 500  # rows claimed, and rows deleted, per pass at most
+CLAIMED = "claimed by the sweep: requesting its jobs again"
 
 
 class WebhookSignatureError(SmartAPError):
@@ -97,6 +107,16 @@ class Dispatched:
     jobs: dict[tuple[uuid.UUID, str], str] = field(default_factory=dict)
     unmatched: set[str] = field(default_factory=set)
     failed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Swept:
+    """What one `sweep` pass did: the events it dispatched again (by ERP), and the rows it deleted."""
+
+    retried: dict[str, int] = field(default_factory=dict)
+    jobs: int = 0
+    failed: int = 0
+    deleted: int = 0
 
 
 def secret_for(ctx: AppContext, erp: str) -> str | None:
@@ -267,3 +287,64 @@ async def _connections_by_account(ctx: AppContext, erp: str) -> dict[str, list[u
         if account:
             found.setdefault(account.lower(), []).append(connection.id)
     return found
+
+
+async def sweep(
+    ctx: AppContext, queue: syncs.JobQueue, *, now: dt.datetime, limit: int = SWEEP_BATCH
+) -> Swept:
+    """One bounded pass (see the module docstring): delete events older than `KEEP_FOR`, then claim
+    and dispatch again those left `received` past `SWEEP_GRACE` or `failed` within `RETRY_WITHIN`.
+    A claimed event reads `queued` until `dispatch` records its outcome; should this worker die in
+    between, it stays so and the schedule's polling covers the change, as it does for every event."""
+    swept = Swept(deleted=await _delete_old(ctx, now - KEEP_FOR, limit))
+    for erp, ids in (await _claim(ctx, now, limit)).items():
+        swept.retried[erp] = len(ids)
+        dispatched = await dispatch(ctx, queue, cast(ERP, erp), ids)
+        swept.jobs += len(dispatched.jobs)
+        swept.failed += len(dispatched.failed)
+        log.info("%s webhook sweep: %d event(s) dispatched again", erp, len(ids))
+    if swept.deleted:
+        log.info("webhook sweep: %d event(s) older than %d days deleted", swept.deleted, KEEP_FOR.days)
+    return swept
+
+
+async def _delete_old(ctx: AppContext, before: dt.datetime, limit: int) -> int:
+    async with ctx.sessions() as session, session.begin():
+        oldest = select(ERPWebhookEvent.id).where(ERPWebhookEvent.received_at < before)
+        ids = list((await session.scalars(oldest.order_by(ERPWebhookEvent.received_at).limit(limit))).all())
+        if ids:
+            await session.execute(
+                delete(ERPWebhookEvent)
+                .where(ERPWebhookEvent.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+    return len(ids)
+
+
+async def _claim(ctx: AppContext, now: dt.datetime, limit: int) -> dict[str, list[uuid.UUID]]:
+    """Take up to `limit` events due again, oldest first: the update re-checks their status, so of two
+    workers claiming at once (PostgreSQL re-reads a row locked by the other; SQLite writes one at a
+    time) only the first gets each row. The ids claimed, by ERP."""
+    due = and_(
+        ERPWebhookEvent.received_at >= now - RETRY_WITHIN,
+        or_(
+            and_(ERPWebhookEvent.status == RECEIVED, ERPWebhookEvent.received_at < now - SWEEP_GRACE),
+            ERPWebhookEvent.status == FAILED,
+        ),
+    )
+    claimed: dict[str, list[uuid.UUID]] = {}
+    async with ctx.sessions() as session, session.begin():
+        candidates = select(ERPWebhookEvent.id).where(due).order_by(ERPWebhookEvent.received_at).limit(limit)
+        ids = list((await session.scalars(candidates)).all())
+        if not ids:
+            return claimed
+        rows = await session.execute(
+            update(ERPWebhookEvent)
+            .where(ERPWebhookEvent.id.in_(ids), ERPWebhookEvent.status.in_([RECEIVED, FAILED]))
+            .values(status=QUEUED, detail=CLAIMED)
+            .returning(ERPWebhookEvent.id, ERPWebhookEvent.erp_system)
+            .execution_options(synchronize_session=False)
+        )
+        for ident, erp in rows.all():
+            claimed.setdefault(str(erp), []).append(ident)
+    return claimed

@@ -1,8 +1,9 @@
 """The worker: launches DBOS (recovering the workflows this worker id left running), declares the
 partitioned queue, applies or removes the schedule tick, then runs queued work until asked to stop.
 Meanwhile it writes its heartbeat every few seconds (deleted when it stops; `jobs.heartbeat`), and at
-start and every `SWEEP_EVERY` closes sync logs whose run died (`sync.log_recovery`); a thread delivers
-outbound events (`events.worker`). A job that fails
+start and every `SWEEP_EVERY` closes sync logs whose run died (`sync.log_recovery`), and every
+`WEBHOOK_SWEEP_EVERY` requests again the jobs of inbound webhook events left undispatched and deletes
+old ones (`app.webhooks.sweep`); a thread delivers outbound events (`events.worker`). A job that fails
 is one log line (`jobs.workflows`), not DBOS's traceback.
 
 Any number of workers may share one PostgreSQL database; each needs its own `SMARTAP_WORKER_ID`
@@ -21,6 +22,9 @@ from typing import Any
 
 from dbos import DBOS
 
+from smartap_erp.app import webhooks
+from smartap_erp.app.context import AppContext
+from smartap_erp.app.syncs import JobQueue
 from smartap_erp.db.session import engine_from_settings, make_session_factory
 from smartap_erp.events.worker import DeliveryLoop
 from smartap_erp.http.redact import get_logger, install_handler_redaction
@@ -33,6 +37,7 @@ from smartap_erp.sync import log_recovery
 ACTIVE_STATES = ["ENQUEUED", "PENDING", "DELAYED"]
 SHUTDOWN_GRACE_SECONDS = 10
 SWEEP_EVERY = 600.0  # seconds between two passes closing abandoned sync logs
+WEBHOOK_SWEEP_EVERY = 60.0  # seconds between two passes over undispatched inbound webhook events
 
 log = get_logger(__name__)
 
@@ -99,8 +104,10 @@ class Upkeep:
         self._loop = asyncio.new_event_loop()
         self._engine = engine_from_settings(settings)
         self._sessions = make_session_factory(self._engine)
+        self._app = AppContext(settings, self._engine, self._sessions)
+        self._queue = JobQueue(settings)  # its client opened only when an event is dispatched again
         self._started_at = dt.datetime.now(dt.UTC)
-        self._next_beat = self._next_sweep = 0.0
+        self._next_beat = self._next_sweep = self._next_webhook_sweep = 0.0
 
     def _run(self, what: str, coroutine: Any) -> Any:
         try:
@@ -129,9 +136,16 @@ class Upkeep:
             )
             for log_id in closed or []:
                 log.warning("worker %s: closed sync log %s: its run had died", self.worker_id, log_id)
+        if clock >= self._next_webhook_sweep:
+            self._next_webhook_sweep = clock + WEBHOOK_SWEEP_EVERY
+            self._run(
+                "sweeping webhook events",
+                webhooks.sweep(self._app, self._queue, now=dt.datetime.now(dt.UTC)),
+            )
 
     def close(self) -> None:
         self._run("removing the heartbeat", heartbeat.forget(self._sessions, self.worker_id))
+        self._queue.close()
         self._loop.run_until_complete(self._engine.dispose())
         self._loop.close()
 
