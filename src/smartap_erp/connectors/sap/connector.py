@@ -34,7 +34,7 @@ from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPa
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.removals import ERPRemoval, MappedIds
 from smartap_erp.connectors.responses import ErrorDetails
-from smartap_erp.connectors.sap import deletions, duplicates, payloads, periods
+from smartap_erp.connectors.sap import deletions, duplicates, payloads, payments, periods
 from smartap_erp.connectors.sap.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
@@ -71,7 +71,6 @@ _VENDOR_FIELDS = (
     "PayTermsGrpCode,Currency,Valid,Frozen,UpdateDate,UpdateTime,BPAddresses"
 )
 _BILL_KEY_FIELDS = "DocEntry,DocNum,DocTotal,UpdateDate,UpdateTime"
-PAYMENT_BATCH = 20  # invoices per status request: the Service Layer's default page size (sap.md §API facts)
 _INVOICE_STATUS_FIELDS = "DocEntry,DocNum,CardCode,DocTotal,DocCurrency,DocumentStatus,Cancelled"
 _PAYMENT_FIELDS = (
     "DocEntry,DocNum,DocDate,DocCurrency,CashSum,TransferSum,TransferReference,Cancelled,PaymentInvoices"
@@ -339,46 +338,12 @@ class SAPConnector(ERPConnector):
     def iter_payment_changes(
         self, since: dt.datetime, bill_ids: Collection[str] | None = None
     ) -> AsyncIterator[RecordPage[ERPPaymentStatus]] | None:
-        """No change feed in the Service Layer (UpdateDate is date-only and payments do not carry it,
-        sap.md §Paid or not), so the status of the bills asked for is read in batches instead: one request for
-        up to PAYMENT_BATCH invoices and one for their suppliers' payments, never one per bill."""
+        """No change feed in the Service Layer (payments carry no UpdateDate, erp-facts.md §3.7), so the
+        status of the bills asked for is read by DocEntry runs in large pages, with their suppliers'
+        payments (`payments.py`): a bounded number of requests, never one per bill."""
         if bill_ids is None:
             return None
-        return self._payment_batches(sorted(bill_ids, key=lambda value: _doc_entry(value)))
-
-    async def _payment_batches(self, bill_ids: list[str]) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
-        for start in range(0, len(bill_ids), PAYMENT_BATCH):
-            entries = [_doc_entry(value) for value in bill_ids[start : start + PAYMENT_BATCH]]
-            invoices = await self._rows(
-                self._query(
-                    "PurchaseInvoices",
-                    filter_=" or ".join(f"DocEntry eq {entry}" for entry in entries),
-                    select=_INVOICE_STATUS_FIELDS,
-                    orderby="DocEntry",
-                )
-            )
-            cards = sorted({str(invoice["CardCode"]) for invoice in invoices})
-            payments = (
-                await self._rows(
-                    self._query(
-                        "VendorPayments",
-                        filter_="("
-                        + " or ".join(f"CardCode eq {payloads.odata_string(c)}" for c in cards)
-                        + ")"
-                        " and Cancelled eq 'tNO'",
-                        select=_PAYMENT_FIELDS,
-                        orderby="DocEntry",
-                    )
-                )
-                if cards
-                else []
-            )
-            now = self.now()
-
-            def status(invoice: Any, paid: list[Any] = payments, at: dt.datetime = now) -> ERPPaymentStatus:
-                return payloads.payment_status_from(invoice, paid, at)
-
-            yield self.to_page(invoices, status, "DocEntry")
+        return payments.statuses(self, [_doc_entry(value) for value in bill_ids])
 
     # ---- export's checks (sync.export.guards) ------------------------------------------------
     async def period_locks(self) -> PeriodLocks:
