@@ -12,13 +12,15 @@ from decimal import Decimal
 from math import ceil
 
 import pytest
+from sqlalchemy import update
 
 from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
 from smartap_erp.connectors.quickbooks import queries
 from smartap_erp.connectors.sap import payments
 from smartap_erp.connectors.xero.connector import XeroConnector
+from smartap_erp.db.models import ERPInvoiceLink
 from smartap_erp.db.vault import CredentialVault
-from smartap_erp.domain import ERPSystem
+from smartap_erp.domain import ERPSystem, PaymentStatus
 from smartap_erp.sync.export.run import export_invoices
 from smartap_erp.sync.payments.run import sync_payment_statuses
 from tests.sync.export.helpers import Factory, World, add_invoices, mappings, pay, start
@@ -115,3 +117,35 @@ def test_sap_docentry_runs_absorb_small_gaps_only() -> None:
     assert payments.runs([7, 5, 6, 5, 30]) == [(5, 7), (30, 30)]  # sorted, distinct; 8..29 is a gap of 22
     assert payments.runs([1, 22, 44]) == [(1, 22), (44, 44)]  # 2..21: 20 read through; 23..43: 21, split
     assert payments.runs([1, 5], gap=2) == [(1, 1), (5, 5)]
+
+
+async def test_sap_reads_bills_of_unknown_state_in_the_batch_too(
+    session_factory: Factory, vault: CredentialVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bill whose status was never read (export found it) is asked of SAP's batched read with the
+    others, not read alone (two requests each): the run stays within the formula."""
+    if ERPSystem.SAP not in available_systems():
+        pytest.skip("no SAP simulator")
+    monkeypatch.setattr(payments, "STATUS_PAGE_SIZE", PAGE)
+    world = await start(ERPSystem.SAP, session_factory, vault)
+    invoices = await add_invoices(world, OPEN)
+    await export_invoices(world.ctx, world.connection_id, [i.id for i in invoices])
+    bills = [m.erp_invoice_id for m in await mappings(session_factory, world.connection_id)]
+    async with session_factory() as session, session.begin():  # every bill but the first: never read
+        await session.execute(
+            update(ERPInvoiceLink)
+            .where(
+                ERPInvoiceLink.connection_id == world.connection_id, ERPInvoiceLink.erp_invoice_id != bills[0]
+            )
+            .values(payment_synced_at=None)
+        )
+    world.harness.clock.advance(STEP)
+    pay(world.harness, bills[-1], Decimal("30.00"))
+    world.harness.clock.advance(STEP)
+    before = _requests(world)
+    report = await sync_payment_statuses(world.ctx, world.connection_id)
+    assert (report.read_one_by_one, report.total_count, report.updated_count) == (0, OPEN, 1)
+    assert _requests(world) - before <= FORMULAS[ERPSystem.SAP](OPEN, OPEN, _vendor_payments(world), PAGE)
+    rows = {m.erp_invoice_id: m for m in await mappings(session_factory, world.connection_id)}
+    assert (rows[bills[-1]].payment_status, rows[bills[-1]].payment_amount) == (PaymentStatus.PARTIAL, 3000)
+    assert all(m.payment_synced_at == world.ctx.now() for m in rows.values())

@@ -11,7 +11,8 @@ one paged read of the bills changed since the oldest moment any open bill's stat
 the number of open bills. Bills read and unchanged get `payment_synced_at` = the run's signpost
 (captured before reading), so the next read starts from there; the signpost is also stored as the
 connection's `payment` cursor in `erp_sync_cursors` (the last complete read). A bill whose status
-was never known (export found it rather than created it) and every bill of an ERP without a feed
+was never known (export found it rather than created it) and not listed by the feed (every open bill
+is asked for, so a feed that reads by id, SAP's, lists it) and every bill of an ERP without a feed
 are read one by one (`sync_payment_status`). One
 `erp_sync_logs` row per run (entity payment, direction import); an `ERPAuthError` puts the
 connection in `error`; other ERP failures close the log and propagate, so the job layer retries.
@@ -125,23 +126,27 @@ async def _read(
 ) -> _Reading:
     reading = _Reading()
     known = {b.bill_id for b in bills if b.synced_at is not None}
+    wanted = {b.bill_id for b in bills}
     async with ctx.connector(connection) as erp:
         since = _since(bills)
         # deleted bills never come back from a status read: the removal feed, same window, first
-        reading.removals = await read_removals(erp, ERPEntity.INVOICE, since, {b.bill_id for b in bills})
-        feed = erp.iter_payment_changes(since, known) if since is not None else None
+        reading.removals = await read_removals(erp, ERPEntity.INVOICE, since, wanted)
+        # every open bill is asked for: a feed that reads by id (SAP) reads the unknown ones too
+        feed = erp.iter_payment_changes(since, wanted) if since is not None else None
         if feed is not None:
             report.used_change_feed, report.since = True, since
             async for page in feed:
                 for item in page.outcomes:
                     key = item.record_id if isinstance(item, RecordError) else item.external_invoice_id
-                    if key not in known:
+                    if key not in wanted:
                         continue  # another bill of the ERP (not ours, or already paid)
                     if isinstance(item, RecordError):
                         reading.errors[key] = item
                     else:
                         reading.statuses[key] = item
-            one_by_one = [b.bill_id for b in bills if b.bill_id not in known]
+            # a bill never read and not in the feed: its state is unknown, read it alone
+            listed = reading.statuses.keys() | reading.errors.keys()
+            one_by_one = [b.bill_id for b in bills if b.bill_id not in known and b.bill_id not in listed]
         else:
             one_by_one = [b.bill_id for b in bills]
         one_by_one = [bill_id for bill_id in one_by_one if bill_id not in reading.removals]
