@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.sync_log_rows import sync_log_row
 from bench.vendor_import import PG_URL, _pg
 
 LOGS = 100_000
@@ -59,7 +60,7 @@ async def seed(url: str, key: bytes) -> tuple[list[str], str]:
     from smartap_erp.db.connections import create_connection
     from smartap_erp.db.migrate import upgrade_engine
     from smartap_erp.db.models import ERPSyncLog, ERPVendorLink, Vendor
-    from smartap_erp.domain import ERPEntity, ERPSystem, SyncDirection, SyncStatus
+    from smartap_erp.domain import ERPEntity, ERPSystem, SyncStatus
     from smartap_erp.settings import Settings
 
     settings = Settings(database_url=url, smartap_encryption_keys=key.decode())
@@ -105,25 +106,14 @@ async def seed(url: str, key: bytes) -> tuple[list[str], str]:
                     ok = status == SyncStatus.COMPLETED
                     at = T0 + dt.timedelta(minutes=5 * n)  # a year of runs, one every 5 minutes
                     rows.append(
-                        {
-                            "id": uuid.uuid4(),
-                            "connection_id": ids[rng.randrange(CONNECTIONS)],
-                            "entity_type": entity,
-                            "sync_direction": SyncDirection.EXPORT
-                            if entity in (ERPEntity.INVOICE, ERPEntity.PAYMENT)
-                            else SyncDirection.IMPORT,
-                            "status": status,
-                            "started_at": at,
-                            "completed_at": at + dt.timedelta(seconds=30),
-                            "duration_seconds": 30,
-                            "total_count": 100,
-                            "success_count": 100 if status == SyncStatus.COMPLETED else 90,
-                            "error_count": 0 if status == SyncStatus.COMPLETED else 10,
-                            "errors": [] if ok else [{"record": "x", "error": "no"}],
-                            "error_message": None if status == SyncStatus.COMPLETED else "10 records failed",
-                            "sync_params": {"limit": 100},
-                            "triggered_by": "schedule",
-                        }
+                        sync_log_row(
+                            log_id=uuid.uuid4(),
+                            connection_id=ids[rng.randrange(CONNECTIONS)],
+                            entity=entity,
+                            status=status,
+                            at=at,
+                            errors=[] if ok else [{"record": "x", "error": "no"}],
+                        )
                     )
                 await session.execute(insert(ERPSyncLog), rows)
             await session.commit()

@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 
 from bench.api_latency import _scratch_url
+from bench.sync_log_rows import sync_log_row
 from bench.vendor_import import _pg
 
 LOGS = 100_000
@@ -40,7 +41,7 @@ async def seed(ctx: Any, now: dt.datetime) -> tuple[list[str], str]:
 
     from smartap_erp.db.connections import create_connection
     from smartap_erp.db.models import ERPSyncLog, ERPSyncLogExchange
-    from smartap_erp.domain import ERPEntity, ERPSystem, SyncDirection, SyncStatus
+    from smartap_erp.domain import ERPEntity, ERPSystem, SyncStatus
 
     rng = random.Random(15)  # noqa: S311 (sample data, not secrets)
     entities = [ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER, ERPEntity.INVOICE, ERPEntity.PAYMENT]
@@ -75,25 +76,14 @@ async def seed(ctx: Any, now: dt.datetime) -> tuple[list[str], str]:
                     for k in range(0 if ok else 10)
                 ]
                 rows.append(
-                    {
-                        "id": log_id,
-                        "connection_id": ids[rng.randrange(CONNECTIONS)],
-                        "entity_type": entity,
-                        "sync_direction": SyncDirection.EXPORT
-                        if entity in (ERPEntity.INVOICE, ERPEntity.PAYMENT)
-                        else SyncDirection.IMPORT,
-                        "status": status,
-                        "started_at": at,
-                        "completed_at": at + dt.timedelta(seconds=30),
-                        "duration_seconds": 30,
-                        "total_count": 100,
-                        "success_count": 100 - len(errors),
-                        "error_count": len(errors),
-                        "errors": errors,
-                        "error_message": None if ok else "10 records failed",
-                        "sync_params": {"limit": 100},
-                        "triggered_by": "schedule",
-                    }
+                    sync_log_row(
+                        log_id=log_id,
+                        connection_id=ids[rng.randrange(CONNECTIONS)],
+                        entity=entity,
+                        status=status,
+                        at=at,
+                        errors=errors,
+                    )
                 )
                 if now - at < dt.timedelta(days=1):
                     exchanges.extend(
