@@ -21,7 +21,15 @@ from smartap_erp.connectors.common import MappingError, money, oauth2_refresh_au
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks
 from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
-from smartap_erp.connectors.quickbooks import deletions, duplicates, export, payloads, periods, queries
+from smartap_erp.connectors.quickbooks import (
+    deletions,
+    duplicates,
+    export,
+    payloads,
+    payments,
+    periods,
+    queries,
+)
 from smartap_erp.connectors.quickbooks.errors import fault_details, response_error_details
 from smartap_erp.connectors.quickbooks.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
@@ -66,7 +74,6 @@ _CURRENCY_BY_COUNTRY = {
     "ZA": "ZAR",
 }
 _PO_STATUS_VALUES = {PurchaseOrderStatus.OPEN: "Open", PurchaseOrderStatus.CLOSED: "Closed"}
-_IDS_PER_QUERY = 100  # ids in one `Id IN (...)` condition of a query
 
 
 @register_connector
@@ -198,35 +205,8 @@ class QuickBooksConnector(ERPConnector):
     def iter_payment_changes(
         self, since: dt.datetime, bill_ids: Collection[str] | None = None
     ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
-        return self._payment_changes(since)
-
-    async def _payment_changes(self, since: dt.datetime) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
-        """Bills changed since `since`, then the bills of BillPayments changed since: whether a payment
-        always bumps the Bill's LastUpdatedTime is UNCERTAIN, so both are read (quickbooks.md §Paid or not).
-        Status comes from Balance alone (the source of truth); `payments` stay empty here."""
-        currency, now = await self.home_currency(), self.now()
-
-        def status(raw: dict[str, Any]) -> ERPPaymentStatus:
-            return payloads.payment_status_from_qbo(raw, [], home_currency=currency, checked_at=now)
-
-        seen: set[str] = set()
-        async for rows in self._stream("Bill", queries.changed_since(since)):
-            seen.update(str(row["Id"]) for row in rows)
-            yield self.to_page(rows, status, "Id")
-        linked: set[str] = set()
-        async for rows in self._stream("BillPayment", queries.changed_since(since)):
-            linked.update(
-                str(txn["TxnId"])
-                for payment in rows
-                for line in payment.get("Line", [])
-                for txn in line.get("LinkedTxn", [])
-                if txn.get("TxnType") == "Bill"
-            )
-        missing = sorted(linked - seen)
-        for start in range(0, len(missing), _IDS_PER_QUERY):
-            in_list = ", ".join(queries.quote(i) for i in missing[start : start + _IDS_PER_QUERY])
-            async for rows in self._stream("Bill", [f"Id IN ({in_list})"]):
-                yield self.to_page(rows, status, "Id")
+        """Bills changed since `since` and the bills of BillPayments changed since (`payments.py`)."""
+        return payments.payment_changes(self, since, bill_ids)
 
     def iter_removals(
         self, entity: ERPEntity, since: dt.datetime | None, mapped: MappedIds
@@ -237,20 +217,7 @@ class QuickBooksConnector(ERPConnector):
         return deletions.cdc_removals(self, entity, since)
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
-        bill = (await self._get(f"bill/{external_invoice_id}", {"Bill": dict}))["Bill"]
-        payment_ids = [
-            str(t["TxnId"])
-            for t in bill.get("LinkedTxn", [])
-            if str(t.get("TxnType", "")).startswith("BillPayment")
-        ]
-        payments = []
-        if payment_ids:
-            in_list = ", ".join(queries.quote(i) for i in payment_ids)
-            statement = queries.select("BillPayment", [f"Id IN ({in_list})"])
-            payments = await self._rows("BillPayment", statement)
-        return payloads.payment_status_from_qbo(
-            bill, payments, home_currency=await self.home_currency(), checked_at=self.now()
-        )
+        return await payments.payment_status(self, external_invoice_id)
 
     # ---- before a write: closed books, bills already there (issue 16) -------------------------
     async def period_locks(self) -> PeriodLocks:
