@@ -52,6 +52,21 @@ BILL_STATUS_TEXT = {
     "cancelled": "Cancelled",
     "rejected": "Rejected",
 }
+# SuiteQL answers `transaction.status` as a one-letter code, not the UI label (Tim Dietrich, "NetSuite
+# SuiteQL transaction statuses": the values are characters; letters per Prolecto's transaction status
+# list, `VendBill:A` Open ... `PurchOrd:H` Closed, the saved-search filter codes; UNCERTAIN for SuiteQL
+# beyond A/B, netsuite-connector.md §Record fields).
+BILL_STATUS_CODE = {"open": "A", "paid": "B", "cancelled": "C", "pendingApproval": "D", "rejected": "E"}
+PO_STATUS_CODE = {
+    "Pending Supervisor Approval": "A",
+    "Pending Receipt": "B",
+    "Rejected by Supervisor": "C",
+    "Partially Received": "D",
+    "Pending Billing/Partially Received": "E",
+    "Pending Bill": "F",
+    "Fully Billed": "G",
+    "Closed": "H",
+}
 ZERO = Decimal("0.00")
 
 Record = dict[str, Any]

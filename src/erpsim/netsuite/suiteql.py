@@ -10,8 +10,9 @@ there): `vendor`, `transaction` (type `VendBill` / `PurchOrd` / `VendPymt`), `ac
 `currency` (periods.py). Keywords and names
 are case-insensitive; rows come back
 with lower-case keys and every value as a string (booleans `T`/`F`, dates in the default `M/D/YYYY` preference
-unless TO_CHAR'ed), null columns omitted (netsuite-connector.md §SuiteQL [N11]). Anything else is refused with
-NetSuite's "Invalid search query" error rather than guessed at.
+unless TO_CHAR'ed), null columns omitted (netsuite-connector.md §SuiteQL [N11]); `transaction.status` is
+the one-letter code a real account answers (`A` open bill, `B` paid in full, ...; store.py), not the
+label. Anything else is refused with NetSuite's "Invalid search query" error rather than guessed at.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from erpsim.netsuite.deletions import COLUMNS as DELETED_COLUMNS
 from erpsim.netsuite.deletions import deleted_rows
 from erpsim.netsuite.errors import invalid_parameter
 from erpsim.netsuite.periods import CURRENCY_COLUMNS, PERIOD_COLUMNS, currency_rows, period_rows
-from erpsim.netsuite.store import BILL_STATUS_TEXT, NetSuiteStore, Record
+from erpsim.netsuite.store import BILL_STATUS_CODE, PO_STATUS_CODE, NetSuiteStore, Record
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
@@ -89,14 +90,14 @@ def _txn_row(store: NetSuiteStore, txn: Record, kind: str) -> Row:
     if kind == "VendBill":
         row.update(
             duedate=txn.get("dueDate"),
-            status=BILL_STATUS_TEXT[txn["statusRef"]],
+            status=BILL_STATUS_CODE[txn["statusRef"]],  # one-letter code (store.py)
             foreigntotal=store.total(txn),
             foreignamountpaid=store.amount_paid(txn),
             foreignamountremaining=store.amount_remaining(txn),
             foreignamountunpaid=store.amount_remaining(txn),  # the analytics name (Prolecto, UNCERTAIN)
         )
     elif kind == "PurchOrd":
-        row.update(status=txn["status"], foreigntotal=store.total(txn))
+        row.update(status=PO_STATUS_CODE[txn["status"]], foreigntotal=store.total(txn))
     else:
         row.update(foreigntotal=txn["total"])
     return row

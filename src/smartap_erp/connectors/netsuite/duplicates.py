@@ -4,7 +4,8 @@
 tranid IN (...)`, up to `NUMBERS_PER_QUERY` numbers a query (SuiteQL has IN; netsuite-connector.md
 §SuiteQL: unique ORDER BY, 1,000 rows a page), the vendor (`entity`) compared here. Cancelled and
 rejected bills do not hold the number. `currency` is an internal id: the ISO codes of the currencies
-met are read in one more query (`currency.symbol`) only when bills were found. Column names are the
+met are read in one more query (`currency.symbol`) only when bills were found. `status` is SuiteQL's
+one-letter code (statuses.py: `C` cancelled, `E` rejected). Column names are the
 analytics data source's (UNCERTAIN, as for the other SuiteQL reads); SuiteQL runs on the SuiteTalk
 host in either connection mode (periods.py). No second look-up happens at export: RESTlet and REST
 exports are idempotent by `externalId`, not by number, so the export path does not search by number.
@@ -18,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from smartap_erp.connectors.common import money
 from smartap_erp.connectors.ledger import ExistingBill, bill_key
 from smartap_erp.connectors.netsuite.periods import suiteql_pages
+from smartap_erp.connectors.netsuite.statuses import DEAD_BILL, status_label
 from smartap_erp.domain import ERPInvoice
 
 if TYPE_CHECKING:
     from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
 
 NUMBERS_PER_QUERY = 100
-_DEAD = frozenset({"cancelled", "rejected"})
 
 
 def _quote(value: str) -> str:
@@ -46,7 +47,7 @@ async def find_bills(connector: NetSuiteConnector, invoices: Sequence[ERPInvoice
                 row
                 for row in page
                 if bill_key(str(row.get("entity") or ""), str(row.get("tranid") or "")) in wanted
-                and str(row.get("status") or "").lower() not in _DEAD
+                and status_label(row, "VendBill") not in DEAD_BILL
             )
     if not rows:
         return []
@@ -58,7 +59,7 @@ async def find_bills(connector: NetSuiteConnector, invoices: Sequence[ERPInvoice
             invoice_number=str(row["tranid"]),
             total=money(row.get("foreigntotal", "0"), "foreigntotal"),
             currency=codes.get(str(row.get("currency"))) or None,
-            status=row.get("status"),
+            status=status_label(row, "VendBill"),
         )
         for row in rows
     ]

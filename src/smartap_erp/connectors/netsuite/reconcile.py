@@ -15,7 +15,7 @@ Column names are the analytics data source's (foreignamountpaid / foreignamountu
 Prolecto's SuiteQL A/R-A/P field table; UNCERTAIN as for the other SuiteQL reads). SuiteQL's
 `transaction.status` is a one-letter code in a real account (Tim Dietrich, "NetSuite SuiteQL
 transaction statuses"; letters per Prolecto's status list, UNCERTAIN), while the simulator answers the
-UI label: both are read (`_STATUS_CODES`), and paid / partial / unpaid follows the amounts, not the
+UI label: both are read (statuses.py), and paid / partial / unpaid follows the amounts, not the
 status, except for a cancelled or rejected bill (voided).
 """
 
@@ -29,6 +29,7 @@ from smartap_erp.connectors.netsuite.connector import NetSuiteConnector
 from smartap_erp.connectors.netsuite.duplicates import _currency_codes
 from smartap_erp.connectors.netsuite.payloads import PO_STATUS_TEXT
 from smartap_erp.connectors.netsuite.periods import suiteql_pages
+from smartap_erp.connectors.netsuite.statuses import DEAD_BILL, status_label
 from smartap_erp.connectors.reconciliation import ERPRow, ERPSnapshot
 from smartap_erp.domain.enums import PaymentStatus, PurchaseOrderStatus
 
@@ -37,34 +38,6 @@ TRANSACTIONS = (
     "SELECT id, type, tranid, entity, currency, status, foreigntotal, foreignamountpaid, "
     "foreignamountunpaid FROM transaction WHERE type IN ('PurchOrd', 'VendBill') ORDER BY id"
 )
-# SuiteQL status letters -> the UI label (Prolecto's transaction status list; UNCERTAIN).
-_STATUS_CODES = {
-    "PurchOrd": {
-        "A": "pending supervisor approval",
-        "B": "pending receipt",
-        "C": "rejected by supervisor",
-        "D": "partially received",
-        "E": "pending billing/partially received",
-        "F": "pending bill",
-        "G": "fully billed",
-        "H": "closed",
-    },
-    "VendBill": {
-        "A": "open",
-        "B": "paid in full",
-        "C": "cancelled",
-        "D": "pending approval",
-        "E": "rejected",
-    },
-}
-_DEAD_BILL = frozenset({"cancelled", "rejected"})
-
-
-def _status_text(row: dict[str, Any]) -> str:
-    raw = str(row.get("status") or "").strip()
-    kind = str(row.get("type") or "")
-    code = raw.split(":")[-1]  # "VendBill:B" as a saved search writes it, or "B"
-    return _STATUS_CODES.get(kind, {}).get(code, raw.lower())
 
 
 async def _rows(erp: NetSuiteConnector, query: str) -> list[dict[str, Any]]:
@@ -72,7 +45,7 @@ async def _rows(erp: NetSuiteConnector, query: str) -> list[dict[str, Any]]:
 
 
 def po_row(row: dict[str, Any], currencies: dict[str, str]) -> ERPRow:
-    status = PO_STATUS_TEXT.get(_status_text(row), PurchaseOrderStatus.OPEN)
+    status = PO_STATUS_TEXT.get(status_label(row), PurchaseOrderStatus.OPEN)
     return ERPRow(
         key=str(row["id"]),
         label=row.get("tranid"),
@@ -84,7 +57,7 @@ def po_row(row: dict[str, Any], currencies: dict[str, str]) -> ERPRow:
 
 def bill_row(row: dict[str, Any], currencies: dict[str, str]) -> ERPRow:
     total = money(row.get("foreigntotal") or 0)
-    voided = _status_text(row) in _DEAD_BILL
+    voided = status_label(row) in DEAD_BILL
     if row.get("foreignamountpaid") is not None:
         paid = money(row["foreignamountpaid"])
     else:
