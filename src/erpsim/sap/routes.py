@@ -3,7 +3,8 @@
 Login / Logout (sap.md §Login and session cookies), the `CompanyService_GetCompanyInfo` / `_GetAdminInfo`
 service actions (company name, localisation, currency), every entity set of `schema.ENTITY_SETS` as a
 collection, a `$count` segment and a keyed entity (`PurchaseInvoices(7)`, `BusinessPartners('V10000')`), and
-creates of `PurchaseOrders` and `PurchaseInvoices`. Paths are case-sensitive: anything else under `/b1s/vN/`
+creates of `PurchaseOrders` and `PurchaseInvoices`, and `$batch` (batch.py: its parts run through these same
+routes). Paths are case-sensitive: anything else under `/b1s/vN/`
 (including `/login` in lower case) falls through to one handler that answers 401 / code 301 without a session
 and 404 "Resource not found" with one (sap.md §Login and session cookies, [S5]). Each handler is bound to the
 simulator, which owns the sessions and companies.
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from erpsim.core.jsonutil import SimJSONResponse, loads
 from erpsim.sap import periods
+from erpsim.sap.batch import BatchRunner, batch_route
 from erpsim.sap.cancel import cancel_routes
 from erpsim.sap.documents import DocumentError, build_document
 from erpsim.sap.envelope import NOT_FOUND_CODE, NOT_FOUND_MESSAGE, error, metadata_url, session_error
@@ -51,6 +53,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 def build_routes(sim: SapSim) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
+    runner = BatchRunner(sim, routes)  # its parts go through these same routes (batch.py)
     for version in VERSIONS:
         prefix = f"/b1s/{version}"
         routes += [
@@ -71,6 +74,7 @@ def build_routes(sim: SapSim) -> list[BaseRoute]:
                 )
         routes += cancel_routes(sim, version, _guard)  # Cancel actions (cancel.py)
         routes += periods.routes(sim, version, _guard)  # posting periods (periods.py)
+        routes.append(batch_route(sim, version, runner, _guard))  # $batch (batch.py)
         routes.append(
             Route(
                 prefix + "/{rest:path}",
