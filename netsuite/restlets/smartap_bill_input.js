@@ -198,5 +198,5 @@ define(['./smartap_lib'], (lib) => {
         return input;
     }
 
-    return { parse };
+    return { parse, toObject };
 });

@@ -7,11 +7,13 @@
  * GET ?id=<internal id> or ?externalId=<value> returns one bill with its lines and the vendor payments
  * applied to it; GET without either returns a page ordered by lastmodifieddate then internal id,
  * filtered by `since`, paged by `offset`/`limit`. POST creates a bill, idempotent by externalId: an
- * existing bill with that externalId is returned with "created": false and nothing is written
- * (docs/netsuite.md has both shapes). No put/delete entry points.
+ * existing bill with that externalId is returned with "created": false and nothing is written; POST
+ * {"bills": [...]} does the same for up to 100 bills and answers each (smartap_bill_batch;
+ * docs/netsuite.md has every shape). No put/delete entry points.
  */
-define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib', './smartap_bill_input', './smartap_bill_writer'],
-    (search, record, lib, txn, billInput, billWriter) => {
+define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib', './smartap_bill_input', './smartap_bill_writer',
+    './smartap_bill_batch'],
+    (search, record, lib, txn, billInput, billWriter, billBatch) => {
         function toBill(rec, payments, currencies) {
             const head = txn.header(rec, currencies);
             const paid = lib.sumMoney(payments.map((p) => p.amount));
@@ -106,7 +108,11 @@ define(['N/search', 'N/record', './smartap_lib', './smartap_txn_lib', './smartap
          * 10 to 30).
          */
         function post(body) {
-            const input = billInput.parse(body);
+            const data = billInput.toObject(body);
+            if (billBatch.isBatch(data)) {
+                return billBatch.post(data);
+            }
+            const input = billInput.parse(data);
             const existing = findIdByExternalId(input.externalId);
             if (existing) {
                 return answer(existing, false);

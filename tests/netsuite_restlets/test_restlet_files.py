@@ -22,7 +22,13 @@ SCRIPTS = {
     "smartap_account_restlet.js": "smartap_account",
     "smartap_tax_code_restlet.js": "smartap_taxcode",
 }
-LIBRARIES = ("smartap_lib.js", "smartap_txn_lib.js", "smartap_bill_input.js", "smartap_bill_writer.js")
+LIBRARIES = (
+    "smartap_lib.js",
+    "smartap_txn_lib.js",
+    "smartap_bill_input.js",
+    "smartap_bill_writer.js",
+    "smartap_bill_batch.js",
+)
 
 
 def _jsdoc_header(path: Path) -> str:

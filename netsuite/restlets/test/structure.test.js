@@ -14,7 +14,8 @@ const RESTLETS = {
     'smartap_account_restlet.js': ['get'],
     'smartap_tax_code_restlet.js': ['get'],
 };
-const LIBRARIES = ['smartap_lib.js', 'smartap_txn_lib.js', 'smartap_bill_input.js', 'smartap_bill_writer.js'];
+const LIBRARIES = ['smartap_lib.js', 'smartap_txn_lib.js', 'smartap_bill_input.js', 'smartap_bill_writer.js',
+    'smartap_bill_batch.js'];
 const ALLOWED = new Set(['N/record', 'N/search', 'N/runtime', 'N/error', 'N/format']);
 
 function headerOf(file) {

@@ -59,6 +59,8 @@ function transactionSchema(type) {
         trandate: field('trandate', 'date'),
         entity: field('entity', 'ref'),
         amount: lineOrHeader('amount', 'total', 'number'),
+        // the amount in the transaction's currency (Multiple Currencies only)
+        fxamount: { ...lineOrHeader('amount', 'total', 'number'), feature: 'MULTICURRENCY' },
         status: {
             kind: 'status',
             get: (rec) => {
