@@ -33,8 +33,13 @@ define(['N/search', 'N/runtime', './smartap_lib', './smartap_bill_input', './sma
             return bills;
         }
 
-        function mainline() {
-            return ['mainline', search.Operator.IS, 'T'];
+        /** The main-line rows of the vendor bills matching condition (one getRange, 10 units). */
+        function billRows(condition, columns) {
+            return search.create({
+                type: search.Type.VENDOR_BILL,
+                filters: lib.allOf([['mainline', search.Operator.IS, 'T'], condition]),
+                columns,
+            }).run().getRange({ start: 0, end: MAX_BILLS });
         }
 
         /** {externalId: internal id} of the bills already holding these externalIds (one search, 10 units). */
@@ -43,11 +48,7 @@ define(['N/search', 'N/runtime', './smartap_lib', './smartap_bill_input', './sma
             if (externalIds.length === 0) {
                 return found;
             }
-            search.create({
-                type: search.Type.VENDOR_BILL,
-                filters: lib.allOf([mainline(), ['externalid', search.Operator.ANYOF, externalIds]]),
-                columns: ['internalid', 'externalid'],
-            }).run().getRange({ start: 0, end: MAX_BILLS }).forEach((row) => {
+            billRows(['externalid', search.Operator.ANYOF, externalIds], ['externalid']).forEach((row) => {
                 found[String(row.getValue('externalid'))] = String(row.id);
             });
             return found;
@@ -65,11 +66,7 @@ define(['N/search', 'N/runtime', './smartap_lib', './smartap_bill_input', './sma
             if (ids.length === 0) {
                 return out;
             }
-            search.create({
-                type: search.Type.VENDOR_BILL,
-                filters: lib.allOf([mainline(), ['internalid', search.Operator.ANYOF, ids]]),
-                columns: ['tranid', amount, 'lastmodifieddate'],
-            }).run().getRange({ start: 0, end: MAX_BILLS }).forEach((row) => {
+            billRows(['internalid', search.Operator.ANYOF, ids], ['tranid', amount, 'lastmodifieddate']).forEach((row) => {
                 const total = lib.num(row.getValue(amount));
                 out[String(row.id)] = {
                     tranId: lib.text(row.getValue('tranid')),
