@@ -3,7 +3,8 @@
 Implements the contract of the shipped scripts (netsuite/restlets/, docs/netsuite.md): GET by `id`
 (bills also by `externalId`), GET lists with `since` / `offset` / `limit` (default 500, max 1000;
 purchase orders also `status`), ordered by lastModifiedDate then id, answered as `{"items", "offset",
-"limit", "count", "hasMore", "totalResults"}`; POST a vendor bill idempotently by `externalId`.
+"limit", "count", "hasMore", "totalResults"}`; POST a vendor bill idempotently by `externalId`, or
+`{"bills": [...]}`, up to 100 bills answered one by one within the 5,000-unit budget (batch.py).
 Scripts are addressed by their string ids (`customscript_smartap_vendor` / `customdeploy_...`) or
 by the numeric ids NetSuite assigns (`script=501&deploy=1`). A script error is HTTP 400
 `{"error": {"code", "message"}}` (netsuite-connector.md §RESTlets); an unknown script is
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from erpsim.core.jsonutil import SimJSONResponse, loads
-from erpsim.netsuite import bills, shapes
+from erpsim.netsuite import batch, bills, shapes
 from erpsim.netsuite.errors import NetSuiteError, invalid_parameter, not_found
 from erpsim.netsuite.store import PO_STATUS_TEXT, Record
 
@@ -167,6 +168,13 @@ class RestletHandlers:
             except ValueError:
                 raise NetSuiteError("INVALID_FIELD_VALUE", "the request body is not valid JSON") from None
         store = self.sim.store
+        if batch.is_batch(payload):
+            answer, units = batch.post_batch(store, payload, self.sim.restlet_usage_limit)
+            created = sum(result["status"] == "created" for result in answer["results"])
+            self.sim.stats.incr("bills_created", created)
+            self.sim.stats.incr("restlet_bill_batches")
+            self.sim.stats.incr("restlet_batch_units", units.used)
+            return answer
         external_id = payload.get("externalId") if isinstance(payload, dict) else None
         if isinstance(external_id, str) and external_id:
             existing = store.by_external_id("vendorBill", external_id)

@@ -24,7 +24,7 @@ from erpsim.core.faults import FaultKind
 from erpsim.core.limits import ConcurrencyLimit, Limiter, LimitRule, Rejection
 from erpsim.core.seeding import SeededData
 from erpsim.core.simulator import MutateError, MutateOp, SimConfig, Simulator
-from erpsim.netsuite import periods, seed
+from erpsim.netsuite import batch, periods, seed
 from erpsim.netsuite.auth import AuthFailure, Credential, TbaVerifier
 from erpsim.netsuite.deletions import deletion_ops
 from erpsim.netsuite.edits import edit_bill_total, total_param
@@ -63,6 +63,7 @@ class NetSuiteSim(Simulator):
         if concurrency_limit < 1:
             raise ValueError("concurrency_limit must be >= 1")
         self.concurrency_limit = concurrency_limit
+        self.restlet_usage_limit = batch.USAGE_LIMIT  # units of one RESTlet execution (batch.py)
         self.creds = credentials(config)
         self.account_id = self.creds["account_id"]
         super().__init__(config)
@@ -148,6 +149,7 @@ class NetSuiteSim(Simulator):
         return {
             "account_id": self.account_id,
             "concurrency_limit": self.concurrency_limit,
+            "restlet_usage_limit": self.restlet_usage_limit,
             "login_audit_trail": dict(self.verifier.audit),
         }
 
@@ -161,6 +163,7 @@ class NetSuiteSim(Simulator):
             "cancel_bill": self._cancel_bill,
             "edit_bill_total": lambda p: edit_bill_total(self.store, self._bill(p), total_param(p)),
             "set_concurrency_limit": self._set_limit,
+            "set_restlet_usage_limit": self._set_usage_limit,
             **deletion_ops(self.store, self._bill),  # delete_vendor / _purchase_order / _bill
             **periods.mutate_ops(self.store),  # set_lock_date (accounting periods)
         }
@@ -241,6 +244,15 @@ class NetSuiteSim(Simulator):
             for _ in range(int(params.get("count", 1)))
         ]
         return {"created": created}
+
+    def _set_usage_limit(self, params: dict[str, Any]) -> dict[str, Any]:
+        """{"units": N}: the usage units one RESTlet execution has (5,000 in NetSuite; lower to test the
+        batch POST's early stop)."""
+        units = params.get("units")
+        if not isinstance(units, int) or units < 1:
+            raise MutateError("units must be a whole number >= 1")
+        self.restlet_usage_limit = units
+        return {"restlet_usage_limit": units}
 
     def _set_limit(self, params: dict[str, Any]) -> dict[str, Any]:
         """{"limit": N}: the account's concurrency limit (5/15/20, +10 per SuiteCloud Plus)."""
