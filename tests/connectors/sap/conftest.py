@@ -107,3 +107,37 @@ def service_invoice(
         smartap_invoice_id=f"inv-{number}",
         **extra,
     )
+
+
+def open_item_orders(harness: Harness) -> list[dict[str, Any]]:
+    return [
+        d
+        for d in harness.company().records("PurchaseOrders")
+        if d["DocumentStatus"] == "bost_Open" and d["DocType"] == "dDocument_Items"
+    ]
+
+
+def po_invoice(po: dict[str, Any], number: str, smartap_invoice_id: str | None = None) -> ERPInvoice:
+    """An invoice for every line of an item PO, each line naming its PO line."""
+    lines = tuple(
+        ERPInvoiceLine(
+            description=pl["ItemDescription"],
+            quantity=pl["Quantity"],
+            unit_price=pl["Price"],
+            amount=pl["LineTotal"],
+            item_code=pl["ItemCode"],
+            po_line_id=str(pl["LineNum"]),
+        )
+        for pl in po["DocumentLines"]
+    )
+    return ERPInvoice(
+        invoice_number=number,
+        vendor_id=po["CardCode"],
+        invoice_date=dt.date(2024, 6, 2),
+        currency="USD",
+        total_amount=po["DocTotal"],
+        tax_amount=po["VatSum"],
+        line_items=lines,
+        purchase_order_id=str(po["DocEntry"]),
+        smartap_invoice_id=smartap_invoice_id,
+    )

@@ -10,8 +10,6 @@ import pytest
 
 from erpsim.core import Clock
 from smartap_erp.domain import (
-    ERPInvoice,
-    ERPInvoiceLine,
     ERPPurchaseOrder,
     ERPVendor,
     PaymentStatus,
@@ -19,7 +17,7 @@ from smartap_erp.domain import (
 )
 from smartap_erp.domain.results import SyncResult
 from smartap_erp.errors import ERPAuthError
-from tests.connectors.sap.conftest import Harness, make_harness, service_invoice
+from tests.connectors.sap.conftest import Harness, make_harness, open_item_orders, po_invoice, service_invoice
 
 
 def _data(result: SyncResult[ERPVendor] | SyncResult[ERPPurchaseOrder]) -> list[dict[str, Any]]:
@@ -122,32 +120,8 @@ async def test_export_without_po_is_idempotent(harness: Harness) -> None:
 
 
 async def test_export_with_po_links_lines_and_closes_po(harness: Harness) -> None:
-    po = next(
-        d
-        for d in harness.company().records("PurchaseOrders")
-        if d["DocumentStatus"] == "bost_Open" and d["DocType"] == "dDocument_Items"
-    )
-    lines = tuple(
-        ERPInvoiceLine(
-            description=pl["ItemDescription"],
-            quantity=pl["Quantity"],
-            unit_price=pl["Price"],
-            amount=pl["LineTotal"],
-            item_code=pl["ItemCode"],
-            po_line_id=str(pl["LineNum"]),
-        )
-        for pl in po["DocumentLines"]
-    )
-    invoice = ERPInvoice(
-        invoice_number="SUP-PO-77",
-        vendor_id=po["CardCode"],
-        invoice_date=dt.date(2024, 6, 2),
-        currency="USD",
-        total_amount=po["DocTotal"],
-        tax_amount=po["VatSum"],
-        line_items=lines,
-        purchase_order_id=str(po["DocEntry"]),
-    )
+    po = open_item_orders(harness)[0]
+    invoice = po_invoice(po, "SUP-PO-77")
     async with harness.connector() as sap:
         result = await sap.export_invoice(invoice)
     bill = harness.company().get("PurchaseInvoices", int(result.external_id))

@@ -13,14 +13,15 @@ sap.md §Paging), order by key and follow `odata.nextLink`; incremental reads fi
 before `since` (date-only field, sap.md §Query options). SAP has no idempotency key, so a bill is looked up by
 `CardCode` + `NumAtCard` before it is created (once per batch: export's checks, `find_bills` in duplicates.py,
 remember the pairs they found absent), and again after a create whose answer was lost (erp-facts.md
-§Idempotent export). Posting periods and their status are read by `period_locks` (periods.py).
+§Idempotent export). Many bills go through the Service Layer's `$batch` (`export_invoices`, export.py and
+batch.py). Posting periods and their status are read by `period_locks` (periods.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ssl
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
@@ -30,11 +31,11 @@ from smartap_erp.connectors.base import ConnectorOptions, ERPConnector
 from smartap_erp.connectors.common import MappingError, money
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks, bill_key
-from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
+from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.removals import ERPRemoval, MappedIds
 from smartap_erp.connectors.responses import ErrorDetails
-from smartap_erp.connectors.sap import deletions, duplicates, payloads, payments, periods
+from smartap_erp.connectors.sap import deletions, duplicates, export, payloads, payments, periods
 from smartap_erp.connectors.sap.provider import PROVIDER
 from smartap_erp.domain import (
     ERPAccount,
@@ -364,7 +365,7 @@ class SAPConnector(ERPConnector):
         )
         return dict(rows[0]) if rows else None
 
-    def _result(self, doc: Mapping[str, Any], created: bool) -> ExportResult:
+    def bill_result(self, doc: Mapping[str, Any], created: bool) -> ExportResult:
         stamp = payloads.parse_stamp(doc.get("UpdateDate"), doc.get("UpdateTime"))
         return ExportResult(
             external_id=str(doc["DocEntry"]),
@@ -376,6 +377,20 @@ class SAPConnector(ERPConnector):
             erp_total=None if doc.get("DocTotal") is None else money(doc["DocTotal"], "DocTotal"),
         )
 
+    async def purchase_order(self, purchase_order_id: str) -> Any:
+        return await self._json(Call.get(f"PurchaseOrders({_doc_entry(purchase_order_id)})"))
+
+    async def bill_body(self, invoice: ERPInvoice, po: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The A/P invoice to POST (payloads.py); a mapping problem is that invoice's validation error."""
+        try:
+            return payloads.document_from_invoice(invoice, po, tax_field=await self._line_tax_field())
+        except MappingError as exc:
+            raise ERPValidationError(
+                f"invoice {invoice.invoice_number} cannot be sent to SAP: {exc}",
+                erp=self.system,
+                field=exc.field,
+            ) from None
+
     async def export_invoice(self, invoice: ERPInvoice) -> ExportResult:
         key = bill_key(invoice.vendor_id, invoice.invoice_number)
         if key in self.absent_bills:  # export's checks looked it up moments ago (one look-up per batch)
@@ -385,18 +400,9 @@ class SAPConnector(ERPConnector):
             existing = await self._find_bill(invoice)
         if existing is not None:
             log.info("SAP already has A/P invoice %s for %s", existing["DocEntry"], invoice.vendor_id)
-            return self._result(existing, created=False)
-        po = None
-        if invoice.purchase_order_id:
-            po = await self._json(Call.get(f"PurchaseOrders({_doc_entry(invoice.purchase_order_id)})"))
-        try:
-            body = payloads.document_from_invoice(invoice, po, tax_field=await self._line_tax_field())
-        except MappingError as exc:
-            raise ERPValidationError(
-                f"invoice {invoice.invoice_number} cannot be sent to SAP: {exc}",
-                erp=self.system,
-                field=exc.field,
-            ) from None
+            return self.bill_result(existing, created=False)
+        po = await self.purchase_order(invoice.purchase_order_id) if invoice.purchase_order_id else None
+        body = await self.bill_body(invoice, po)
         try:
             created = await self._json(Call("POST", "PurchaseInvoices", json=body))
         except ERPTransientError:
@@ -405,8 +411,12 @@ class SAPConnector(ERPConnector):
             if found is None:
                 raise
             log.warning("SAP stored A/P invoice %s but its answer was lost", found["DocEntry"])
-            return self._result(found, created=True)
-        return self._result(created, created=True)
+            return self.bill_result(found, created=True)
+        return self.bill_result(created, created=True)
+
+    async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
+        """Many bills in `$batch` requests, with the guarantees of `export_invoice` (export.py)."""
+        return await export.export_invoices(self, list(invoices))
 
 
 def _doc_entry(value: str) -> int:
