@@ -32,6 +32,7 @@ from smartap_erp.http.redact import get_logger
 from smartap_erp.jobs import heartbeat, lease, requests
 from smartap_erp.jobs.operations import Summary, environment
 from smartap_erp.sync import logs
+from smartap_erp.sync.export.run import connection_step_size
 
 SYNC_WORKFLOW = "smartap.sync_connection"
 EXPORT_WORKFLOW = "smartap.export_invoices"
@@ -273,7 +274,12 @@ async def run_export(
     runner: Runner, connection_id: str, invoice_ids: list[str] | None, triggered_by: str
 ) -> Summary:
     ids = invoice_ids if invoice_ids is not None else await pending_export_ids(connection_id)
-    size = environment().settings.erp_sync_batch_size
+    env = environment()
+    # Steps as the export run sizes them (QuickBooks: one look-up request per step); the connection's
+    # ERP never changes, so a recovered workflow cuts the same steps.
+    size = await connection_step_size(
+        env.sessions, uuid.UUID(connection_id), env.settings.erp_sync_batch_size
+    )
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     totals: Summary = {"batches": len(batches), "invoices": len(ids), "exported": 0, "failed": 0}
     errors: list[str] = []

@@ -82,6 +82,10 @@ class QuickBooksConnector(ERPConnector):
     required_credentials = PROVIDER.required_credentials
     retry_policy = PROVIDER.retry
     bill_tax = "rates"  # QuickBooks computes bill tax from the lines' tax codes (quickbooks.md §Entities)
+    # Export (sync/export/run.py): bills per /batch request, sent and recorded that many at a time; and
+    # invoices per step, all looked up in one /batch before any is created (export.py, duplicates.py).
+    export_batch_size = export.BATCH_SIZE
+    export_step_size = export.STEP_SIZE
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
@@ -144,8 +148,7 @@ class QuickBooksConnector(ERPConnector):
 
     async def test_connection(self) -> ConnectionInfo:
         info = (await self._get(f"companyinfo/{self.realm_id}", {"CompanyInfo": dict}))["CompanyInfo"]
-        country = info.get("Country") or None
-        self._home_currency = self._home_currency or _CURRENCY_BY_COUNTRY.get(country or "", "USD")
+        country = self.learn_company(info)
         return ConnectionInfo(
             system=self.system,
             company_name=info.get("CompanyName", ""),
@@ -154,6 +157,17 @@ class QuickBooksConnector(ERPConnector):
             base_currency=self._home_currency,
             checked_at=self.now(),
         )
+
+    def learn_company(self, info: Mapping[str, Any]) -> str | None:
+        """Take the home currency from a CompanyInfo record (read alone, or riding in a look-up batch),
+        unless the credentials gave it; the company's country, if it has one."""
+        country = info.get("Country") or None
+        self._home_currency = self._home_currency or _CURRENCY_BY_COUNTRY.get(country or "", "USD")
+        return country
+
+    @property
+    def knows_home_currency(self) -> bool:
+        return self._home_currency is not None
 
     async def home_currency(self) -> str:
         if self._home_currency is None:
@@ -278,8 +292,8 @@ class QuickBooksConnector(ERPConnector):
         return export.created_result(existing, self.now(), created=False)
 
     async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
-        """Through `/batch`, ten bills a request (quickbooks.md §Batch requests); a Fault in one item affects
-        only it."""
+        """Through `/batch`, `export.BATCH_SIZE` bills a request (quickbooks.md §Batch requests); a Fault in
+        one item affects only it."""
         outcomes: list[InvoiceExportOutcome] = []
         for chunk in export.chunks(list(invoices)):
             outcomes.extend(await self._export_chunk(chunk))

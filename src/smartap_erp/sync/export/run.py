@@ -1,24 +1,27 @@
 """Invoice export (issue 8, item 4): approved SmartAP invoices become bills in the ERP, exactly once.
 
-`export_invoices(ctx, connection_id, invoice_ids=None)` works a batch at a time
-(`ERP_SYNC_BATCH_SIZE` invoices): it builds each invoice's `ERPInvoice` (`export_build`: only
-approved invoices, vendor through its mapping, accounts and tax codes resolved from reference data
-read once per run (`export_refdata`), field mappings applied, the invoice's tax spread over its
-taxed lines the way the ERP takes it, or refused (`export_tax`); every problem is a record error and
-the rest go on), upserts and COMMITS the batch's
-outbox rows (`pending`, one deterministic idempotency key per connection and invoice) before the
-ERP is called, sends the batch through the connector's `export_invoices` (its batch endpoint where
-the ERP has one), and then writes, in ONE transaction, the `erp_invoice_mappings` rows, the outbox
+`export_invoices(ctx, connection_id, invoice_ids=None)` works a step at a time (`step_size`: the
+connector's `export_step_size` where it states one, else `ERP_SYNC_BATCH_SIZE` invoices): it builds
+each invoice's `ERPInvoice` (`export_build`: only approved invoices, vendor through its mapping,
+accounts and tax codes resolved from reference data read once per run (`export_refdata`), field
+mappings applied, the invoice's tax spread over its taxed lines the way the ERP takes it, or refused
+(`export_tax`); every problem is a record error and the rest go on), checks them against the ERP's
+books (`guards`: one bill look-up for the whole step, before any write), upserts and COMMITS the
+step's outbox rows (`pending`, one deterministic idempotency key per connection and invoice) before
+the ERP is called, sends the bills through the connector's `export_invoices` (its batch endpoint
+where the ERP has one), `export_batch_size` at a time where the connector states it (else all at
+once), and after each call writes, in ONE transaction, the `erp_invoice_mappings` rows, the outbox
 rows `confirmed` and the invoices `exported`, after checking that the total the ERP reports for each
 bill equals the invoice's: a bill whose total differs is not linked and its invoice goes to
 `needs_review` (the ERP bill id kept on the outbox row, the reason in the record error and the
 sync log), so it is neither payment-tracked as if it were right nor created twice. A crash anywhere
 leaves either nothing at the ERP (retry sends again under the same outbox row) or a bill without a
-mapping (retry sends again and the connector's idempotency, keyed on `smartap_invoice_id`, returns
-the same bill): never two bills.
-A call that ends without an answer marks the batch `sent` and stops the run (its error propagates,
-so the job layer retries); an `ERPAuthError` also puts the connection in `error`. Every run writes
-one `erp_sync_logs` row (entity invoice, direction export).
+mapping (retry finds it: the step's look-up links it, or the connector's idempotency, keyed on
+`smartap_invoice_id`, returns the same bill): never two bills.
+A call that ends without an answer marks its bills `sent` (those of the step's later calls stay
+`pending`, never sent) and stops the run (its error propagates, so the job layer retries); an
+`ERPAuthError` also puts the connection in `error`. Every run writes one `erp_sync_logs` row (entity
+invoice, direction export).
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.connectors.models import InvoiceExportOutcome
+from smartap_erp.connectors.registry import registry
 from smartap_erp.db.models import ERPConnection, Invoice
 from smartap_erp.domain.enums import ERPEntity, InvoiceStatus, SyncDirection, SyncStatus
 from smartap_erp.domain.models import ERPInvoice
@@ -54,8 +60,9 @@ Hook = Callable[[Sequence[uuid.UUID]], Awaitable[None]]
 
 @dataclass
 class ExportHooks:
-    """Test hooks at the two points where a crash matters: after the outbox commit, before the ERP
-    call; and after the ERP answered, before the mappings are written. Each gets the batch's ids."""
+    """Test hooks at the two points where a crash matters: after the step's outbox commit, before the
+    first ERP call (with the step's ids); and after each call answered, before its mappings are written
+    (with that call's ids; the first call's include the bills found already there)."""
 
     before_erp_call: Hook | None = None
     after_erp_call: Hook | None = None
@@ -113,10 +120,11 @@ async def export_invoices(
         rules = await store.export_rules(session, connection_id)
     report = ExportReport(connection_id=connection_id, log_id=log.id)
     run = _ExportRun(ctx, connection, report, triggered_by, hooks or ExportHooks())
-    size = ctx.settings.erp_sync_batch_size if ctx.settings is not None else DEFAULT_BATCH_SIZE
+    configured = ctx.settings.erp_sync_batch_size if ctx.settings is not None else DEFAULT_BATCH_SIZE
     try:
         if ids:
             async with ctx.connector(connection) as erp:
+                size = step_size(erp, configured)
                 resolver = ReferenceResolver(
                     erp, connection_id=connection_id, cache=ctx.reference_cache, now=ctx.now
                 )
@@ -127,6 +135,26 @@ async def export_invoices(
         raise
     await _close(ctx, report)
     return report
+
+
+def step_size(connector: ERPConnector | type[ERPConnector], configured: int) -> int:
+    """Invoices per export step: the connector's `export_step_size` where it states one (QuickBooks: what
+    one look-up request covers, a multiple of its `export_batch_size`, docs/sync.md "Export steps"), else
+    `configured` (`ERP_SYNC_BATCH_SIZE`)."""
+    stated = getattr(connector, "export_step_size", None)
+    return int(stated) if stated else configured
+
+
+async def connection_step_size(
+    session_factory: async_sessionmaker[AsyncSession], connection_id: uuid.UUID, configured: int
+) -> int:
+    """`step_size` for a stored connection, by its ERP's connector class (the job layer cuts a run's
+    invoice ids into steps of this size before any connector is opened)."""
+    async with session_factory() as session:
+        connection = await session.get(ERPConnection, connection_id)
+    if connection is None or not registry.find(connection.system_type.value):
+        return configured
+    return step_size(registry.get(connection.system_type.value), configured)
 
 
 async def _close(ctx: SyncContext, report: ExportReport, failure: BaseException | None = None) -> None:
@@ -178,19 +206,27 @@ class _ExportRun:
             sent_at = await store.write_pending(session, cid, batch_ids, self.ctx.now())
         if self.hooks.before_erp_call:
             await self.hooks.before_erp_call(batch_ids)
-        try:
-            outcomes = [outcome for *_, outcome in checked.linked]
-            if checked.send:
-                outcomes += await erp.export_invoices([standard for _, standard in checked.send])
-        except ERPError as exc:
-            async with self.ctx.session_factory() as session, session.begin():
-                await store.mark_unanswered(
-                    session, cid, batch_ids, f"{type(exc).__name__}: {exc}", self.ctx.now()
-                )
-            raise
-        if self.hooks.after_erp_call:
-            await self.hooks.after_erp_call(batch_ids)
-        await self._record(ready, outcomes, sent_at)
+        # One call per `export_batch_size` bills, each recorded as soon as it is answered; the bills
+        # already there are recorded with the first.
+        per = int(getattr(erp, "export_batch_size", None) or len(checked.send) or 1)
+        calls = [checked.send[i : i + per] for i in range(0, len(checked.send), per)] or [[]]
+        for number, send in enumerate(calls):
+            linked = checked.linked if number == 0 else []
+            this = [*send, *((invoice, standard) for invoice, standard, _ in linked)]
+            this_ids = [invoice.id for invoice, _ in this]
+            try:
+                outcomes = [outcome for *_, outcome in linked]
+                if send:
+                    outcomes += await erp.export_invoices([standard for _, standard in send])
+            except ERPError as exc:
+                async with self.ctx.session_factory() as session, session.begin():
+                    await store.mark_unanswered(
+                        session, cid, this_ids, f"{type(exc).__name__}: {exc}", self.ctx.now()
+                    )
+                raise
+            if self.hooks.after_erp_call:
+                await self.hooks.after_erp_call(this_ids)
+            await self._record(this, outcomes, sent_at)
 
     async def _check(self, erp: ERPConnector, ready: list[tuple[Invoice, ERPInvoice]]) -> guards.Checked:
         """`export_guards.check_batch`, its reviews and notes stored at once (sync.export.review)."""
