@@ -2,55 +2,160 @@
 and the read of one bill.
 
 A bill's status comes from its `Balance` alone (the source of truth). The feed reads the Bills changed
-since the cursor, then the bills of the BillPayments changed since: whether a payment always bumps the
-Bill's LastUpdatedTime is UNCERTAIN, so both are read. One bill alone is `GET bill/<id>` plus its
-linked BillPayments (their dates and amounts).
+since the cursor and the BillPayments changed since: whether a payment always bumps the Bill's
+LastUpdatedTime is UNCERTAIN, so both are read, and the bills a changed payment links to that were not
+among the changed Bills (and are open bills of ours, when the caller names them) are read by id. Every
+read is a query carried as an item of a `/batch` request (`batchquery.py`, erp-api-facts §1.9), so the
+requests do not grow with the pages: one batch holds both COUNTs and both first pages, then batches of
+`PAGES_PER_BATCH` hold every further page the counts promise (one past a full last page, as
+`queries.start_positions` reads), then pages one at a time while the last comes back full (records
+changed since the count), then the `Id IN (...)` reads. With b Bills and q BillPayments changed, p rows a
+page and B pages a batch: 1 + ceil((b // p + q // p) / B) batches, plus the home currency once a changed
+bill is to be mapped (one `companyinfo` read, unless configured), plus ceil(ceil(m / 100) / B) for m
+linked bills not changed themselves: 3 requests at 5,000 changed bills and payments (p = 1,000, B = 10),
+with the removal read (CDC) 4. Pages are mapped and yielded batch by batch: at most B pages held at once.
+One bill alone is `GET bill/<id>` plus its linked BillPayments (their dates and amounts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from smartap_erp.connectors.models import RecordPage
-from smartap_erp.connectors.quickbooks import payloads, queries
+from smartap_erp.connectors.quickbooks import batchquery, payloads, queries
 from smartap_erp.domain import ERPPaymentStatus
+from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.errors import PaginationError
 
 if TYPE_CHECKING:
     from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 
+# Query items per /batch: the safe size of erp-api-facts §1.9 (30 may be accepted, UNCERTAIN), and a
+# bound on memory: at most ten 1,000-row pages in one answer.
+PAGES_PER_BATCH = 10
 IDS_PER_QUERY = 100  # ids in one `Id IN (...)` condition of a query
+
+
+@dataclass
+class _Walk:
+    """One query read page by page with STARTPOSITION (ordered by Id, `queries.py`) inside batches."""
+
+    entity: str
+    conditions: Sequence[str]
+    total: int = 0  # its COUNT
+    asked: int = 1  # STARTPOSITION of the last page asked
+    full: bool = False  # the last page read came back full
+    ended: bool = False  # an empty page was read: nothing further
+    previous: list[str] = field(default_factory=list)  # ids of the page before
+
+    def count(self) -> str:
+        return queries.select(self.entity, self.conditions, count=True)
+
+    def page(self, start: int) -> str:
+        statement = queries.select(self.entity, self.conditions)
+        return f"{statement} STARTPOSITION {start} MAXRESULTS {queries.PAGE_SIZE}"
+
+    def plan(self, max_pages: int) -> list[int]:
+        """The next pages to ask: every one the count promises (one past a full last page), else the
+        next one while the last came back full."""
+        size = queries.PAGE_SIZE
+        if self.ended:
+            return []
+        starts = list(range(self.asked + size, self.total + 2, size)) or (
+            [self.asked + size] if self.full else []
+        )
+        if starts and starts[-1] // size + 1 > max_pages:
+            raise PaginationError(
+                f"gave up after {max_pages} pages (max_pages) of {self.entity}", erp=ERPSystem.QUICKBOOKS
+            )
+        self.asked = starts[-1] if starts else self.asked
+        self.ended = not starts
+        return starts
+
+    def take(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rows of a page answer, in order of STARTPOSITION; none once an empty page was read."""
+        rows: list[dict[str, Any]] = [] if self.ended else answer.get(self.entity, [])
+        ids = [str(row.get("Id")) for row in rows if isinstance(row, dict)]
+        if ids and ids == self.previous:  # an ERP ignoring STARTPOSITION (the paging loop's guard)
+            raise PaginationError(f"the same page of {self.entity} twice", erp=ERPSystem.QUICKBOOKS)
+        self.previous, self.full, self.ended = ids, len(rows) >= queries.PAGE_SIZE, not rows
+        return rows
+
+
+async def _pages(
+    connector: QuickBooksConnector, walks: Sequence[_Walk]
+) -> AsyncIterator[tuple[_Walk, list[Any]]]:
+    """Each walk's non-empty pages, in order within a walk: both COUNTs and first pages in one batch,
+    then the further pages `PAGES_PER_BATCH` to a batch."""
+    statements = [statement for walk in walks for statement in (walk.count(), walk.page(1))]
+    answers = await batchquery.run(connector, statements, [{"totalCount": int}, None] * len(walks))
+    for index, walk in enumerate(walks):
+        walk.total = int(answers[2 * index]["totalCount"])
+        if rows := walk.take(answers[2 * index + 1]):
+            yield walk, rows
+    while asks := [(walk, start) for walk in walks for start in walk.plan(connector.max_pages)]:
+        for first in range(0, len(asks), PAGES_PER_BATCH):
+            part = asks[first : first + PAGES_PER_BATCH]
+            answers = await batchquery.run(connector, [walk.page(start) for walk, start in part])
+            for (walk, _), answer in zip(part, answers, strict=True):
+                if rows := walk.take(answer):
+                    yield walk, rows
+
+
+def _linked_bills(payments: Sequence[Any]) -> set[str]:
+    return {
+        str(txn["TxnId"])
+        for payment in payments
+        for line in payment.get("Line", [])
+        for txn in line.get("LinkedTxn", [])
+        if txn.get("TxnType") == "Bill"
+    }
 
 
 async def payment_changes(
     connector: QuickBooksConnector, since: dt.datetime, bill_ids: Collection[str] | None = None
 ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
-    """Bills changed since `since`, then the bills of BillPayments changed since; `payments` stay
-    empty here."""
-    currency, now = await connector.home_currency(), connector.now()
+    """Status pages of the Bills changed since `since` and of the bills linked to BillPayments changed
+    since (of `bill_ids` only, when given); `payments` stay empty here (module docstring)."""
+    now = connector.now()
+    currency: str | None = None
 
-    def status(raw: dict[str, Any]) -> ERPPaymentStatus:
-        return payloads.payment_status_from_qbo(raw, [], home_currency=currency, checked_at=now)
-
-    seen: set[str] = set()
-    async for rows in connector._stream("Bill", queries.changed_since(since)):
-        seen.update(str(row["Id"]) for row in rows)
-        yield connector.to_page(rows, status, "Id")
-    linked: set[str] = set()
-    async for rows in connector._stream("BillPayment", queries.changed_since(since)):
-        linked.update(
-            str(txn["TxnId"])
-            for payment in rows
-            for line in payment.get("Line", [])
-            for txn in line.get("LinkedTxn", [])
-            if txn.get("TxnType") == "Bill"
+    async def page_of(rows: list[Any]) -> RecordPage[ERPPaymentStatus]:
+        nonlocal currency
+        currency = currency or await connector.home_currency()  # asked once a changed bill is to be mapped
+        home = currency
+        return connector.to_page(
+            rows,
+            lambda raw: payloads.payment_status_from_qbo(raw, [], home_currency=home, checked_at=now),
+            "Id",
         )
-    missing = sorted(linked - seen)
-    for start in range(0, len(missing), IDS_PER_QUERY):
-        in_list = ", ".join(queries.quote(i) for i in missing[start : start + IDS_PER_QUERY])
-        async for rows in connector._stream("Bill", [f"Id IN ({in_list})"]):
-            yield connector.to_page(rows, status, "Id")
+
+    bills = _Walk("Bill", queries.changed_since(since))
+    payments = _Walk("BillPayment", queries.changed_since(since))
+    seen: set[str] = set()
+    linked: set[str] = set()
+    async for walk, rows in _pages(connector, [bills, payments]):
+        if walk is bills:
+            seen.update(str(row["Id"]) for row in rows)
+            yield await page_of(rows)
+        else:
+            linked |= _linked_bills(rows)
+    missing = sorted((linked - seen) & set(bill_ids) if bill_ids is not None else linked - seen)
+    per_query = min(IDS_PER_QUERY, queries.PAGE_SIZE)  # every row of an `Id IN` read fits one page
+    statements = [
+        queries.select(
+            "Bill", [f"Id IN ({', '.join(queries.quote(i) for i in missing[at : at + per_query])})"]
+        )
+        + f" MAXRESULTS {queries.PAGE_SIZE}"
+        for at in range(0, len(missing), per_query)
+    ]
+    for first in range(0, len(statements), PAGES_PER_BATCH):
+        for answer in await batchquery.run(connector, statements[first : first + PAGES_PER_BATCH]):
+            if rows := answer.get("Bill", []):
+                yield await page_of(rows)
 
 
 async def payment_status(connector: QuickBooksConnector, bill_id: str) -> ERPPaymentStatus:

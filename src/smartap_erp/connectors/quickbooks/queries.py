@@ -52,9 +52,17 @@ def query_response(response: httpx.Response, keys: Mapping[str, type] | None = N
     """The `QueryResponse` object of a query answer (quickbooks.md §Query language), with `keys` required in
     it (e.g. `totalCount` of a COUNT). An empty result has no entity key; an entity key that is present
     (capitalised: `Vendor`, `Bill`) must hold a list."""
-    inner: dict[str, Any] = json_body(response, ERPSystem.QUICKBOOKS, keys={"QueryResponse": dict})[
-        "QueryResponse"
-    ]
+    body = json_body(response, ERPSystem.QUICKBOOKS, keys={"QueryResponse": dict})
+    return checked_response(body["QueryResponse"], response, keys)
+
+
+def checked_response(
+    inner: Any, response: httpx.Response, keys: Mapping[str, type] | None = None
+) -> dict[str, Any]:
+    """`inner` if it is a well-formed `QueryResponse` object (of a plain answer or of a `/batch` item)
+    holding `keys`, else an `ERPProtocolError` naming `response`."""
+    if not isinstance(inner, dict):
+        raise unexpected_answer(response, ERPSystem.QUICKBOOKS, "no QueryResponse object")
     for key, shape in (keys or {}).items():
         if not isinstance(inner.get(key), shape):
             raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"no {key!r} in QueryResponse")
