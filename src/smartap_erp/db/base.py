@@ -17,6 +17,7 @@ from sqlalchemy import DateTime, Enum, MetaData, String, TypeDecorator, Uuid, fu
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from smartap_erp.db.ids import uuid7
 from smartap_erp.domain.enums import ERPSystem
 
 NAMING_CONVENTION = {
@@ -37,9 +38,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} refused: store timezone-aware UTC datetimes")
-        value = value.astimezone(dt.UTC)
+        if value.tzinfo is not dt.UTC:  # already UTC (most values): no conversion to pay for
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"naive datetime {value!r} refused: store timezone-aware UTC datetimes")
+            value = value.astimezone(dt.UTC)
         # SQLite keeps no offset: store plain UTC and re-attach UTC when reading.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -91,6 +93,14 @@ class Base(DeclarativeBase):
 
 class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class TimeOrderedPrimaryKey:
+    """A version 7 (time-ordered) id: for the tables imports fill in bulk, where new rows then append
+    to the primary-key index instead of landing on random pages (`db.ids`). Not for rows whose id is
+    shown or used as if it were random (connections: the demo derives names from their ids)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
 
 
 class Timestamps:

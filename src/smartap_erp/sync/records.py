@@ -11,6 +11,7 @@ record onto a copy of itself, then re-validates it as the standard model.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -60,10 +61,57 @@ def plain(value: Any) -> Any:
     return value
 
 
+def canonical_json(value: Any) -> str:
+    """`json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, the same
+    text character for character, built directly for the plain types of a projection (two to three
+    times faster: no intermediate copy, no encoder object per call); any other type (floats, str or
+    int subclasses such as enums, unknown objects) takes that reference path for its own value."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is dict:
+        text = _str_keyed(value)
+        if text is not None:
+            return text
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if isinstance(value, Mapping):
+        items = {str(k): v for k, v in value.items() if v is not None}
+        return "{" + ",".join([f"{_string(k)}:{canonical_json(items[k])}" for k in sorted(items)]) + "}"
+    if kind is list or kind is tuple:
+        return "[" + ",".join([canonical_json(v) for v in value]) + "]"
+    if kind is Decimal or kind is uuid.UUID or kind in _STAMPS:
+        return _string(plain(value))
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _str_keyed(value: dict[Any, Any]) -> str | None:
+    """A dict whose keys are all plain strings (a projection); None for any other dict."""
+    try:
+        keys = sorted(value)
+    except TypeError:
+        return None
+    parts = []
+    for key in keys:
+        if type(key) is not str:
+            return None
+        item = value[key]
+        if item is not None:
+            parts.append(f"{_string(key)}:{_string(item) if type(item) is str else canonical_json(item)}")
+    return "{" + ",".join(parts) + "}"
+
+
+_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) quotes strings with
+_STAMPS = frozenset({dt.datetime, dt.date, dt.time})
+
+
 def canonical_hash(projection: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a projection: 64 hex characters (fits `synced_hash`)."""
-    text = json.dumps(plain(projection), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(projection).encode()).hexdigest()
 
 
 def upsert_statement(

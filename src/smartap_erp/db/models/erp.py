@@ -27,7 +27,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smartap_erp.db.base import Base, ERPSystemKey, Timestamps, UUIDPrimaryKey, str_enum, utcnow
+from smartap_erp.db.base import (
+    Base,
+    ERPSystemKey,
+    TimeOrderedPrimaryKey,
+    Timestamps,
+    UUIDPrimaryKey,
+    str_enum,
+    utcnow,
+)
 from smartap_erp.domain.enums import (
     ConflictStatus,
     ConnectionStatus,
@@ -149,7 +157,7 @@ class ERPFieldMapping(UUIDPrimaryKey, Timestamps, Base):
     connection: Mapped[ERPConnection] = relationship(back_populates="field_mappings")
 
 
-class ERPVendorLink(UUIDPrimaryKey, Timestamps, Base):
+class ERPVendorLink(TimeOrderedPrimaryKey, Timestamps, Base):
     """One SmartAP vendor <-> one ERP vendor, per connection, in both directions."""
 
     __tablename__ = "erp_vendor_mappings"
@@ -235,7 +243,7 @@ class ERPExportOutbox(UUIDPrimaryKey, Timestamps, Base):
     confirmed_at: Mapped[dt.datetime | None]
 
 
-class ERPPurchaseOrderLink(UUIDPrimaryKey, Timestamps, Base):
+class ERPPurchaseOrderLink(TimeOrderedPrimaryKey, Timestamps, Base):
     __tablename__ = "erp_po_mappings"
     __table_args__ = (
         UniqueConstraint("connection_id", "smartap_po_id"),
@@ -269,7 +277,7 @@ class ERPSyncCursor(UUIDPrimaryKey, Timestamps, Base):
     last_full_sync_at: Mapped[dt.datetime | None]
 
 
-class ERPConflict(UUIDPrimaryKey, Timestamps, Base):
+class ERPConflict(TimeOrderedPrimaryKey, Timestamps, Base):
     """A record changed on both sides since the last sync, waiting for a person to choose."""
 
     __tablename__ = "erp_conflicts"

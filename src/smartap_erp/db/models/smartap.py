@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from smartap_erp.db.base import Base, Timestamps, UUIDPrimaryKey, str_enum
+from smartap_erp.db.base import Base, TimeOrderedPrimaryKey, Timestamps, UUIDPrimaryKey, str_enum
 from smartap_erp.domain.enums import InvoiceStatus, PurchaseOrderStatus
 
 PRECISE = Numeric(20, 6)
 
 
-class Vendor(UUIDPrimaryKey, Timestamps, Base):
+class Vendor(TimeOrderedPrimaryKey, Timestamps, Base):
     __tablename__ = "vendors"
 
     name: Mapped[str] = mapped_column(String(255))
@@ -38,7 +38,7 @@ class Vendor(UUIDPrimaryKey, Timestamps, Base):
         return f"Vendor(id={self.id!s}, name={self.name!r})"
 
 
-class PurchaseOrder(UUIDPrimaryKey, Timestamps, Base):
+class PurchaseOrder(TimeOrderedPrimaryKey, Timestamps, Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (UniqueConstraint("vendor_id", "po_number"),)
 
@@ -60,7 +60,7 @@ class PurchaseOrder(UUIDPrimaryKey, Timestamps, Base):
         return f"PurchaseOrder(id={self.id!s}, po_number={self.po_number!r})"
 
 
-class PurchaseOrderLine(UUIDPrimaryKey, Base):
+class PurchaseOrderLine(TimeOrderedPrimaryKey, Base):
     __tablename__ = "purchase_order_lines"
     __table_args__ = (UniqueConstraint("purchase_order_id", "line_number"),)
 

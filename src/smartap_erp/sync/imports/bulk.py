@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import TextClause
 from smartap_erp.sync.records import upsert_statement
 
 Row = Mapping[str, Any]
+_NOTHING = object()
 Processor = Callable[[Any], Any] | None
 
 
@@ -106,12 +107,26 @@ class _Shape:
 
 
 def _converted(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[list[Any]]:
-    """One list per column, each value through its column type's bind processor."""
+    """One list per column, each value through its column type's bind processor (once per run of the
+    same object: a page's rows share their `now`, and a processor's result depends on its value only)."""
     columns = []
     for name, process in processors:
         values = [row[name] for row in rows]
-        columns.append([process(v) for v in values] if process is not None else values)
+        if process is not None:
+            values = _processed(values, process)
+        columns.append(values)
     return columns
+
+
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    out: list[Any] = []
+    last: Any = _NOTHING
+    done: Any = None
+    for value in values:
+        if value is not last:
+            last, done = value, process(value)
+        out.append(done)
+    return out
 
 
 def _arrays(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:

@@ -23,6 +23,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from smartap_erp.db.ids import uuid7
 from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConfigurationError
@@ -185,7 +186,7 @@ async def write_conflicts(
         settled = c.action is not Action.REVIEW
         new.append(
             {
-                "id": uuid.uuid4(),
+                "id": uuid7(),
                 "connection_id": connection_id,
                 "entity_type": entity,
                 "smartap_record_id": c.smartap_record_id,

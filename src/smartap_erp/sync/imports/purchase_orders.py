@@ -21,6 +21,7 @@ from sqlalchemy import Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.db.ids import uuid7
 from smartap_erp.db.models import ERPPurchaseOrderLink, ERPVendorLink, PurchaseOrder, PurchaseOrderLine
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
@@ -233,7 +234,7 @@ async def write_po_page(
         record, erp_hash = unique[key], hashes[key]
         if forced is not None:
             action, smartap_id = forced[key]
-            plans.append(_Plan(record, projection, erp_hash, smartap_id or uuid.uuid4(), action))
+            plans.append(_Plan(record, projection, erp_hash, smartap_id or uuid7(), action))
             continue
         synced_hash, po_id = links.get(key, (None, None))
         row = (
@@ -242,7 +243,7 @@ async def write_po_page(
             else free.pop((vendors[record.vendor_id], record.po_number), None)
         )
         smartap = row_projection(row, lines.get(row.id, [])) if row is not None else None
-        smartap_id = row.id if row is not None else uuid.uuid4()
+        smartap_id = row.id if row is not None else uuid7()
         action, conflict = decide(
             key=key,
             record=record,
@@ -292,7 +293,7 @@ async def _write(
         if replaced:
             await session.execute(delete(LINES).where(LINES.c.purchase_order_id.in_(replaced)))
         lines = [
-            {"id": uuid.uuid4(), "purchase_order_id": p.po_id, **line}
+            {"id": uuid7(), "purchase_order_id": p.po_id, **line}
             for p in written
             for line in p.projection["lines"]
         ]
@@ -310,7 +311,7 @@ async def _write(
 def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
     record = plan.record
     return {
-        "id": uuid.uuid4(),
+        "id": uuid7(),
         "connection_id": connection_id,
         "smartap_po_id": plan.po_id,
         "erp_po_id": record.external_id,

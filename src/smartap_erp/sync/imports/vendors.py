@@ -24,9 +24,10 @@ from sqlalchemy import Table, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
+from smartap_erp.db.ids import uuid7
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
-from smartap_erp.domain.models import ERPVendor
+from smartap_erp.domain.models import ERPAddress, ERPVendor
 from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.bulk import among, upsert_rows
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
@@ -36,6 +37,7 @@ from smartap_erp.sync.records import canonical_hash, too_long
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
+_ADDRESS_FIELDS = tuple(ERPAddress.model_fields)
 # The SmartAP columns a decision reads (Core rows, not ORM objects: no identity map, no instrumentation).
 _ROW_COLUMNS = (
     Vendor.id,
@@ -68,7 +70,7 @@ def _email(value: str | None) -> str | None:
 
 
 def erp_projection(vendor: ERPVendor) -> dict[str, Any]:
-    address = vendor.address.model_dump(exclude_none=True) if vendor.address else None
+    address = _address(vendor.address) if vendor.address else None
     return {
         "name": vendor.name,
         "email": vendor.email,
@@ -79,6 +81,13 @@ def erp_projection(vendor: ERPVendor) -> dict[str, Any]:
         "currency": vendor.currency,
         "is_active": vendor.is_active,
     }
+
+
+def _address(address: ERPAddress) -> dict[str, Any]:
+    """`address.model_dump(exclude_none=True)` (its fields are plain strings), without pydantic's
+    serialiser: read per record, it was a third of the projection's cost."""
+    values = {name: getattr(address, name) for name in _ADDRESS_FIELDS}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def row_projection(row: Any) -> dict[str, Any]:
@@ -135,7 +144,7 @@ def _vendor_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
 def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
     record = plan.item.record
     return {
-        "id": uuid.uuid4(),
+        "id": uuid7(),
         "connection_id": connection_id,
         "smartap_vendor_id": plan.vendor_id,
         "erp_vendor_id": record.external_id,
@@ -247,7 +256,7 @@ async def write_vendor_page(
     if forced is not None:
         for key, item in incoming.items():
             action, smartap_id = forced[key]
-            plans.append(_Plan(item, smartap_id or uuid.uuid4(), action))
+            plans.append(_Plan(item, smartap_id or uuid7(), action))
     else:
         links = await _links(session, connection_id, list(incoming))
         changed = {
@@ -263,7 +272,7 @@ async def write_vendor_page(
                 continue  # the ERP's record is the one last synced: nothing to read or write
             synced_hash, linked = changed.get(key, (None, None))
             row = rows.get(linked) if linked is not None else candidates.match(item)
-            smartap_id = row.id if row is not None else uuid.uuid4()
+            smartap_id = row.id if row is not None else uuid7()
             action, conflict = decide(
                 key=key,
                 record=item.record,
