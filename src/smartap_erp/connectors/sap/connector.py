@@ -114,6 +114,8 @@ class SAPConnector(ERPConnector):
     retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
     page_size: int = 500  # no documented maximum (sap.md §Paging); big pages, bounded memory
     since_overlap: dt.timedelta = dt.timedelta(days=1)
+    # bills a `$batch` carries (export.py); export's run may call `export_invoices` this many at a time
+    export_batch_size: ClassVar[int] = export.EXPORT_BATCH_SIZE
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
