@@ -1,4 +1,4 @@
-"""The QBO query language subset (quickbooks.md §Query language): a tokenizer, a parser and an executor.
+"""The QBO query language subset (quickbooks.md §Query language): a tokenizer, a parser and `run`.
 
     SELECT * | COUNT(*) | prop[, prop...] FROM Entity
       [WHERE prop op value [AND prop op value ...]]      op: = < > <= >= IN (v, ...) LIKE '%x%'
@@ -11,20 +11,22 @@ STARTPOSITION are validation errors (4001 QueryValidationError, [Q5]). Column li
 objects are returned (quickbooks.md §Query language). Reference properties (`VendorRef`) compare on their
 value; MetaData times compare as instants. Name-list entities (those with `Active`) return only active records
 unless the WHERE clause mentions Active: standard QBO behaviour, not in Intuit's docs. LIKE is
-case-insensitive here (not documented either way).
+case-insensitive here (not documented either way). Conditions are evaluated by `predicates`, and
+`queryplan` serves COUNTs and pages from indexes kept between writes.
 """
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from erpsim.quickbooks import faults as f
-from erpsim.quickbooks.store import COMPANY_TZ, ENTITIES, QboStore
+from erpsim.quickbooks.predicates import DATETIME_PROPS, Condition
+from erpsim.quickbooks.queryplan import count as planned_count
+from erpsim.quickbooks.queryplan import page as planned_page
+from erpsim.quickbooks.store import ENTITIES, QboStore
 
 MAX_RESULTS, DEFAULT_RESULTS = 1000, 100
 _TOKEN = re.compile(
@@ -32,9 +34,6 @@ _TOKEN = re.compile(
     |(?P<op><=|>=|!=|<>|=|<|>)|(?P<punct>[(),*])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))""",
     re.X,
 )
-_DATETIME_PROPS = {"MetaData.CreateTime", "MetaData.LastUpdatedTime"}
-_DATE_PROPS = {"TxnDate", "DueDate", "ExpectedDate", "CompanyStartDate"}
-_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _FORBIDDEN = {"OR", "JOIN", "GROUP", "HAVING", "UNION", "NOT"}
 
 QUERYABLE: dict[str, set[str]] = {
@@ -109,15 +108,9 @@ QUERYABLE: dict[str, set[str]] = {
     "Item": {"Id", "SyncToken", "Name", "Active", "Type", "FullyQualifiedName"},
 }
 for _props in QUERYABLE.values():
-    _props.update(_DATETIME_PROPS)
+    _props.update(DATETIME_PROPS)
 
-
-@dataclass
-class Condition:
-    prop: str
-    op: str
-    values: list[Any]
-    coerced: dict[type, list[Any]] = field(default_factory=dict)  # per type of the stored value
+__all__ = ["QUERYABLE", "Condition", "Query", "parse", "run"]
 
 
 @dataclass
@@ -316,107 +309,14 @@ def _paging(query: Query, word: str, value: int) -> None:
 # ---- execution ------------------------------------------------------------------------------------
 
 
-def _instant(value: Any) -> float:
-    text = str(value)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise f.query_validation_error(f"Invalid date/time value: {text}") from None
-    if moment.tzinfo is None:  # a zone-less literal is company-local time
-        moment = moment.replace(tzinfo=COMPANY_TZ)
-    return moment.timestamp()
-
-
-def _date(value: Any) -> date:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise f.query_validation_error(f"Invalid date value: {value}") from None
-
-
-def _field(store: QboStore, entity: str, record: dict[str, Any], prop: str) -> Any:
-    if prop == "MetaData.LastUpdatedTime":
-        return store.updated[entity][record["Id"]]
-    if prop == "MetaData.CreateTime":
-        return _instant(record["MetaData"]["CreateTime"])
-    value = record.get(prop)
-    if isinstance(value, dict):
-        value = value.get("value", value.get("Address"))
-    return value
-
-
-def _coerce(prop: str, value: Any, sample: Any) -> Any:
-    if prop in _DATETIME_PROPS:
-        return _instant(value)
-    if prop in _DATE_PROPS:
-        return _date(value)
-    if isinstance(sample, bool):
-        if not isinstance(value, bool):
-            return str(value).lower() == "true"
-        return value
-    if isinstance(sample, Decimal | int) and not isinstance(sample, bool):
-        try:
-            return Decimal(str(value))
-        except InvalidOperation:
-            raise f.query_validation_error(f"Invalid number for {prop}: {value}") from None
-    if prop == "Id" and str(value).isdigit():
-        return int(value)
-    return str(value)
-
-
-def _comparable(prop: str, value: Any) -> Any:
-    if prop in _DATE_PROPS and isinstance(value, str):
-        return _date(value)
-    if prop == "Id" and str(value).isdigit():
-        return int(value)
-    return value
-
-
-def _matches(store: QboStore, entity: str, record: dict[str, Any], cond: Condition) -> bool:
-    actual = _comparable(cond.prop, _field(store, entity, record, cond.prop))
-    if actual is None:
-        return False
-    wanted = cond.coerced.get(type(actual))
-    if wanted is None:
-        wanted = cond.coerced[type(actual)] = [_coerce(cond.prop, v, actual) for v in cond.values]
-    if cond.op == "LIKE":
-        regex = "^" + ".*".join(re.escape(part) for part in str(cond.values[0]).split("%")) + "$"
-        return re.match(regex, str(actual), re.IGNORECASE | re.DOTALL) is not None
-    try:
-        if cond.op in ("=", "IN"):
-            return any(actual == w for w in wanted)
-        return bool(_COMPARE[cond.op](actual, wanted[0]))
-    except TypeError:
-        return False
-
-
 def run(store: QboStore, query: Query) -> dict[str, Any]:
     """The `QueryResponse` object for a parsed query (quickbooks.md §Query language response shape)."""
-    rows = store.records[query.entity].values()
     conditions = list(query.where)
     if "Active" in QUERYABLE[query.entity] and not any(c.prop == "Active" for c in conditions):
         conditions.append(Condition("Active", "=", [True]))
-    selected = [
-        r
-        for r in rows
-        if (query.entity, r["Id"]) not in store.hidden
-        and all(_matches(store, query.entity, r, c) for c in conditions)
-    ]
     if query.count:
-        return {"totalCount": len(selected)}
-    for prop, descending in reversed(query.order):
-        selected.sort(key=lambda r, p=prop: _sort_key(store, query.entity, r, p), reverse=descending)  # type: ignore[misc]
-    page = selected[query.start - 1 : query.start - 1 + query.max_results]
+        return {"totalCount": planned_count(store, query.entity, conditions)}
+    page = planned_page(store, query.entity, conditions, query.order, query.start - 1, query.max_results)
     if not page:
         return {}
     return {query.entity: page, "startPosition": query.start, "maxResults": len(page)}
-
-
-def _sort_key(store: QboStore, entity: str, record: dict[str, Any], prop: str) -> tuple[int, Any]:
-    value = _comparable(prop, _field(store, entity, record, prop))
-    if value is None:
-        return (2, "")
-    if isinstance(value, str):
-        # Ids mix numbers (already ints) and codes (TaxCode "NON"): numbers first, then text.
-        return (1, value.lower())
-    return (0, value)

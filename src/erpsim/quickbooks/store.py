@@ -5,11 +5,16 @@ properties never stored, so reads and queries return them as they are. Amounts a
 MetaData times are rendered in the company's time zone with its offset (QBO returns local times
 with an offset, quickbooks.md §Dates and times); `updated` keeps each record's LastUpdatedTime as epoch
 seconds for fast filtering. Transactions (PurchaseOrder, Bill, BillPayment) share one Id sequence,
-as QBO transaction ids are unique across transaction types.
+as QBO transaction ids are unique across transaction types. For the query indexes
+(`erpsim.quickbooks.queryplan`) each entity has a `version` that every insert, touch and delete bumps,
+each record its insertion rank, and, once a query asked for it, a list of (LastUpdatedTime, rank, Id)
+kept sorted. Records are changed in place by their writers; a change to a property that
+`queryplan.GUARDED` names (Active: a QBO deactivation is an update) must be followed by `touch`.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -77,6 +82,10 @@ class QboStore:
         # Preferences.AccountingInfoPrefs.BookCloseDate (erpsim.quickbooks.periods); None: books open
         self.book_close_date: date | None = None
         self.book_close_version = 0
+        self.version: dict[str, int] = dict.fromkeys(ENTITIES, 0)
+        self._rank: dict[str, dict[str, int]] = {name: {} for name in ENTITIES}
+        self._ranks = 0
+        self._by_updated: dict[str, list[tuple[float, int, str]] | None] = dict.fromkeys(ENTITIES)
 
     # ---- time ---------------------------------------------------------------------------------
     def stamp(self, when: float | None = None) -> str:
@@ -117,8 +126,15 @@ class QboStore:
         record: dict[str, Any] = {"Id": record_id, "SyncToken": "0", "domain": "QBO", "sparse": False}
         record.update(strip_nulls(body))
         record["MetaData"] = {"CreateTime": self.stamp(created), "LastUpdatedTime": self.stamp(updated)}
+        ranks = self._rank[entity]
+        if record_id in ranks:  # replaced: the dict keeps its place, the index its new time
+            self._unindex(entity, record_id)
+        else:
+            self._ranks += 1
+            ranks[record_id] = self._ranks
         self.records[entity][record_id] = record
         self.updated[entity][record_id] = updated
+        self._index(entity, record_id)
         return record
 
     def touch(self, entity: str, record: dict[str, Any]) -> None:
@@ -127,7 +143,9 @@ class QboStore:
         now = self.clock.time()
         record["SyncToken"] = str(int(record["SyncToken"]) + 1)
         record["MetaData"]["LastUpdatedTime"] = self.stamp(now)
+        self._unindex(entity, record["Id"])
         self.updated[entity][record["Id"]] = now
+        self._index(entity, record["Id"])
 
     def get(self, entity: str, ident: Any) -> dict[str, Any] | None:
         key = str(ident)
@@ -136,9 +154,41 @@ class QboStore:
         return self.records[entity].get(key)
 
     def delete(self, entity: str, ident: str) -> None:
+        self._unindex(entity, ident)
+        self.version[entity] += 1
         self.records[entity].pop(ident, None)
         self.updated[entity].pop(ident, None)
+        self._rank[entity].pop(ident, None)
         self.tombstones[entity][ident] = Tombstone(ident, self.clock.time())
+
+    # ---- indexes (erpsim.quickbooks.queryplan) -----------------------------------------------
+    def rank(self, entity: str, ident: str) -> int:
+        """The record's place in insertion order (the order of `records[entity]`)."""
+        return self._rank[entity][ident]
+
+    def by_updated(self, entity: str) -> list[tuple[float, int, str]]:
+        """(LastUpdatedTime, rank, Id) of every record, sorted; built on first use, then maintained."""
+        index = self._by_updated[entity]
+        if index is None:
+            ranks = self._rank[entity]
+            index = sorted((when, ranks[ident], ident) for ident, when in self.updated[entity].items())
+            self._by_updated[entity] = index
+        return index
+
+    def _index(self, entity: str, ident: str) -> None:
+        self.version[entity] += 1
+        index = self._by_updated[entity]
+        if index is not None:
+            insort(index, (self.updated[entity][ident], self._rank[entity][ident], ident))
+
+    def _unindex(self, entity: str, ident: str) -> None:
+        index = self._by_updated[entity]
+        when = self.updated[entity].get(ident)
+        if index is not None and when is not None:
+            entry = (when, self._rank[entity][ident], ident)
+            at = bisect_left(index, entry)
+            if at < len(index) and index[at] == entry:
+                del index[at]
 
     def active(self, entity: str) -> list[dict[str, Any]]:
         return [r for r in self.records[entity].values() if r.get("Active", True)]

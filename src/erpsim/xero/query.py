@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from starlette.requests import Request
 
@@ -63,6 +63,31 @@ def _millis(value: datetime) -> int:
     return math.floor(value.timestamp() * 1000)
 
 
+_SURELY_LATER = timedelta(milliseconds=2)
+
+
+def modified_since(rows: list[Record], since: datetime) -> list[Record]:
+    """The records whose UpdatedDateUTC is in a later millisecond than `since` (xero.md §Change
+    detection). Timestamps are compared as datetimes first (no float arithmetic per record): one before
+    `since` is never later, one 2 ms or more after it always is (the float rounding of `_millis` is far
+    below 1 ms); only those in between, and naive or non-datetime values, take the millisecond test."""
+    since_ms, surely = _millis(since), since + _SURELY_LATER
+    kept = []
+    for record in rows:
+        updated = record.get("UpdatedDateUTC")
+        if not updated:
+            continue
+        if type(updated) is datetime and updated.tzinfo is not None:
+            if updated >= surely:
+                kept.append(record)
+                continue
+            if updated < since:
+                continue
+        if _millis(updated) > since_ms:
+            kept.append(record)
+    return kept
+
+
 def run_query(
     request: Request,
     records: Iterable[Record],
@@ -79,7 +104,7 @@ def run_query(
         since = parse_if_modified_since(ims)
         if since is None:
             raise QueryError(f"The If-Modified-Since value '{ims}' is not a valid date.")
-        rows = [r for r in rows if r.get("UpdatedDateUTC") and _millis(r["UpdatedDateUTC"]) > _millis(since)]
+        rows = modified_since(rows, since)
     for keep in filters:
         rows = [r for r in rows if keep(r)]
     try:
