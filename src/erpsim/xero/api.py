@@ -79,7 +79,8 @@ def api_routes(sim: XeroSim) -> list[BaseRoute]:
     async def contacts(request: Request, org: Org) -> Response:
         ids = {i.lower() for i in csv_param(request, "IDs") or []}
         term = (request.query_params.get("searchTerm") or "").lower()
-        filters = [lambda r: bool_param(request, "includeArchived") or r["ContactStatus"] != "ARCHIVED"]
+        archived = bool_param(request, "includeArchived")
+        filters = [lambda r: archived or r["ContactStatus"] != "ARCHIVED"]
         if ids:
             filters.append(lambda r: r["ContactID"] in ids)
         if term:
