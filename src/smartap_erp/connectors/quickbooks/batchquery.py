@@ -30,6 +30,11 @@ from smartap_erp.http.call import json_body, unexpected_answer
 if TYPE_CHECKING:
     from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 
+# The company's record as a Query item (Intuit API reference, CompanyInfo): the home currency follows from
+# its Country, as `test_connection` reads it from `GET companyinfo/<realm>`, for no request of its own.
+COMPANY_INFO = "SELECT * FROM CompanyInfo"
+COMPANY_KEYS: Mapping[str, type] = {"CompanyInfo": list}
+
 # The HTTP status a plain request answers with a Fault of this type (quickbooks.md §Faults; the XSD
 # spells the authorization type `AuthorizatonFault`, 401s come as `AUTHENTICATION`).
 _STATUS_OF_FAULT = {
@@ -76,6 +81,11 @@ async def run(
     if missing:
         raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"no BatchItemResponse for bId {missing}")
     return [answers[index] for index in range(len(statements))]
+
+
+def learn_company(connector: QuickBooksConnector, answer: Mapping[str, Any]) -> None:
+    """Take the home currency from the answer to `COMPANY_INFO` (asked with `COMPANY_KEYS`)."""
+    connector.learn_company((answer["CompanyInfo"] or [{}])[0])
 
 
 def fault_error(response: httpx.Response, fault: Any, *, now: float) -> ERPError:

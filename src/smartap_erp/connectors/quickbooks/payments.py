@@ -9,18 +9,18 @@ read is a query carried as an item of a `/batch` request (`batchquery.py`, erp-a
 requests do not grow with the pages: one batch holds both COUNTs and both first pages, then batches of
 `PAGES_PER_BATCH` hold every further page the counts promise (one past a full last page, as
 `queries.start_positions` reads), then pages one at a time while the last comes back full (records
-changed since the count), then the `Id IN (...)` reads. With b Bills and q BillPayments changed, p rows a
-page and B pages a batch: 1 + ceil((b // p + q // p) / B) batches, plus the home currency once a changed
-bill is to be mapped (one `companyinfo` read, unless configured), plus ceil(ceil(m / 100) / B) for m
-linked bills not changed themselves: 3 requests at 5,000 changed bills and payments (p = 1,000, B = 10),
-with the removal read (CDC) 4. Pages are mapped and yielded batch by batch: at most B pages held at once.
+changed since the count), then the `Id IN (...)` reads. The home currency, unless configured, comes with
+the first batch (`SELECT * FROM CompanyInfo`). With b Bills and q BillPayments changed, p rows a page and
+B pages a batch: 1 + ceil((b // p + q // p) / B) batches, plus ceil(ceil(m / 100) / B) for m linked bills
+not changed themselves: 2 requests at 5,000 changed bills and payments (p = 1,000, B = 10), with the
+removal read (CDC) 3. Pages are mapped and yielded batch by batch: at most B pages held at once.
 One bill alone is `GET bill/<id>` plus its linked BillPayments (their dates and amounts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,10 +88,16 @@ class _Walk:
 async def _pages(
     connector: QuickBooksConnector, walks: Sequence[_Walk]
 ) -> AsyncIterator[tuple[_Walk, list[Any]]]:
-    """Each walk's non-empty pages, in order within a walk: both COUNTs and first pages in one batch,
-    then the further pages `PAGES_PER_BATCH` to a batch."""
+    """Each walk's non-empty pages, in order within a walk: the COUNTs and first pages in one batch
+    (with the company's record while the home currency is unknown), then the further pages
+    `PAGES_PER_BATCH` to a batch."""
     statements = [statement for walk in walks for statement in (walk.count(), walk.page(1))]
-    answers = await batchquery.run(connector, statements, [{"totalCount": int}, None] * len(walks))
+    keys: list[Mapping[str, type] | None] = [{"totalCount": int}, None] * len(walks)
+    if not connector.knows_home_currency:
+        statements, keys = [*statements, batchquery.COMPANY_INFO], [*keys, batchquery.COMPANY_KEYS]
+    answers = await batchquery.run(connector, statements, keys)
+    if len(answers) > 2 * len(walks):
+        batchquery.learn_company(connector, answers[-1])
     for index, walk in enumerate(walks):
         walk.total = int(answers[2 * index]["totalCount"])
         if rows := walk.take(answers[2 * index + 1]):
@@ -125,7 +131,7 @@ async def payment_changes(
 
     async def page_of(rows: list[Any]) -> RecordPage[ERPPaymentStatus]:
         nonlocal currency
-        currency = currency or await connector.home_currency()  # asked once a changed bill is to be mapped
+        currency = currency or await connector.home_currency()  # learnt in the first batch
         home = currency
         return connector.to_page(
             rows,
