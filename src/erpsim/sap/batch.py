@@ -175,7 +175,13 @@ class BatchRunner:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.router(scope, receive, send)
+        try:
+            await self.router(scope, receive, send)
+        except Exception:  # a fault in one part is that part's 500 (and stops the batch), not the batch's
+            version = "v2" if scope["path"].startswith("/b1s/v2/") else "v1"
+            response = error(version, 500, -1, "Internal error (-1) occurred")
+            status, chunks = 500, [bytes(response.body)]
+            headers = [("content-type", "application/json")]
         kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "set-cookie")]
         return PartResult(status, kept, b"".join(chunks))
 

@@ -6,12 +6,14 @@ look-up (exactly one bill each), look-ups and PO reads in one request, v2."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
+from erpsim.sap import routes as sim_routes
 from smartap_erp.connectors.sap import batch, duplicates, export
 from smartap_erp.domain import ERPInvoice, ERPInvoiceLine
-from smartap_erp.errors import ERPValidationError
+from smartap_erp.errors import ERPTransientError, ERPValidationError
 from smartap_erp.sync.error_kinds import ErrorKind, classify_record
 from tests.connectors.sap.conftest import Harness, open_item_orders, po_invoice, service_invoice
 
@@ -210,3 +212,31 @@ async def test_v2_batches(harness: Harness, small_batches: int) -> None:
         outcomes = await sap.export_invoices(invoices)
     assert all(o.result is not None and o.result.created for o in outcomes)
     assert v2.sim.stats.by_endpoint["POST /b1s/v2/$batch"] == 2
+
+
+async def test_a_part_failing_with_a_server_error_raises_and_a_retry_creates_each_bill_once(
+    harness: Harness, small_batches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500 in the middle of a batch: that bill is looked up (absent: the error raises, as the single
+    POST's would); the bills before it exist, those after it never ran. The retry (export's checks, then
+    export again) links the first, sends the rest, and every bill exists once."""
+    vendor = vendors(harness, 1)[0]
+    invoices = [service_invoice(vendor, f"X-{n}") for n in range(5)]
+    real = sim_routes.build_document
+
+    def build(company: Any, set_name: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("NumAtCard") == "X-1":
+            raise RuntimeError("the DI core fell over")
+        return real(company, set_name, body)
+
+    async with harness.connector() as sap:
+        await sap.find_bills(invoices)
+        with monkeypatch.context() as patch:
+            patch.setattr(sim_routes, "build_document", build)
+            with pytest.raises(ERPTransientError):
+                await sap.export_invoices(invoices)
+        assert [len(harness.bills(vendor, i.invoice_number)) for i in invoices] == [1, 0, 0, 0, 0]
+        there = {b.invoice_number for b in await sap.find_bills(invoices)}  # export's checks on retry
+        outcomes = await sap.export_invoices([i for i in invoices if i.invoice_number not in there])
+    assert there == {"X-0"} and all(o.result is not None and o.result.created for o in outcomes)
+    assert [len(harness.bills(vendor, i.invoice_number)) for i in invoices] == [1] * 5

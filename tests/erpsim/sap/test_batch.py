@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from erpsim.core import SimConfig
+from erpsim.sap import routes
 from tests.erpsim.sap.conftest import login_body
 
 ACCOUNT = "_SYS00000000610"
@@ -286,3 +287,27 @@ async def test_commit_then_fail_runs_the_batch_and_loses_its_answer(
     body = batch_body(change_set("cs", request_part("POST", "/b1s/v1/PurchaseInvoices", bill("LOST-B"), "1")))
     assert (await post_batch(client, body)).status_code == 504
     assert len(invoices(app, "LOST-B")) == 1
+
+
+async def test_a_part_that_breaks_is_its_500_and_stops_the_batch(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = routes.build_document
+
+    def build(company: Any, set_name: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("NumAtCard") == "BOOM":
+            raise RuntimeError("the DI core fell over")
+        return real(company, set_name, body)
+
+    monkeypatch.setattr(routes, "build_document", build)
+    body = batch_body(
+        *(
+            change_set(f"cs{n}", request_part("POST", "/b1s/v1/PurchaseInvoices", bill(n), "1"))
+            for n in ("K-1", "BOOM", "K-2")
+        )
+    )
+    response = await post_batch(client, body)
+    parts = responses(response)
+    assert response.status_code == 202 and [p[0] for p in parts] == [201, 500]
+    assert parts[1][2]["error"]["code"] == -1
+    assert invoices(app, "K-1") and not invoices(app, "K-2")
