@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from erpsim.core.faults import FaultPlan
+from smartap_erp.connectors.quickbooks import export
 from smartap_erp.domain import ERPInvoice, PaymentStatus, PurchaseOrderStatus, SyncStatus
 from smartap_erp.errors import ERPAuthError, ERPDuplicateError, ERPProtocolError, ERPValidationError
 from tests.connectors.quickbooks.conftest import Harness, opened
@@ -258,16 +259,17 @@ async def test_forgotten_requestid_falls_back_to_doc_number_lookup(qbo: Harness)
 
 
 async def test_batch_export_reports_each_bill(qbo: Harness) -> None:
-    invoices = [invoice(f"B-{i}") for i in range(12)]
+    count = export.BATCH_SIZE + 2  # a full /batch and one of two
+    invoices = [invoice(f"B-{i}") for i in range(count)]
     invoices[4] = invoice("B-4", line_items=[{"amount": "250.10", "account_code": "99999"}])
     async with opened(qbo) as connector:
         outcomes = await connector.export_invoices(invoices)
         replay = await connector.export_invoices(invoices)
     state = await qbo.state()
-    assert [o.invoice_number for o in outcomes] == [f"B-{i}" for i in range(12)]
-    assert [o.error is not None for o in outcomes] == [i == 4 for i in range(12)]
+    assert [o.invoice_number for o in outcomes] == [f"B-{i}" for i in range(count)]
+    assert [o.error is not None for o in outcomes] == [i == 4 for i in range(count)]
     batch_calls = sum(n for endpoint, n in state["requests"]["by_endpoint"].items() if "batch" in endpoint)
-    assert batch_calls == 4  # 10 + 2 per run, twice
+    assert batch_calls == 4  # BATCH_SIZE + 2 per run, twice
     assert {o.result.external_id for o in replay if o.result} == {
         o.result.external_id for o in outcomes if o.result
     }
