@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from smartap_erp.connectors.quickbooks import duplicates, export
+from smartap_erp.connectors.quickbooks import duplicates, export, queries
 from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 from smartap_erp.connectors.xero import connector as xero_connector
 from smartap_erp.connectors.xero import duplicates as xero_duplicates
 from smartap_erp.connectors.xero.connector import XeroConnector
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPSystem
+from smartap_erp.errors import ERPValidationError
 from smartap_erp.sync.export import run
 from smartap_erp.sync.export.run import ExportHooks, export_invoices, step_size
 from tests.sync.export.helpers import Factory, World, add_invoices, bills_in_erp, mappings, start
@@ -157,3 +158,21 @@ async def test_xero_export_requests_are_its_formula(
     sent = _paths_since(world, mark)
     looked, written = xero_requests(N, step, numbers, batch)
     assert (sent.count("GET Invoices"), sent.count("PUT Invoices"), len(sent)) == (looked, written, 10)
+
+
+@pytest.mark.usefixtures("small_quickbooks")
+async def test_quickbooks_a_refused_lookup_item_stops_the_step_before_any_create(
+    session_factory: Factory, vault: CredentialVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await start(ERPSystem.QUICKBOOKS, session_factory, vault)
+    await _warm(world)
+    invoices = await add_invoices(world, 4)
+    before = bills_in_erp(world.harness)
+    # MAXRESULTS over 1000 is refused with a ValidationFault (erp-api-facts §1.3): here inside the item
+    monkeypatch.setattr(queries, "PAGE_SIZE", 1001)
+
+    with pytest.raises(ERPValidationError):
+        await export_invoices(world.ctx, world.connection_id, [i.id for i in invoices])
+
+    assert bills_in_erp(world.harness) == before
+    assert len(await mappings(session_factory, world.connection_id)) == 1  # the warm-up bill only
