@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -136,14 +137,21 @@ def upsert_statement(
 def too_long(table: Table, row: Mapping[str, Any]) -> RecordError | None:
     """The first string value longer than its column allows (checked before writing, so one long
     value fails its record instead of the whole page)."""
-    for column in table.columns:
-        value = row.get(column.name)
-        length = getattr(column.type, "length", None)
-        if isinstance(column.type, String) and length and isinstance(value, str) and len(value) > length:
-            return RecordError(
-                field=column.name, message=f"{column.name} is {len(value)} characters; at most {length} fit"
-            )
+    for name, length in _bounded(table):
+        value = row.get(name)
+        if isinstance(value, str) and len(value) > length:
+            return RecordError(field=name, message=f"{name} is {len(value)} characters; at most {length} fit")
     return None
+
+
+@lru_cache(maxsize=64)
+def _bounded(table: Table) -> tuple[tuple[str, int], ...]:
+    """The table's string columns with a length, in column order (read once per table, not per row)."""
+    return tuple(
+        (column.name, column.type.length)
+        for column in table.columns
+        if isinstance(column.type, String) and column.type.length
+    )
 
 
 async def load_rules(

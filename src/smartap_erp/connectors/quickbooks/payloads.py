@@ -15,7 +15,6 @@ from typing import Any
 from smartap_erp.connectors.common import MappingError, json_number, money
 from smartap_erp.domain import (
     ERPAccount,
-    ERPAddress,
     ERPInvoice,
     ERPInvoiceLine,
     ERPPayment,
@@ -66,29 +65,37 @@ def _updated_at(raw: Json) -> dt.datetime | None:
 
 
 def vendor_from_qbo(raw: Json) -> ERPVendor:
+    """One validation of the whole record, the address included (pydantic validates the nested
+    `ERPAddress` in the same call: a page of 1,000 vendors is the worker's CPU, issue 17); a bad
+    address field is reported as `address.<field>`."""
     address = raw.get("BillAddr") or {}
-    return ERPVendor(
-        external_id=str(raw["Id"]),
-        name=raw.get("DisplayName") or raw.get("CompanyName") or "",
-        email=(raw.get("PrimaryEmailAddr") or {}).get("Address"),
-        phone=(raw.get("PrimaryPhone") or {}).get("FreeFormNumber"),
-        address=ERPAddress(
-            line1=address.get("Line1"),
-            line2=address.get("Line2"),
-            city=address.get("City"),
-            region=address.get("CountrySubDivisionCode"),
-            postal_code=address.get("PostalCode"),
-            country=address.get("Country"),
-        )
-        if address
-        else None,
-        tax_id=raw.get("TaxIdentifier"),
-        payment_terms=(raw.get("TermRef") or {}).get("name") or _ref(raw, "TermRef"),
-        currency=_ref(raw, "CurrencyRef"),
-        is_active=bool(raw.get("Active", True)),
-        updated_at=_updated_at(raw),
-        version=raw.get("SyncToken"),
+    return _VENDOR(
+        {
+            "external_id": str(raw["Id"]),
+            "name": raw.get("DisplayName") or raw.get("CompanyName") or "",
+            "email": (raw.get("PrimaryEmailAddr") or {}).get("Address"),
+            "phone": (raw.get("PrimaryPhone") or {}).get("FreeFormNumber"),
+            "address": {
+                "line1": address.get("Line1"),
+                "line2": address.get("Line2"),
+                "city": address.get("City"),
+                "region": address.get("CountrySubDivisionCode"),
+                "postal_code": address.get("PostalCode"),
+                "country": address.get("Country"),
+            }
+            if address
+            else None,
+            "tax_id": raw.get("TaxIdentifier"),
+            "payment_terms": (raw.get("TermRef") or {}).get("name") or _ref(raw, "TermRef"),
+            "currency": _ref(raw, "CurrencyRef"),
+            "is_active": bool(raw.get("Active", True)),
+            "updated_at": _updated_at(raw),
+            "version": raw.get("SyncToken"),
+        }
     )
+
+
+_VENDOR = ERPVendor.model_validate
 
 
 def _po_line(line: Json) -> ERPPurchaseOrderLine | None:
