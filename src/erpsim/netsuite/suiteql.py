@@ -1,6 +1,7 @@
-"""A small SuiteQL engine over the simulated account: one table, conjunctive WHERE, ORDER BY.
+"""A small SuiteQL engine over the simulated account: a table (or tables joined), conjunctive WHERE, ORDER BY.
 
-Supports `SELECT <*|col|TO_CHAR(col, 'fmt') [AS alias], ...> FROM <table> [WHERE <cond> [AND
+Supports `SELECT <*|col|TO_CHAR(col, 'fmt') [AS alias], ...> FROM <table> [alias] [[LEFT] JOIN <table>
+[alias] ON ...]... (suiteql_join.py: columns then read `alias.col`) [WHERE <cond> [AND
 <cond>]...] [ORDER BY <col> [ASC|DESC], ...]` where a condition is `col <op> value` (`=`, `<>`, `!=`,
 `<`, `<=`, `>`, `>=`), `col IN (v, ...)` or `col IS [NOT] NULL`, and a value is a quoted string, a
 number, `TO_TIMESTAMP('2024-05-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')` or `TO_DATE('2024-05-01',
@@ -23,6 +24,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from erpsim.netsuite import suiteql_join
 from erpsim.netsuite.deletions import COLUMNS as DELETED_COLUMNS
 from erpsim.netsuite.deletions import deleted_rows
 from erpsim.netsuite.errors import invalid_parameter
@@ -30,7 +32,7 @@ from erpsim.netsuite.periods import CURRENCY_COLUMNS, PERIOD_COLUMNS, currency_r
 from erpsim.netsuite.store import BILL_STATUS_CODE, PO_STATUS_CODE, NetSuiteStore, Record
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)"
     r"|(?P<op><>|!=|>=|<=|[=<>(),*]))"
 )
 _FORMATS = {
@@ -307,7 +309,7 @@ def _select_list(tokens: _Tokens) -> list[tuple[str, str, str | None]]:
                 raise _fail(f"Unsupported TO_CHAR format '{fmt}'.")
         else:
             column = tokens.name()
-        alias = column
+        alias = column.rsplit(".", 1)[-1]
         if tokens.peek() == "AS":
             tokens.take()
             alias = tokens.name()
@@ -324,10 +326,13 @@ def run(store: NetSuiteStore, query: str) -> list[Row]:
     select = _select_list(tokens)
     tokens.take("FROM")
     table = tokens.name()
-    if table not in TABLES:
-        raise _fail(f"Search error occurred: Record '{table}' was not found.")
-    rows = TABLES[table](store)
-    columns = _columns_of(table)
+    rows, columns = _table(store, table)
+    alias = suiteql_join.alias(tokens)
+    if alias is not None or suiteql_join.joins_follow(tokens):  # columns become alias.column
+        rows, columns = suiteql_join.qualified(rows, columns, alias or table)
+        rows, columns = suiteql_join.join(
+            tokens, rows, columns, lambda name: _table(store, name), _condition, _fail
+        )
     for _, column, _ in select:
         if column not in columns:
             raise _fail(f"Field '{column}' for record '{table}' was not found.")
@@ -350,6 +355,12 @@ def run(store: NetSuiteStore, query: str) -> list[Row]:
         {alias: text for alias, column, fmt in chosen if (text := _render(row.get(column), fmt)) is not None}
         for row in rows
     ]
+
+
+def _table(store: NetSuiteStore, table: str) -> tuple[list[Row], set[str]]:
+    if table not in TABLES:
+        raise _fail(f"Search error occurred: Record '{table}' was not found.")
+    return TABLES[table](store), _columns_of(table)
 
 
 def _order(tokens: _Tokens, rows: list[Row], columns: set[str]) -> list[Row]:

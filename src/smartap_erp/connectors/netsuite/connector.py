@@ -10,7 +10,8 @@ their share). RESTlet mode reads pages of full records with `since`/`offset`/`li
 of SuiteQL (`Prefer: transient`, up to 1,000 rows, ordered by lastmodifieddate then id,
 netsuite-connector.md §SuiteQL) and reads each record with `expandSubResources`. Bills are exported
 idempotently by `externalId` (RESTlet POST returns the existing bill; REST looks it up by `eid:` and upserts
-with `PUT .../vendorBill/eid:<id>`, netsuite-connector.md §REST record API). Currency codes: a currency
+with `PUT .../vendorBill/eid:<id>`, netsuite-connector.md §REST record API); RESTlet mode exports many bills
+in batch POSTs of up to 100 (export.py), REST mode one bill at a time. Currency codes: a currency
 reference's `refName` is a display name ("US Dollar"); the RESTlets add the ISO code as `symbol`, and REST
 mode reads it once per currency from `GET /record/v1/currency/<id>` (field `symbol`), cached for the
 connector's lifetime. Export's checks read accounting periods (`period_locks`, periods.py) and look bills up
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -30,12 +31,12 @@ import httpx
 from smartap_erp.connectors.base import ConnectorOptions, ERPConnector, rebase_url
 from smartap_erp.connectors.credentials import ConnectorCredentials
 from smartap_erp.connectors.ledger import ExistingBill, PeriodLocks
-from smartap_erp.connectors.models import ConnectionInfo, ExportResult, RecordPage
-from smartap_erp.connectors.netsuite import deletions, duplicates, payloads, periods
+from smartap_erp.connectors.models import ConnectionInfo, ExportResult, InvoiceExportOutcome, RecordPage
+from smartap_erp.connectors.netsuite import deletions, duplicates, export, payloads, payments, periods
 from smartap_erp.connectors.netsuite.provider import PROVIDER
 from smartap_erp.connectors.registry import register_connector
 from smartap_erp.connectors.removals import ERPRemoval, MappedIds
-from smartap_erp.connectors.responses import ErrorDetails, record_error_from
+from smartap_erp.connectors.responses import ErrorDetails
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, PurchaseOrderStatus
 from smartap_erp.domain.models import (
     ERPAccount,
@@ -45,13 +46,11 @@ from smartap_erp.domain.models import (
     ERPTaxCode,
     ERPVendor,
 )
-from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import (
     ConfigurationError,
     ERPConfigurationError,
     ERPDuplicateError,
     ERPNotFoundError,
-    ERPRecordError,
     ERPValidationError,
 )
 from smartap_erp.http.call import Call, json_body, read_json
@@ -94,6 +93,7 @@ class NetSuiteConnector(ERPConnector):
     # lines take their tax as an editable tax1Amt (netsuite-connector.md §Record fields)
     bill_tax: ClassVar[str] = "amounts"
     page_size: ClassVar[int] = PAGE_SIZE
+    restlet_path: ClassVar[str] = RESTLET_PATH
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None
@@ -168,12 +168,21 @@ class NetSuiteConnector(ERPConnector):
             return ERPValidationError
         return None
 
+    error_class = _error_class  # the class of a RESTlet error code (batch answers, export.py)
+
     # ---- low-level reads ---------------------------------------------------------------------
     def _restlet(self, family: str, params: Mapping[str, object] | None = None) -> Call:
         script, deploy = SCRIPTS[family]
         script = self.credentials.text(f"{family}_script_id", script) or script
         deploy = self.credentials.text(f"{family}_deploy_id", deploy) or deploy
         return Call.get(RESTLET_PATH, {"script": script, "deploy": deploy, **(params or {})})
+
+    def restlet_params(self, family: str) -> tuple[tuple[str, str], ...]:
+        """The `script` / `deploy` query of a RESTlet family (`vendor`, `po`, `bill`, ...)."""
+        return self._restlet(family).params
+
+    async def json_answer(self, call: Call, keys: Mapping[str, type] | None = None) -> Any:
+        return await self._json(call, keys)
 
     async def _json(self, call: Call, keys: Mapping[str, type] | None = None) -> Any:
         """The answer's JSON object, checked (`json_body`): never an empty or non-JSON 200."""
@@ -332,6 +341,13 @@ class NetSuiteConnector(ERPConnector):
             )
         return await self._export_rest(invoice)
 
+    async def export_invoices(self, invoices: Iterable[ERPInvoice]) -> list[InvoiceExportOutcome]:
+        """RESTlet mode: batches of up to 100 bills a POST (export.py). REST mode: one upsert per bill, the
+        record API having no bulk create (netsuite-connector.md §REST record API)."""
+        if self.mode == "restlet":
+            return await export.restlet_batches(self, list(invoices))
+        return await super().export_invoices(invoices)
+
     async def _export_rest(self, invoice: ERPInvoice) -> ExportResult:
         external = payloads.bill_external_id(invoice)
         try:
@@ -375,8 +391,7 @@ class NetSuiteConnector(ERPConnector):
         self, since: dt.datetime, wanted: set[str] | None
     ) -> AsyncIterator[RecordPage[ERPPaymentStatus]]:
         """Bills changed since `since` (lastModifiedDate): RESTlet mode lists whole bills with their
-        payments; REST mode pages changed bill ids out of SuiteQL (netsuite-connector.md §SuiteQL) and reads
-        only the wanted ones in full."""
+        payments; REST mode reads them with their payments in one paged SuiteQL query (payments.py)."""
         now = self.now()
         if self.mode == "restlet":
             async for records in self._restlet_pages("bill", self._since(since)):
@@ -388,47 +403,16 @@ class NetSuiteConnector(ERPConnector):
                     "id",
                 )
             return
-        query = (
-            "SELECT id FROM transaction WHERE type = 'VendBill' AND "  # noqa: S608 (no user input)
-            f"lastmodifieddate >= {suiteql_timestamp(since)} ORDER BY lastmodifieddate, id"
-        )
-        async for rows in self.suiteql_rows(query):
-            ids = [str(row["id"]) for row in rows if wanted is None or str(row["id"]) in wanted]
-            yield RecordPage(await asyncio.gather(*(self._status_or_error(i) for i in ids)))
-
-    async def _status_or_error(self, bill_id: str) -> ERPPaymentStatus | RecordError:
-        try:
-            return await self.sync_payment_status(bill_id)
-        except (ERPRecordError, ValueError) as exc:
-            return record_error_from(exc, bill_id)
+        async for page in payments.changed_since(self, suiteql_timestamp(since), wanted, now):
+            yield page
 
     async def sync_payment_status(self, external_invoice_id: str) -> ERPPaymentStatus:
         if self.mode == "restlet":
             bill = await self._json(self._restlet("bill", {"id": external_invoice_id}))
-            return self._payment_status(bill, bill.get("payments") or [])
-        [bill] = await self._with_currency_codes([await self._record("vendorBill", external_invoice_id)])
-        query = (
-            "SELECT nextdoc, foreignamount FROM nexttransactionlinelink "  # noqa: S608 (digits only)
-            f"WHERE previousdoc = '{int(external_invoice_id)}' AND linktype = 'Payment' "
-            "ORDER BY nextdoc"
-        )
-        payments: list[dict[str, Any]] = []
-        async for rows in self.suiteql_rows(query):
-            for row in rows:
-                payment = await self._json(
-                    Call.get(f"{RECORD}/vendorPayment/{row['nextdoc']}"), {"tranDate": str}
-                )
-                payments.append(
-                    {
-                        "id": row["nextdoc"],
-                        "amount": row["foreignamount"],
-                        "tranDate": payment["tranDate"],
-                        "tranId": payment.get("tranId"),
-                    }
-                )
-        return self._payment_status(bill, payments)
+            return self.status_of(bill, bill.get("payments") or [])
+        return await payments.one(self, external_invoice_id)
 
-    def _payment_status(self, bill: Any, payments: Sequence[Any]) -> ERPPaymentStatus:
+    def status_of(self, bill: Any, payments: Sequence[Any]) -> ERPPaymentStatus:
         try:
             return payloads.payment_status_from_netsuite(bill, payments, checked_at=self.now())
         except payloads.CurrencyCodeError as exc:
