@@ -14,7 +14,7 @@ vendors. A bill without `CurrencyRef` is in the company's home currency.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smartap_erp.connectors.common import money
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
 
 NUMBERS_PER_QUERY = 100
-_COMPANY = "SELECT * FROM CompanyInfo"
 
 
 async def find_bills(connector: QuickBooksConnector, invoices: Sequence[ERPInvoice]) -> list[ExistingBill]:
@@ -38,15 +37,18 @@ async def find_bills(connector: QuickBooksConnector, invoices: Sequence[ERPInvoi
         for start in range(0, len(numbers), NUMBERS_PER_QUERY)
     ]
     statements = [queries.select("Bill", c) + f" MAXRESULTS {queries.PAGE_SIZE}" for c in lookups]
+    keys: list[Mapping[str, type] | None] = [None] * len(statements)
     if not connector.knows_home_currency:
-        statements.insert(0, _COMPANY)
+        statements.insert(0, batchquery.COMPANY_INFO)
+        keys.insert(0, batchquery.COMPANY_KEYS)
         lookups.insert(0, [])
     rows: list[dict[str, Any]] = []
     for start in range(0, len(statements), export.BATCH_SIZE):
-        answers = await batchquery.run(connector, statements[start : start + export.BATCH_SIZE])
+        end = start + export.BATCH_SIZE
+        answers = await batchquery.run(connector, statements[start:end], keys[start:end])
         for conditions, statement, answer in zip(lookups[start:], statements[start:], answers, strict=False):
-            if statement == _COMPANY:
-                connector.learn_company((answer.get("CompanyInfo") or [{}])[0])
+            if statement == batchquery.COMPANY_INFO:
+                batchquery.learn_company(connector, answer)
                 continue
             found = answer.get("Bill", [])
             if len(found) >= queries.PAGE_SIZE:  # more than one page: read them all (rare)
