@@ -53,7 +53,7 @@ async def restlet_batches(
     outcomes: dict[int, InvoiceExportOutcome] = {}
     pending = list(range(len(invoices)))
     while pending:
-        chunk = chunks(texts, pending)
+        chunk = chunks(texts, pending, BATCH_SIZE)
         answered = await _post(connector, [invoices[i] for i in chunk], [texts[i] for i in chunk])
         again = [i for i, outcome in zip(chunk, answered, strict=True) if outcome is None]
         outcomes.update((i, o) for i, o in zip(chunk, answered, strict=True) if o is not None)
