@@ -2,7 +2,7 @@
 as the simulator counts them (Login and Logout included), on SQLite and PostgreSQL. The run is export's
 own (sync/export/run.py) with small sizes so every term of the formula is exercised: several steps, look-ups
 of several queries sent as one `$batch` of GET parts, bills in several `$batch` requests. The formula is
-then evaluated at 1,000 bills with the production sizes (docs/sap.md §Batch): 43 requests, was 1,043.
+then evaluated at 1,000 bills with the production sizes (docs/sap.md, bill export): 35 requests, was 1,043.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from erpsim.sap import periods as sap_periods
 from smartap_erp.connectors.sap import SAPConnector, batch, duplicates, export
 from smartap_erp.db.vault import CredentialVault
 from smartap_erp.domain import ERPSystem
-from smartap_erp.sync.export import run
 from smartap_erp.sync.export.run import export_invoices
 from tests.sync.export.helpers import Factory, add_invoices, bills_in_erp, start
 from tests.sync.harness import available_systems
 
-N = 23
-STEP, BATCH, NUMBERS, PARTS = 10, 4, 3, 2  # invoices a step, bills a $batch, numbers a look-up, GETs a $batch
-PRODUCTION = (100, export.EXPORT_BATCH_SIZE, duplicates.NUMBERS_PER_QUERY, batch.MAX_READ_PARTS)
+N = 19
+STEP, BATCH, NUMBERS, PARTS = 8, 4, 3, 2  # invoices a step, bills a $batch, numbers a look-up, GETs a $batch
+PRODUCTION = (export.STEP_SIZE, export.EXPORT_BATCH_SIZE, duplicates.NUMBERS_PER_QUERY, batch.MAX_READ_PARTS)
 
 
 def lookups(invoices: int, numbers: int, parts: int) -> int:
@@ -57,9 +56,10 @@ def test_formula_at_1000_bills() -> None:
     # within one 500-row page
     years, accounts = 8, 1
     step, per_batch, numbers, parts = PRODUCTION
-    assert (step, per_batch, numbers, parts) == (100, 50, 40, 50)
-    assert export_requests(1000, step, per_batch, numbers, parts, years, accounts) == 13 + 10 * (1 + 2) == 43
-    assert before_requests(1000, step, numbers, years, accounts) == 13 + 10 * (3 + 100) == 1043
+    assert (step, per_batch, numbers, parts) == (500, 50, 40, 50)
+    assert export_requests(1000, step, per_batch, numbers, parts, years, accounts) == 13 + 2 * (1 + 10) == 35
+    # before: steps of ERP_SYNC_BATCH_SIZE (100), 3 look-ups and 100 POSTs each
+    assert before_requests(1000, 100, numbers, years, accounts) == 13 + 10 * (3 + 100) == 1043
 
 
 async def test_export_requests_equal_the_formula(
@@ -67,7 +67,7 @@ async def test_export_requests_equal_the_formula(
 ) -> None:
     if ERPSystem.SAP not in available_systems():
         pytest.skip("no SAP simulator")
-    monkeypatch.setattr(run, "DEFAULT_BATCH_SIZE", STEP)
+    monkeypatch.setattr(SAPConnector, "export_step_size", STEP)
     monkeypatch.setattr(export, "EXPORT_BATCH_SIZE", BATCH)
     monkeypatch.setattr(SAPConnector, "export_batch_size", BATCH)
     monkeypatch.setattr(duplicates, "NUMBERS_PER_QUERY", NUMBERS)
@@ -87,7 +87,7 @@ async def test_export_requests_equal_the_formula(
     assert spent == export_requests(N, STEP, BATCH, NUMBERS, PARTS, years, accounts), "\n".join(
         _log(sim, requests)
     )
-    # every bill once, and the look-up GETs of the two full steps (the last one is a plain GET)
+    # every bill once, and the look-up GETs of the two full steps (the last one, 3 numbers, is a plain GET)
     assert sim.stats.counters["batch_parts"] == N + 2 * ceil(STEP / NUMBERS)
     assert spent < before_requests(N, STEP, NUMBERS, years, accounts)
 

@@ -114,8 +114,10 @@ class SAPConnector(ERPConnector):
     retry_policy: ClassVar[RetryPolicy] = PROVIDER.retry
     page_size: int = 500  # no documented maximum (sap.md §Paging); big pages, bounded memory
     since_overlap: dt.timedelta = dt.timedelta(days=1)
-    # bills a `$batch` carries (export.py); export's run may call `export_invoices` this many at a time
+    # Export (sync/export/run.py): bills a `$batch` carries, sent and recorded that many at a time; and
+    # invoices a step, all looked up in one request before any is created (export.py, duplicates.py).
     export_batch_size: ClassVar[int] = export.EXPORT_BATCH_SIZE
+    export_step_size: ClassVar[int] = export.STEP_SIZE
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None

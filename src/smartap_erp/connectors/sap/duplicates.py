@@ -6,7 +6,7 @@ supplier (`CardCode`) identify a bill. One `$filter` per `NUMBERS_PER_QUERY` num
 holds the number), `$select` of the few fields compared, paged by nextLink; the supplier is compared
 here. HANA compares strings case-sensitively (sap.md §Query options), which is what a bill number
 needs. One such query is a plain GET; several go as GET parts of one `$batch` (batch.py, sap.md §Batch),
-so a step of 100 invoices costs one request, not three. `live_bills` is the look-up itself, also used by
+so a step of 500 invoices (13 queries) costs one request. `live_bills` is the look-up itself, also used by
 export before creating and after an answer was lost (export.py); `find_bills` is export's check, and the
 connector remembers the pairs it looked up and did not find, so export does not ask again for them.
 """
