@@ -242,15 +242,17 @@ async def write_po_page(
             if po_id is not None
             else free.pop((vendors[record.vendor_id], record.po_number), None)
         )
-        smartap = row_projection(row, lines.get(row.id, [])) if row is not None else None
-        smartap_id = row.id if row is not None else uuid7()
+        if row is None:  # no SmartAP PO: a create, whatever the hashes (`planning.classify`)
+            plans.append(_Plan(record, projection, erp_hash, uuid7(), Action.CREATE))
+            continue
+        smartap_id = row.id
         action, conflict = decide(
             key=key,
             record=record,
             erp_hash=erp_hash,
             synced_hash=synced_hash,
-            smartap=smartap,
-            smartap_updated_at=row.updated_at if row is not None else None,
+            smartap=row_projection(row, lines.get(row.id, [])),
+            smartap_updated_at=row.updated_at,
             smartap_id=smartap_id,
             policy=policy,
         )

@@ -52,12 +52,6 @@ _ROW_COLUMNS = (
     Vendor.normalized_name,
     Vendor.updated_at,
 )
-# The projection's string columns and their lengths (`records.too_long` for a whole row, checked first
-# only when one of these is over: the common case is one comparison per column).
-_CHECKED = {"name", "email", "phone", "tax_id", "payment_terms", "currency", "normalized_name"}
-_LENGTHS: dict[str, int] = {
-    c.name: getattr(c.type, "length", None) or 0 for c in VENDORS.columns if c.name in _CHECKED
-}
 
 
 def normalise_name(name: str) -> str:
@@ -123,10 +117,8 @@ class _Plan:
 def _incoming(key: str, record: ERPVendor) -> _Incoming | RecordError:
     projection = erp_projection(record)
     normalized = normalise_name(record.name)
-    values = {**projection, "normalized_name": normalized}
-    if any(n and isinstance(values[name], str) and len(values[name]) > n for name, n in _LENGTHS.items()):
-        bad = too_long(VENDORS, values)
-        assert bad is not None
+    bad = too_long(VENDORS, {**projection, "normalized_name": normalized})
+    if bad is not None:
         return bad.model_copy(update={"record_id": key})
     return _Incoming(record, projection, normalized, canonical_hash(projection))
 
@@ -272,21 +264,24 @@ async def write_vendor_page(
                 continue  # the ERP's record is the one last synced: nothing to read or write
             synced_hash, linked = changed.get(key, (None, None))
             row = rows.get(linked) if linked is not None else candidates.match(item)
-            smartap_id = row.id if row is not None else uuid7()
+            if row is None:  # no SmartAP row: a create, whatever the hashes (`planning.classify`)
+                plans.append(_Plan(item, uuid7(), Action.CREATE))
+                continue
+            smartap_id = row.id
             action, conflict = decide(
                 key=key,
                 record=item.record,
                 erp_hash=item.erp_hash,
                 synced_hash=synced_hash,
-                smartap=row_projection(row) if row is not None else None,
-                smartap_updated_at=row.updated_at if row is not None else None,
+                smartap=row_projection(row),
+                smartap_updated_at=row.updated_at,
                 smartap_id=smartap_id,
                 policy=policy,
             )
             if conflict is not None:
                 counts.conflicts += 1
                 conflicts.append(conflict)
-            plans.append(_Plan(item, smartap_id, action, row.is_active if row is not None else None))
+            plans.append(_Plan(item, smartap_id, action, row.is_active))
     await _write(session, connection_id, plans, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.VENDOR, conflicts, now)
     return counts
