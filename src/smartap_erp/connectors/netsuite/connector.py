@@ -94,6 +94,9 @@ class NetSuiteConnector(ERPConnector):
     bill_tax: ClassVar[str] = "amounts"
     page_size: ClassVar[int] = PAGE_SIZE
     restlet_path: ClassVar[str] = RESTLET_PATH
+    # bills per export_invoices call, which the export run records as soon as it is answered: one
+    # RESTlet batch POST (export.py; REST mode sends them one by one)
+    export_batch_size: ClassVar[int] = export.BATCH_SIZE
 
     def __init__(
         self, http: httpx.AsyncClient, credentials: Mapping[str, Any], options: ConnectorOptions | None = None

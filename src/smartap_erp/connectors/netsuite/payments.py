@@ -11,8 +11,8 @@ duplicates.py reads it) and each payment's amount applied, number and date. Suit
 1,000 rows (`limit`/`offset`, the unique ORDER BY above); a bill whose rows straddle two pages is held until
 its last row is read. Requests for the bills changed since a time: max(1, ceil(R / 1000)) with R the rows,
 sum over the changed bills of max(1, payments applied): 5 at 5,000 changed bills with at most one payment
-each. Before, REST mode read each changed bill, its payment links and each payment by itself (3 + P
-requests a bill, and its currency once). One bill by id is the same query: one request.
+each. Before, REST mode read each changed bill, its payment links and each payment by itself (2 + P
+requests a bill with P payments, and each currency once). One bill by id is the same query: one request.
 """
 
 from __future__ import annotations
