@@ -13,8 +13,8 @@
  * (netsuite-connector.md §RESTlets) for a full batch, 4,020 if every save failed. Loaded as
  * './smartap_bill_batch'.
  */
-define(['N/search', 'N/runtime', './smartap_lib', './smartap_bill_input', './smartap_bill_writer'],
-    (search, runtime, lib, billInput, billWriter) => {
+define(['N/search', './smartap_lib', './smartap_bill_input', './smartap_bill_writer'],
+    (search, lib, billInput, billWriter) => {
         const MAX_BILLS = 100;
         const SEARCH_UNITS = lib.UNITS.GET_RANGE;
         // A bill's worst case: its create (or transform) and save, then a second look-up if the save fails.
@@ -61,7 +61,7 @@ define(['N/search', 'N/runtime', './smartap_lib', './smartap_bill_input', './sma
          * ids and sign UNCERTAIN, netsuite-connector.md §Record fields; the single POST loads the record).
          */
         function readBack(ids) {
-            const amount = runtime.isFeatureInEffect({ feature: 'MULTICURRENCY' }) ? 'fxamount' : 'amount';
+            const amount = lib.featureOn('MULTICURRENCY') ? 'fxamount' : 'amount';
             const out = {};
             if (ids.length === 0) {
                 return out;
