@@ -66,7 +66,7 @@ def post_batch(store: NetSuiteStore, payload: dict[str, Any], limit: int) -> tup
         if stopped:
             outcomes.append({"status": "notAttempted"})
             continue
-        outcome = _create(store, body, units)
+        outcome = _create(store, body, external, units)
         if "id" in outcome and external:
             known[external] = outcome["id"]
         outcomes.append(outcome)
@@ -88,10 +88,10 @@ def _external_id(body: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _create(store: NetSuiteStore, body: Any, units: Governance) -> Record:
+def _create(store: NetSuiteStore, body: Any, external: str | None, units: Governance) -> Record:
     units.charge(CREATE_UNITS + SAVE_UNITS)
-    try:
-        bill = bills.create_bill(store, bills.validate_bill(store, body))
+    try:  # the script stores the externalId trimmed, as it looked it up
+        bill = bills.create_bill(store, bills.validate_bill(store, body, external_id=external))
     except NetSuiteError as error:
         units.charge(SEARCH_UNITS)  # the script looks for a concurrent request's bill
         return {"status": "error", "error": {"code": error.code, "message": error.message}}

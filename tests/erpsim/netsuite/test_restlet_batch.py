@@ -86,3 +86,13 @@ async def test_batch_must_hold_1_to_100_bills(client: httpx.AsyncClient, sim: An
             "code": "INVALID_FIELD_VALUE",
             "message": "bills must be a list of 1 to 100 bills",
         }
+
+
+async def test_external_ids_are_trimmed_as_the_script_does(client: httpx.AsyncClient, sim: Any) -> None:
+    body = {**_bill_body(sim, " smartap-inv-pad "), "tranId": "SUP-PAD"}
+    first = loads((await _post(client, [body])).content)["results"][0]
+    again = loads((await _post(client, [{**body, "externalId": "smartap-inv-pad"}])).content)["results"][0]
+    assert (first["status"], first["externalId"]) == ("created", "smartap-inv-pad")
+    assert (again["status"], again["id"]) == ("existing", first["id"])
+    missing = loads((await _post(client, [{**body, "externalId": "  "}])).content)["results"][0]
+    assert missing["error"]["code"] == "MISSING_REQUIRED_FIELD"
