@@ -59,6 +59,10 @@ def post_batch(store: NetSuiteStore, payload: dict[str, Any], limit: int) -> tup
     outcomes: list[Record] = []
     stopped = False
     for body, external in zip(raw, externals, strict=True):
+        if external is None and _blank_external_id(body):  # refused before any unit is spent
+            error = {"code": "MISSING_REQUIRED_FIELD", "message": "externalId is required"}
+            outcomes.append({"status": "error", "error": error})
+            continue
         if external and external in known:
             outcomes.append({"status": "existing", "id": known[external]})
             continue
@@ -86,6 +90,11 @@ def post_batch(store: NetSuiteStore, payload: dict[str, Any], limit: int) -> tup
 def _external_id(body: Any) -> str | None:
     value = body.get("externalId") if isinstance(body, dict) else None
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _blank_external_id(body: Any) -> bool:
+    value = body.get("externalId") if isinstance(body, dict) else None
+    return isinstance(body, dict) and (value is None or (isinstance(value, str) and not value.strip()))
 
 
 def _create(store: NetSuiteStore, body: Any, external: str | None, units: Governance) -> Record:
