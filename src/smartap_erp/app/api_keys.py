@@ -10,7 +10,6 @@ request, so a revoked key is refused at once. `last_used_at` is written at most 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 import secrets
 import uuid
@@ -22,28 +21,12 @@ from smartap_erp.app.context import AppContext
 from smartap_erp.app.models import AppModel
 from smartap_erp.db.base import utcnow
 from smartap_erp.db.models import APIKey
+from smartap_erp.domain.options import Scope as Scope  # defined light, for the CLI
 from smartap_erp.errors import ConflictError, NotFoundError
 
 KEY_PREFIX = "sap_"
 PREFIX_LENGTH = 8  # characters shown in lists: enough to tell keys apart, far too few to use one
 TOUCH_EVERY = dt.timedelta(minutes=1)
-
-
-class Scope(enum.StrEnum):
-    READ = "read"
-    WRITE = "write"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-    def allows(self, needed: Scope) -> bool:
-        """Whether a key of this scope may do what `needed` guards (admin includes write, write read)."""
-        return self.rank >= needed.rank
-
-
-_RANKS = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
 
 
 class APIKeyCreate(AppModel):

@@ -13,7 +13,6 @@ or `LIFETIME` after sign-in, whichever comes first, and at once when its user is
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import functools
 import hashlib
 import re
@@ -27,11 +26,11 @@ from pydantic import AwareDatetime, Field, field_validator
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.app.api_keys import Scope
 from smartap_erp.app.context import AppContext
 from smartap_erp.app.models import AppModel
 from smartap_erp.db.base import utcnow
 from smartap_erp.db.models import UILoginFailure, UISession, UIUser
+from smartap_erp.domain.options import Role as Role  # defined light, for the CLI
 from smartap_erp.errors import ConfigurationError, ConflictError, NotFoundError
 
 IDLE = dt.timedelta(hours=8)
@@ -41,20 +40,6 @@ MIN_PASSWORD = 12
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,149}$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-class Role(enum.StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    @property
-    def scope(self) -> Scope:
-        """The API scope this role may do what it does: viewer read, operator write, admin admin."""
-        return {Role.VIEWER: Scope.READ, Role.OPERATOR: Scope.WRITE, Role.ADMIN: Scope.ADMIN}[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.scope.allows(needed.scope)
 
 
 class UserCreate(AppModel):

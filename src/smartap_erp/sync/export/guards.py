@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from smartap_erp.connectors.base import ERPConnector
@@ -36,21 +35,10 @@ from smartap_erp.connectors.models import ExportResult, InvoiceExportOutcome
 from smartap_erp.db.models import Invoice
 from smartap_erp.domain.models import ERPInvoice
 from smartap_erp.domain.money import MoneyError, from_minor_units, to_minor_units
+from smartap_erp.domain.options import ClosedPeriodPolicy as ClosedPeriodPolicy  # light, for the CLI
 from smartap_erp.sync.export.refdata import ReferenceCache
 
 log = logging.getLogger(__name__)
-
-
-class ClosedPeriodPolicy(StrEnum):
-    """What export does with an invoice dated in a period the ERP has closed."""
-
-    REVIEW = "review"  # a person decides (the default)
-    REDATE = "redate"  # the bill is dated the first open day
-    DRAFT = "draft"  # Xero only: the bill goes in as a DRAFT, which a locked period accepts
-
-    @classmethod
-    def of(cls, value: str | None) -> ClosedPeriodPolicy:
-        return cls(value) if value in {p.value for p in cls} else cls.REVIEW
 
 
 @dataclass(frozen=True)
