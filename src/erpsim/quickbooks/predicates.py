@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -119,15 +120,55 @@ def sort_key(store: QboStore, entity: str, record: dict[str, Any], prop: str) ->
     return (0, value)
 
 
+def predicate(store: QboStore, entity: str, cond: Condition) -> Callable[[dict[str, Any]], bool]:
+    """`matches` for one condition as a function of the record, with shortcuts that give the same
+    answer for the common conditions: Active against booleans (a stored bool is compared directly,
+    anything else goes through `matches`) and LastUpdatedTime against a valid literal (the store's
+    epoch seconds against the literal's, converted once)."""
+    if cond.prop == "Active" and cond.op in ("=", "IN") and all(isinstance(v, bool) for v in cond.values):
+        wanted = set(cond.values)
+
+        def active(record: dict[str, Any]) -> bool:
+            value = record.get("Active")
+            if value is True or value is False:
+                return value in wanted
+            return matches(store, entity, record, cond)
+
+        return active
+    if cond.prop == "MetaData.LastUpdatedTime" and cond.op in _COMPARE:
+        try:
+            moment = instant(cond.values[0])
+        except f.QboFault:  # raised by `matches` when (and only if) a record reaches it
+            return lambda record: matches(store, entity, record, cond)
+        compare, updated = _COMPARE[cond.op], store.updated[entity]
+        return lambda record: bool(compare(updated[record["Id"]], moment))
+    return lambda record: matches(store, entity, record, cond)
+
+
 def scan(store: QboStore, entity: str, conditions: list[Condition], rows: Any = None) -> list[dict[str, Any]]:
     """The records (of `rows`, default every stored one, in insertion order) that are not hidden by a
-    running batch and meet every condition."""
+    running batch and meet every condition (evaluated in order, each only if those before held)."""
     rows = store.records[entity].values() if rows is None else rows
-    return [
-        r
-        for r in rows
-        if (entity, r["Id"]) not in store.hidden and all(matches(store, entity, r, c) for c in conditions)
-    ]
+    tests = [predicate(store, entity, c) for c in conditions]
+    if store.hidden:
+        return [r for r in rows if (entity, r["Id"]) not in store.hidden and all(t(r) for t in tests)]
+    if len(tests) == 1:
+        return list(filter(tests[0], rows))
+    return [r for r in rows if all(t(r) for t in tests)]
+
+
+def _id_key(record: dict[str, Any]) -> tuple[int, Any]:
+    """`sort_key` for Id, inlined (the ORDERBY of every paged read)."""
+    value: Any = record.get("Id")
+    if isinstance(value, dict):
+        value = value.get("value", value.get("Address"))
+    if str(value).isdigit():
+        value = int(value)
+    if value is None:
+        return (2, "")
+    if isinstance(value, str):
+        return (1, value.lower())
+    return (0, value)
 
 
 def sort(
@@ -135,5 +176,8 @@ def sort(
 ) -> list[dict[str, Any]]:
     """`rows` sorted in place by the ORDERBY keys (stable: ties keep their order) and returned."""
     for prop, descending in reversed(order):
-        rows.sort(key=lambda r, p=prop: sort_key(store, entity, r, p), reverse=descending)  # type: ignore[misc]
+        if prop == "Id":
+            rows.sort(key=_id_key, reverse=descending)
+        else:
+            rows.sort(key=lambda r, p=prop: sort_key(store, entity, r, p), reverse=descending)  # type: ignore[misc]
     return rows
