@@ -10,7 +10,10 @@ job's own seconds (its sync log: started to completed), the speed-up over the pe
 requests SmartAP sent (the simulator's own count) against the minimum, R_min = 1 + ceil(N / 1000) (a
 COUNT, then the pages) and T_min = (1 + ceil(R_pages / 10)) x L (the pages 10 at a time, QuickBooks'
 concurrency limit, quickbooks.md §Rate limits), then a second, incremental sync with nothing changed
-(its requests) and the worker's peak RSS (VmHWM of its process).
+(its requests) and the worker's peak RSS (VmHWM of its process). `sim_cpu_s` / `peer_sim_cpu_s`: CPU
+seconds the simulator process spent serving SmartAP's import / the peer's pages; `worker_cpu_s`: the
+worker process's CPU seconds during the import (both from /proc, so comparable on a loaded machine,
+unlike wall times).
 
     .venv/bin/python -m bench.import_e2e --vendors 50000 --latency-ms 200 [--db sqlite postgresql]
     .venv/bin/python -m bench.import_e2e --memory 10000 200000      # peak RSS, no latency, SQLite
@@ -38,6 +41,7 @@ from cryptography.fernet import Fernet
 from bench.vendor_import import _pg, scratch_database
 
 PAGE = 1000
+TICK = os.sysconf("SC_CLK_TCK")
 PARALLEL = 10  # QuickBooks: 10 concurrent requests per realm and app (quickbooks.md §Rate limits)
 DEADLINE = 600  # seconds any one step may take before the benchmark gives up
 
@@ -63,9 +67,18 @@ class Simulator:
     def requests(self) -> int:
         return int(httpx.get(f"{self.base_url}/_sim/state", timeout=60).json()["requests"]["total"])
 
+    def cpu_s(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def peer_pages(sim: Simulator) -> tuple[float, int]:
@@ -209,11 +222,16 @@ def one_run(backend: str, vendors: int, latency_ms: float, *, peer: bool) -> dic
         )
         row: dict[str, Any] = {"db": backend, "vendors": vendors, "latency_ms": latency_ms}
         if peer:
+            sim_cpu = sim.cpu_s()
             row["peer_s"], read = peer_pages(sim)
+            row["peer_sim_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
             assert read == vendors, (read, vendors)
         smartap.start_worker()
-        before = sim.requests()
+        assert smartap.worker is not None
+        before, sim_cpu, worker_cpu = sim.requests(), sim.cpu_s(), cpu_seconds(smartap.worker.pid)
         row["cli_s"], result = smartap.sync_vendors()
+        row["sim_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
+        row["worker_cpu_s"] = round(cpu_seconds(smartap.worker.pid) - worker_cpu, 2)
         row["requests"] = sim.requests() - before
         row["job_s"] = asyncio.run(_job_seconds(url))
         row["imported"] = result
@@ -239,21 +257,23 @@ def main() -> None:
     parser.add_argument("--memory", type=int, nargs="+", help="vendor counts: worker peak RSS, no latency")
     args = parser.parse_args()
     if args.memory:
-        print("db | vendors | cli_s | job_s | requests | worker_rss_mb")
+        print("db | vendors | cli_s | job_s | requests | worker_rss_mb | sim_cpu_s | worker_cpu_s | load")
         for backend in args.db:
             for n in args.memory:
                 row = one_run(backend, n, 0.0, peer=False)
                 print(
                     f"{backend} | {n} | {row['cli_s']:.2f} | {row['job_s']:.2f} | {row['requests']} | "
-                    f"{row['worker_rss_mb']}",
+                    f"{row['worker_rss_mb']} | {row['sim_cpu_s']} | {row['worker_cpu_s']} | "
+                    f"{Path('/proc/loadavg').read_text().split()[0]}",
                     flush=True,
                 )
         return
     columns = ["db", "vendors", "peer_s", "cli_s", "job_s", "speedup", "requests", "r_min", "t_min_s"]
-    columns += ["again_requests", "worker_rss_mb"]
+    columns += ["again_requests", "worker_rss_mb", "peer_sim_cpu_s", "sim_cpu_s", "worker_cpu_s", "load"]
     print(" | ".join(columns))
     for backend in args.db:
         row = one_run(backend, args.vendors, args.latency_ms, peer=True)
+        row["load"] = Path("/proc/loadavg").read_text().split()[0]
         row["speedup"] = round(row["peer_s"] / row["cli_s"], 1)
         for key in ("peer_s", "cli_s", "job_s"):
             row[key] = round(row[key], 2)

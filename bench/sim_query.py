@@ -63,9 +63,11 @@ async def quickbooks(vendors: int, pages: int) -> list[tuple[str, float]]:
         since = datetime.fromtimestamp(stamps[len(stamps) * 99 // 100], UTC).isoformat()
         changed = f"{where} AND MetaData.LastUpdatedTime >= '{since}'"
         page = "SELECT * FROM Vendor {} ORDERBY Id STARTPOSITION {} MAXRESULTS 1000"
-        rows = [("COUNT(*)", await _cpu(ask(f"SELECT COUNT(*) FROM Vendor {where}"), 3))]
+        rows = [("COUNT(*), first", await _cpu(ask(f"SELECT COUNT(*) FROM Vendor {where}")))]
+        rows.append(("COUNT(*), again", await _cpu(ask(f"SELECT COUNT(*) FROM Vendor {where}"), 3)))
         per_page = [await _cpu(ask(page.format(where, s))) for s in _starts(vendors, pages)]
-        rows.append(("page of 1,000 (mean)", sum(per_page) / len(per_page)))
+        rows.append(("first page of 1,000 (ORDERBY Id sorted)", per_page[0]))
+        rows.append(("page of 1,000 (mean of the others)", sum(per_page[1:]) / max(1, len(per_page) - 1)))
         rows.append(
             ("incremental COUNT(*), 1% changed", await _cpu(ask(f"SELECT COUNT(*) FROM Vendor {changed}")))
         )
