@@ -166,8 +166,8 @@ def run(
     upkeep.tick()
     if on_started is not None:
         on_started()
+    idle_checks = 0
     try:
-        idle_checks = 0
         while not stop.wait(options.polling_seconds):
             upkeep.tick()
             if exit_when_idle:
@@ -175,8 +175,10 @@ def run(
                 if idle_checks >= 2:  # two polls in a row: nothing was between dequeue and start
                     break
     finally:
+        # Idle: no job left to wait for, and DBOS's grace wait sleeps a whole second before it looks.
+        grace = 0 if idle_checks >= 2 else SHUTDOWN_GRACE_SECONDS
         try:
-            DBOS.destroy(workflow_completion_timeout_sec=SHUTDOWN_GRACE_SECONDS)
+            DBOS.destroy(workflow_completion_timeout_sec=grace)
         finally:
             deliveries.stop()
             upkeep.close()
