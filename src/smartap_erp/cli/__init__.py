@@ -34,7 +34,6 @@ from smartap_erp.cli.logs import logs
 from smartap_erp.cli.output import EXIT_FAILURE, EXIT_USAGE, error_console
 from smartap_erp.cli.worker import worker
 from smartap_erp.errors import SmartAPError
-from smartap_erp.http.redact import install_handler_redaction
 
 app = typer.Typer(
     name="smartap-erp",
@@ -83,6 +82,8 @@ def _root(
         force=True,
     )
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    from smartap_erp.http.redact import install_handler_redaction  # deferred: httpx stays out of --help
+
     install_handler_redaction()  # scrub secrets from every record, whichever library logs it
 
 

@@ -5,14 +5,20 @@ replaced, never recovered."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smartap_erp.app import api_keys
-from smartap_erp.app.api_keys import APIKeyCreate, APIKeyInfo, Scope
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, error_console
 from smartap_erp.cli.runtime import runtime
+from smartap_erp.domain.options import Scope
+
+if TYPE_CHECKING:
+    from smartap_erp.app import api_keys
+    from smartap_erp.app.api_keys import APIKeyInfo
+else:
+    api_keys = lazy("smartap_erp.app.api_keys")
 
 app = typer.Typer(help="API keys for the REST API: create, list, revoke.", no_args_is_help=True)
 
@@ -39,7 +45,7 @@ def create(
 
     async def run() -> api_keys.CreatedAPIKey:
         async with runtime() as rt:
-            return await api_keys.create(rt, APIKeyCreate(name=name, scope=scope))
+            return await api_keys.create(rt, api_keys.APIKeyCreate(name=name, scope=scope))
 
     created = asyncio.run(run())
     if as_json:

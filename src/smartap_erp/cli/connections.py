@@ -28,14 +28,15 @@ from smartap_erp.cli.connection_input import (
 )
 from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, fail
-from smartap_erp.cli.runtime import Runtime, runtime
+from smartap_erp.cli.runtime import runtime
 from smartap_erp.domain.enums import ERPSystem
+from smartap_erp.domain.options import ClosedPeriodPolicy
 from smartap_erp.errors import ConfigurationError, ERPError
-from smartap_erp.sync.export.guards import ClosedPeriodPolicy
 
 if TYPE_CHECKING:
     from smartap_erp.app import connections as app_connections
     from smartap_erp.app import reference
+    from smartap_erp.cli.runtime import Runtime
 else:
     app_connections = lazy("smartap_erp.app.connections")
     reference = lazy("smartap_erp.app.reference")

@@ -17,14 +17,16 @@ from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit, error_console
 from smartap_erp.cli.runtime import runtime
 from smartap_erp.errors import ConfigurationError
-from smartap_erp.events.types import EventType, event_type
 
 if TYPE_CHECKING:
     from smartap_erp.app import events
     from smartap_erp.app.context import AppContext
     from smartap_erp.app.events import DeliveryInfo, SubscriptionInfo
+    from smartap_erp.events import types as event_types
+    from smartap_erp.events.types import EventType
 else:
     events = lazy("smartap_erp.app.events")
+    event_types = lazy("smartap_erp.events.types")
 
 app = typer.Typer(help="Outbound events to SmartAP: subscriptions, deliveries, replay.", no_args_is_help=True)
 subscriptions = typer.Typer(
@@ -78,7 +80,7 @@ def _types(values: list[str] | None) -> list[EventType] | None:
     if not values:
         return None
     try:
-        return [event_type(v) for v in values]
+        return [event_types.event_type(v) for v in values]
     except ValueError as exc:
         raise ConfigurationError(f"--type: {exc}") from None
 

@@ -19,8 +19,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartap_erp.db.errors import strip_sql
-
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -71,6 +69,8 @@ def rows_table(rows: Sequence[dict[str, Any]], *, title: str | None, columns: Se
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print one red line on stderr (never a quoted SQL statement) and return the Exit to raise."""
+    from smartap_erp.db.errors import strip_sql  # deferred: SQLAlchemy stays out of start-up (issue 17)
+
     error_console.print(f"[red]error:[/red] {strip_sql(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 

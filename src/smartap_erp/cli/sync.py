@@ -20,12 +20,13 @@ import typer
 
 from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, emit, fail
-from smartap_erp.cli.runtime import Runtime, runtime
+from smartap_erp.cli.runtime import runtime
 from smartap_erp.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from smartap_erp.app import syncs
     from smartap_erp.cli import jobs_view
+    from smartap_erp.cli.runtime import Runtime
 else:
     syncs = lazy("smartap_erp.app.syncs")
     jobs_view = lazy("smartap_erp.cli.jobs_view")

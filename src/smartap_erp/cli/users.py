@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from smartap_erp.app import users
-from smartap_erp.app.users import MIN_PASSWORD, Role, UserCreate, UserInfo
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import JsonOption, console, emit
 from smartap_erp.cli.runtime import runtime
+from smartap_erp.domain.options import Role
 from smartap_erp.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from smartap_erp.app import users
+    from smartap_erp.app.users import UserInfo
+else:
+    users = lazy("smartap_erp.app.users")
 
 app = typer.Typer(help="People who sign in to the web UI: create, list, disable.", no_args_is_help=True)
 
@@ -35,7 +41,7 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     password: str = typer.prompt(
-        f"Password (at least {MIN_PASSWORD} characters)", hide_input=True, confirmation_prompt=True
+        f"Password (at least {users.MIN_PASSWORD} characters)", hide_input=True, confirmation_prompt=True
     )
     return password
 
@@ -51,7 +57,7 @@ def create(
 ) -> None:
     """Create a user who can sign in to the web UI with the given role."""
     try:
-        request = UserCreate(username=username, password=_password(password_stdin), role=role)
+        request = users.UserCreate(username=username, password=_password(password_stdin), role=role)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "input"

@@ -13,14 +13,21 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smartap_erp.cli.lazy import lazy
 from smartap_erp.cli.output import console
-from smartap_erp.http.redact import install_handler_redaction
-from smartap_erp.jobs.config import JobOptions, system_database_url
 from smartap_erp.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from smartap_erp.http import redact
+    from smartap_erp.jobs import config
+    from smartap_erp.jobs.config import JobOptions
+else:
+    config = lazy("smartap_erp.jobs.config")  # SQLAlchemy: imported when a worker starts, not for --help
+    redact = lazy("smartap_erp.http.redact")
 
 
 def worker(
@@ -31,15 +38,15 @@ def worker(
 ) -> None:
     """Run queued syncs, exports and payment syncs, and the schedules, until Ctrl-C."""
     settings = get_settings()
-    options = JobOptions.from_env()
+    options = config.JobOptions.from_env()
     _plain_log_lines()
     if worker_id:
-        options = JobOptions(**{**options.__dict__, "worker_id": worker_id})
+        options = config.JobOptions(**{**options.__dict__, "worker_id": worker_id})
 
     def started() -> None:
         schedule = "on" if settings.erp_sync_enabled else "off (ERP_SYNC_ENABLED=false)"
         console.print(
-            f"worker {options.worker_id} running; jobs in {system_database_url(settings)}; "
+            f"worker {options.worker_id} running; jobs in {config.system_database_url(settings)}; "
             f"schedules {schedule}. Ctrl-C to stop.",
             highlight=False,
             soft_wrap=True,
@@ -54,7 +61,7 @@ def _plain_log_lines() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.getLogger().level, handlers=[handler], force=True)
-    install_handler_redaction()
+    redact.install_handler_redaction()
 
 
 def run_until_stopped(
