@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -29,9 +29,16 @@ else:
     heartbeat = lazy("smartap_erp.jobs.heartbeat")
     outcome = lazy("smartap_erp.jobs.outcome")
 
-POLL_SECONDS = 0.5
+FAST_POLL_SECONDS = 0.1  # the first seconds: a short job's end is seen at once
+FAST_FOR_SECONDS = 3.0
+POLL_SECONDS = 0.5  # then twice a second: two small reads a look, light on the database
 WATCH_EVERY = 5.0  # seconds between two looks at the workers' heartbeats while waiting
 INLINE_HINT = ", or add --inline to run it in this process"
+
+
+def poll_delay(waited: float) -> float:
+    """Seconds until the next look at a job followed for `waited` seconds."""
+    return FAST_POLL_SECONDS if waited < FAST_FOR_SECONDS else POLL_SECONDS
 
 
 def note_no_worker() -> None:
@@ -64,12 +71,22 @@ def progress_display(title: str) -> tuple[Progress, Callable[[str, syncs.JobProg
     return progress, update
 
 
-async def follow(ctx: AppContext, queue: syncs.JobQueue, job_id: str, title: str) -> syncs.JobView:
-    """Wait for the job to end, showing progress; exit 1 if every worker goes away meanwhile."""
+async def follow(
+    ctx: AppContext,
+    queue: syncs.JobQueue,
+    job_id: str,
+    title: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> syncs.JobView:
+    """Wait for the job to end, showing progress; exit 1 if every worker goes away meanwhile. Looks
+    every `poll_delay` seconds: often at first, so that a short job's end is seen at once, then less."""
     if not error_console.is_terminal:
         error_console.print(f"{title}: job {job_id} queued, waiting for it", highlight=False, soft_wrap=True)
     progress, update = progress_display(title)
-    next_watch = time.monotonic() + WATCH_EVERY
+    started = clock()
+    next_watch = started + WATCH_EVERY
     with progress:
         while True:
             try:
@@ -79,8 +96,8 @@ async def follow(ctx: AppContext, queue: syncs.JobQueue, job_id: str, title: str
             if current is not None and current.finished:
                 return current
             status = "ENQUEUED" if current is None else current.status
-            if time.monotonic() >= next_watch:
-                next_watch = time.monotonic() + WATCH_EVERY
+            if clock() >= next_watch:
+                next_watch = clock() + WATCH_EVERY
                 if not (await syncs.workers(ctx)).alive:
                     raise fail(
                         f"{title}: job {job_id} is {status} but no worker is running "
@@ -88,7 +105,7 @@ async def follow(ctx: AppContext, queue: syncs.JobQueue, job_id: str, title: str
                     )
             state = "waiting for a worker" if status == "ENQUEUED" else "running"
             update(state, await syncs.job_progress(ctx, queue, job_id))
-            await asyncio.sleep(POLL_SECONDS)
+            await sleep(poll_delay(clock() - started))
 
 
 def shaped(view: syncs.JobView) -> dict[str, Any]:
