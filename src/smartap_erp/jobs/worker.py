@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import threading
 import time
@@ -164,6 +165,10 @@ def run(
     deliveries = DeliveryLoop(settings, options.worker_id, interval=options.polling_seconds)
     deliveries.start()  # outbound events (smartap_erp.events), on their own thread
     upkeep.tick()
+    # Start-up is over: what it built (modules, DBOS, mappers) leaves the cyclic collector's sight, so
+    # a full collection during an import scans the pages, not ~100k start-up objects (issue 17: 7 full
+    # collections were 11% of a 50,000-vendor import's CPU, 1% with the start-up objects frozen).
+    gc.freeze()
     if on_started is not None:
         on_started()
     idle_checks = 0
