@@ -27,7 +27,8 @@ async def test_rotation_re_encrypts_every_credential_under_the_newest_key(
 
     done = await keys.rotate(settings)
 
-    assert done == keys.KeyRotation(connections=1, key_source="SMARTAP_ENCRYPTION_KEYS")
+    assert done.key_source == "SMARTAP_ENCRYPTION_KEYS"
+    assert (done.kinds[0].table, done.kinds[0].re_encrypted) == ("erp_connections", 1)
     async with session_factory() as session:
         stored = await session.get(ERPConnection, cid)
         assert stored is not None

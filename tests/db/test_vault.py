@@ -15,9 +15,9 @@ from smartap_erp.db.connections import (
     create_connection,
     read_credentials,
     replace_credentials,
-    rotate_all_credentials,
 )
 from smartap_erp.db.models import ERPConnection
+from smartap_erp.db.rotation import ENCRYPTED_COLUMNS, rotate_column
 from smartap_erp.db.vault import CredentialVault, KeyRing, load_keyring, parse_keys, prepend_key_file
 from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.errors import ConfigurationError, CredentialDecryptionError
@@ -74,9 +74,8 @@ async def test_rotation_keeps_credentials_readable_under_the_new_key(session_fac
     old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
     stored = await _store(session_factory, vault_with(old_key))
 
-    async with session_factory() as session, session.begin():
-        rotated = await rotate_all_credentials(session, vault=vault_with(new_key, old_key))
-    assert rotated == 1
+    rotated = await rotate_column(session_factory, ENCRYPTED_COLUMNS[0], vault_with(new_key, old_key))
+    assert (rotated.table, rotated.re_encrypted, rotated.already_current) == ("erp_connections", 1, 0)
 
     async with session_factory() as session:
         connection = await session.get(ERPConnection, stored.id)

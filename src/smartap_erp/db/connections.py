@@ -1,5 +1,5 @@
-"""Storing ERP connections and their encrypted credentials: create, read, compare-and-swap update,
-and key rotation over every stored connection. Keyword-only functions, no business rules.
+"""Storing ERP connections and their encrypted credentials: create, read, compare-and-swap update
+(key rotation over every encrypted column is `db.rotation`). Keyword-only functions, no business rules.
 
 The encrypted blob may also hold `TOKEN_LEASE_KEY`, the OAuth refresh lease of `sync.tokens`: it
 changes with the credentials under the same compare-and-swap, and `read_credentials` leaves it out.
@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.credentials import ConnectorCredentials
@@ -74,18 +74,6 @@ async def replace_credentials(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
-
-
-async def rotate_all_credentials(session: AsyncSession, *, vault: CredentialVault) -> int:
-    """Re-encrypt every stored credential under the newest key, in the caller's transaction."""
-    query = select(ERPConnection).order_by(ERPConnection.created_at)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    connections = (await session.scalars(query)).all()
-    for connection in connections:
-        connection.credentials = vault.rotate(connection.credentials, owner=_owner(connection))
-    await session.flush()
-    return len(connections)
 
 
 def _owner(connection: ERPConnection) -> str:

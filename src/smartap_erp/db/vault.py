@@ -1,4 +1,5 @@
-"""The credential vault: ERP credentials are encrypted at rest with MultiFernet and rotatable.
+"""The credential vault: ERP credentials, event subscription secrets and OAuth flows' secrets are
+encrypted at rest with MultiFernet and rotatable (`smartap_erp.db.rotation` lists every such column).
 
 Keys come from `SMARTAP_ENCRYPTION_KEYS` (comma-separated Fernet keys, newest first). With none set
 and a SQLite database, the embedded default keeps them in a key file (`smartap.key`, mode 0600)
@@ -116,6 +117,14 @@ class CredentialVault:
                 "encrypted them removed, or the database copied from another installation?"
             ) from None
         return ConnectorCredentials(json.loads(plain))
+
+    def is_current(self, ciphertext: bytes) -> bool:
+        """Whether the newest key alone opens `ciphertext` (a rotation leaves such a row alone)."""
+        try:
+            Fernet(self._keyring.keys[0]).decrypt(ciphertext)
+        except InvalidToken:
+            return False
+        return True
 
     def rotate(self, ciphertext: bytes, *, owner: str = "credentials") -> bytes:
         """Re-encrypt under the newest key (readable afterwards with the newest key alone)."""

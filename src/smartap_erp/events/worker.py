@@ -1,8 +1,9 @@
 """The worker's event-delivery loop: a thread with its own event loop, engine, vault and HTTP client
 that runs `delivery.run_pass` every `interval` seconds until the worker stops (`smartap-erp worker`
-starts it beside DBOS's queue). Off the main thread, a slow receiver (up to the 15 s timeout) never
-delays the worker's heartbeat; a pass that fails (the database briefly unreachable) is one log line
-and the next pass tries again.
+starts it beside DBOS's queue). Its vault re-reads the keys when a secret opens with none it holds, so
+a `keys rotate --new-key` done while it runs does not stop deliveries. Off the main thread, a slow
+receiver (up to the 15 s timeout) never delays the worker's heartbeat; a pass that fails (the database
+briefly unreachable) is one log line and the next pass tries again.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import threading
 import httpx
 
 from smartap_erp.db.session import engine_from_settings, make_session_factory
-from smartap_erp.db.vault import CredentialVault, load_keyring
 from smartap_erp.events.delivery import run_pass
 from smartap_erp.http.redact import get_logger
+from smartap_erp.jobs.operations import ReloadingVault, fresh_keyring
 from smartap_erp.settings import Settings
 
 log = get_logger(__name__)
@@ -38,7 +39,7 @@ class DeliveryLoop(threading.Thread):
     async def _loop(self) -> None:
         engine = engine_from_settings(self.settings)
         sessions = make_session_factory(engine)
-        vault = CredentialVault(load_keyring(self.settings))
+        vault = ReloadingVault(lambda: fresh_keyring(self.settings))
         try:
             async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
                 while not self.stopping.is_set():
