@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import connections
+from smartap_erp.app.connection_health import connection_health
 from smartap_erp.app.connections import ConnectionCreate, ConnectionUpdate
 from smartap_erp.db.connections import read_credentials
 from smartap_erp.db.models import ERPConflict, ERPConnection
@@ -130,7 +131,7 @@ def test_inputs_are_checked_by_their_models() -> None:
 
 async def test_health_says_what_is_wrong_and_what_ran_last(ctx: SimulatedApp) -> None:
     made = await connections.create_connection(ctx, create("Books"))
-    fresh = await connections.connection_health(ctx, "Books")
+    fresh = await connection_health(ctx, "Books")
     assert fresh.healthy and fresh.problem is None and fresh.last_sync is None
     assert fresh.credentials_set == sorted(CREDENTIALS) and fresh.open_conflicts == 0
 
@@ -162,7 +163,7 @@ async def test_health_says_what_is_wrong_and_what_ran_last(ctx: SimulatedApp) ->
         stored.status, stored.connection_error = ConnectionStatus.ERROR, "reconnect QuickBooks: refused"
         await session.commit()
 
-    health = await connections.connection_health(ctx, str(made.id))
+    health = await connection_health(ctx, str(made.id))
     assert not health.healthy and health.problem == "reconnect QuickBooks: refused"
     assert health.last_sync is not None and health.last_sync.started_at == T0 + dt.timedelta(minutes=1)
     assert health.last_sync.status == SyncStatus.FAILED and health.open_conflicts == 2
@@ -175,7 +176,7 @@ async def test_health_of_credentials_the_keys_cannot_read(
     await connections.create_connection(ctx, create("Books"))
     other_keys = simulated_app(engine, session_factory, key=Fernet.generate_key())
 
-    health = await connections.connection_health(other_keys, "Books")
+    health = await connection_health(other_keys, "Books")
 
     assert not health.healthy and health.credentials_set == []
     assert health.problem is not None and "decrypt" in health.problem
@@ -200,7 +201,7 @@ async def test_a_connection_test_reaches_the_erp_and_a_refusal_marks_the_connect
     )
     with pytest.raises(ERPAuthError):
         await connections.test_connection(ctx, "Books")
-    failed = await connections.connection_health(ctx, "Books")
+    failed = await connection_health(ctx, "Books")
     assert failed.connection.status == ConnectionStatus.ERROR and not failed.healthy
     assert failed.problem is not None and failed.problem.startswith("reconnect QuickBooks")
     assert "revoked-token" not in failed.model_dump_json()

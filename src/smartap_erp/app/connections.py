@@ -1,4 +1,4 @@
-"""ERP connections in the application layer: create, update, list, get, test, remove, and health.
+"""ERP connections in the application layer: create, update, list, get, test and remove.
 
 A connection is served as `ConnectionView` (never its credentials: `ConnectionDetail` and
 `ConnectionHealth` name the credential fields that are set, nothing more). Names are unique: a
@@ -9,8 +9,7 @@ vault. Checks that need no database (the name's shape, the URL, the credential f
 requires) belong to the interface's input parsing; this module enforces what the database knows.
 `with_connector` is how every call that reaches the ERP runs: a refused authorisation stops the
 connection's syncs (status `error`, with what to do) before the error goes on to the caller.
-A connection's health lists its recent failed and partial runs, newest first, each with the kind of
-its error (`sync.error_kinds`: auth, rate_limit, period_locked ...) and its sync log.
+A connection's health (what is wrong, its last run, its recent failures) is `app.connection_health`.
 """
 
 from __future__ import annotations
@@ -21,30 +20,25 @@ from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, Field, JsonValue, Secret
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.app.context import AppContext, resolve_connection
-from smartap_erp.app.models import AppModel, SyncLogSummary, log_summary
+from smartap_erp.app.models import AppModel
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.connectors.models import ConnectionInfo
 from smartap_erp.connectors.registry import registry
 from smartap_erp.db.connections import create_connection as store_connection
 from smartap_erp.db.connections import read_credentials, replace_credentials
-from smartap_erp.db.models import ERPConflict, ERPConnection, ERPSyncLog
+from smartap_erp.db.models import ERPConnection
 from smartap_erp.domain.enums import (
-    ConflictStatus,
     ConnectionStatus,
     ERPEntity,
     ERPSystem,
-    SyncDirection,
-    SyncStatus,
 )
-from smartap_erp.errors import ConfigurationError, ConflictError, CredentialDecryptionError, ERPAuthError
+from smartap_erp.errors import ConfigurationError, ConflictError, ERPAuthError
 from smartap_erp.events import engine as raised
-from smartap_erp.http.redact import redact_text
-from smartap_erp.sync.error_kinds import ErrorKind, stored_kind
 from smartap_erp.sync.export.guards import ClosedPeriodPolicy
 from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.logs import mark_auth_failure
@@ -53,8 +47,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 NAME_LENGTH = 255
-RECENT_ERRORS = 10  # failed or partial runs a connection's health lists
-_MESSAGE_LENGTH = 500
 MIN_INTERVAL, MAX_INTERVAL = 1, 10_080  # minutes between scheduled syncs: one minute to one week
 # The entities an import can conflict on, each with its own policy (`vendor=erp_wins`).
 PolicyEntity = Literal[ERPEntity.VENDOR, ERPEntity.PURCHASE_ORDER]
@@ -116,50 +108,6 @@ class ConnectionView(AppModel):
 
 class ConnectionDetail(ConnectionView):
     credentials_set: list[str]  # the names of the credential fields stored, sorted; never a value
-
-
-class RecentError(AppModel):
-    """A run that failed or partly failed: the kind of its error, what it said, when, and its log."""
-
-    kind: ErrorKind | None  # None: the run was logged before kinds were recorded (migration 0015)
-    message: str  # redacted: no secret the product knows of
-    at: AwareDatetime  # when the run ended (started, if it never closed)
-    sync_log_id: uuid.UUID
-    entity: ERPEntity
-    direction: SyncDirection
-    status: SyncStatus
-
-
-class ConnectionHealth(AppModel):
-    """Whether a connection can sync, what its last run did, and its recent failed runs."""
-
-    connection: ConnectionView
-    healthy: bool  # not in error, and its credentials can be read
-    problem: str | None  # what is wrong, when not healthy
-    credentials_set: list[str]
-    last_sync: SyncLogSummary | None  # the newest sync log
-    open_conflicts: int
-    recent_errors: list[RecentError] = []  # newest first, at most RECENT_ERRORS
-
-
-def recent_error(log: ERPSyncLog) -> RecentError:
-    """What a failed or partial run says: its stop message, else its first refused record (of the
-    log's kind when the records differ), with how many records failed."""
-    message = log.error_message
-    if not message:
-        records = [e for e in log.errors or [] if isinstance(e, dict)]
-        first = next((e for e in records if e.get("kind") == log.error_kind), records[0] if records else {})
-        said = f": {first.get('message')}" if first.get("message") else ""
-        message = f"{log.error_count} of {log.total_count} records failed{said}"
-    return RecentError(
-        kind=stored_kind(log.error_kind),
-        message=redact_text(message)[:_MESSAGE_LENGTH],
-        at=log.completed_at or log.started_at,
-        sync_log_id=log.id,
-        entity=log.entity_type,
-        direction=log.sync_direction,
-        status=log.status,
-    )
 
 
 class ConnectionRemoved(AppModel):
@@ -346,49 +294,6 @@ async def get_connection(ctx: AppContext, name_or_id: str) -> ConnectionDetail:
         found = await resolve_connection(session, name_or_id)
         keys = sorted(read_credentials(found, vault=ctx.vault))
         return ConnectionDetail(**view(found).model_dump(), credentials_set=keys)
-
-
-async def connection_health(ctx: AppContext, name_or_id: str) -> ConnectionHealth:
-    """Status, what is wrong, the credential fields set, the newest sync log and the open conflicts.
-    Credentials the configured keys cannot decrypt make the connection unhealthy, not an error."""
-    async with ctx.sessions() as session:
-        found = await resolve_connection(session, name_or_id)
-        problem = found.connection_error if found.status == ConnectionStatus.ERROR else None
-        try:
-            keys = sorted(read_credentials(found, vault=ctx.vault))
-        except CredentialDecryptionError as exc:
-            keys, problem = [], problem or str(exc)
-        if found.status == ConnectionStatus.ERROR and problem is None:
-            problem = "the connection is in error and its syncs are stopped"
-        newest = await session.scalar(
-            select(ERPSyncLog)
-            .where(ERPSyncLog.connection_id == found.id)
-            .order_by(ERPSyncLog.started_at.desc(), ERPSyncLog.id.desc())
-            .limit(1)
-        )
-        conflicts = await session.scalar(
-            select(func.count())
-            .select_from(ERPConflict)
-            .where(ERPConflict.connection_id == found.id, ERPConflict.status == ConflictStatus.OPEN)
-        )
-        failed = await session.scalars(
-            select(ERPSyncLog)
-            .where(
-                ERPSyncLog.connection_id == found.id,
-                ERPSyncLog.status.in_((SyncStatus.FAILED, SyncStatus.PARTIAL)),
-            )
-            .order_by(ERPSyncLog.started_at.desc(), ERPSyncLog.id.desc())
-            .limit(RECENT_ERRORS)
-        )
-        return ConnectionHealth(
-            connection=view(found),
-            healthy=problem is None,
-            problem=problem,
-            credentials_set=keys,
-            last_sync=log_summary(newest, found.name, SyncLogSummary) if newest is not None else None,
-            open_conflicts=conflicts or 0,
-            recent_errors=[recent_error(log) for log in failed],
-        )
 
 
 async def _reach(

@@ -8,7 +8,8 @@ a link to its sync log.
 Credentials are write-only: they come in wrapped in pydantic `Secret` (no repr, log line or validation
 error shows them) and every response names only the fields set (`credentials_set`). Reading needs a
 `read` key, testing a connection `write` (it reaches the ERP and records what it said), every change
-to a connection `admin`. Each endpoint calls one `app.connections` function; none holds SQL.
+to a connection `admin`. Each endpoint calls one `app.connections` (or, for health,
+`app.connection_health`) function; none holds SQL.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Query
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, TypeAdapter, field_validator
 
 from smartap_erp.api.deps import AdminKey, Ctx, ReadKey, WriteKey
-from smartap_erp.app import connections
+from smartap_erp.app import connection_health, connections
 from smartap_erp.app.connections import ConnectionDetail, ConnectionRemoved, ConnectionView
 from smartap_erp.app.logs import InvalidCursorError
 from smartap_erp.domain.enums import ConnectionStatus
@@ -91,7 +92,7 @@ class HealthError(BaseModel):
     sync_log_url: str | None = None
 
 
-class HealthOut(connections.ConnectionHealth):
+class HealthOut(connection_health.ConnectionHealth):
     errors: list[HealthError]
 
 
@@ -187,13 +188,13 @@ async def test(connection_id: str, ctx: Ctx, _: WriteKey) -> ConnectionTested:
 
 @router.get("/{connection_id}/health", summary="What is wrong with a connection, and its last run")
 async def health(connection_id: str, ctx: Ctx, _: ReadKey) -> HealthOut:
-    found = await connections.connection_health(ctx, connection_id)
+    found = await connection_health.connection_health(ctx, connection_id)
     return HealthOut(**found.model_dump(), errors=health_errors(found))
 
 
-def health_errors(found: connections.ConnectionHealth) -> list[HealthError]:
+def health_errors(found: connection_health.ConnectionHealth) -> list[HealthError]:
     """The connection's state first (it holds now), then its recent failed runs, newest first, at
-    most `app.connections.RECENT_ERRORS`."""
+    most `app.connection_health.RECENT_ERRORS`."""
     errors = []
     runs = list(found.recent_errors)
     if found.connection.status == ConnectionStatus.ERROR:
@@ -212,7 +213,9 @@ def health_errors(found: connections.ConnectionHealth) -> list[HealthError]:
     return errors
 
 
-def _run_error(type_: Literal["auth", "sync"], run: connections.RecentError, message: str) -> HealthError:
+def _run_error(
+    type_: Literal["auth", "sync"], run: connection_health.RecentError, message: str
+) -> HealthError:
     return HealthError(
         type=type_,
         kind=run.kind,
