@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import pytest
@@ -199,7 +199,15 @@ def _engine_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
 async def engine(backend: str, _engine_url: str) -> AsyncIterator[AsyncEngine]:
     """A migrated database: a fresh SQLite file per test (a copy of the session's migrated template),
     or the session's PostgreSQL one, emptied after."""
-    db_engine = make_engine(_engine_url)
+    async with engine_for_test(backend, _engine_url) as db_engine:
+        yield db_engine
+
+
+@asynccontextmanager
+async def engine_for_test(backend: str, url: str) -> AsyncIterator[AsyncEngine]:
+    """The `engine` fixture's engine, in the event loop of whoever uses it (tests/ui runs its tests
+    in the session's loop)."""
+    db_engine = make_engine(url)
     try:
         yield db_engine
     finally:

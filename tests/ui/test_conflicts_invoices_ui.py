@@ -28,8 +28,10 @@ from smartap_erp.sync.service import ERPSyncService
 from tests.sync.export.helpers import add_invoices, pay, start
 from tests.sync.harness import ErpHarness
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import UI_LOOP, Screenshot, SignIn, UIServer, UserFor
 from tests.ui.test_mappings_ui import assert_no_secret, signed_in, token_of
+
+pytestmark = UI_LOOP
 
 
 async def _two_conflicts(ui_server: UIServer) -> ErpHarness:

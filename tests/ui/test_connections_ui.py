@@ -26,7 +26,9 @@ from smartap_erp.sync.logs import finish_log, mark_auth_failure, start_log
 from tests.app.simulated import T0, SimulatedApp, sim_credentials
 from tests.sync.harness import ErpHarness
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import Screenshot, SignIn, UIServer
+from tests.ui.conftest import UI_LOOP, Screenshot, SignIn, UIServer
+
+pytestmark = UI_LOOP
 
 SENTINEL = "sentinel-Pa55word-never-shown"
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from erpsim.core import Clock, SimConfig
@@ -34,7 +35,9 @@ from tests.jobs.conftest import Jobs
 from tests.jobs.real import REAL_ENGINE
 from tests.sync.harness import ErpHarness
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import PASSWORD, Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import PASSWORD, UI_LOOP, Screenshot, SignIn, UIServer, UserFor
+
+pytestmark = UI_LOOP
 
 FINISH = 90_000  # ms: a worker process importing on two shared cores
 
@@ -48,7 +51,7 @@ def qbo() -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def worker(ui_ctx: SimulatedApp, tmp_path: Path) -> AsyncIterator[Jobs]:
     """One `smartap-erp worker` process on the test's database, running the real sync engine,
     started (heartbeat written) before the test and killed after it."""

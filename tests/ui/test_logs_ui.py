@@ -27,8 +27,10 @@ from tests.app.simulated import SimulatedApp
 from tests.app.test_logs import _connection, _log
 from tests.jobs.conftest import Jobs
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import UI_LOOP, Screenshot, SignIn, UIServer, UserFor
 from tests.ui.test_dashboard_ui import FINISH, _sign_in, _token, add_qbo, qbo, table, worker  # noqa: F401
+
+pytestmark = UI_LOOP
 
 SENTINEL = "SENTINEL-7f3a9c"
 

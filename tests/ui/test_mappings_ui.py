@@ -20,7 +20,9 @@ from smartap_erp.domain.enums import ERPEntity, ERPSystem
 from tests.app.simulated import sim_credentials
 from tests.sync.harness import ErpHarness
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import PASSWORD, Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import PASSWORD, UI_LOOP, Screenshot, SignIn, UIServer, UserFor
+
+pytestmark = UI_LOOP
 
 SECRETS = ("client_secret", "access_token", "refresh_token")
 

@@ -15,8 +15,10 @@ from smartap_erp.domain.enums import ERPSystem
 from smartap_erp.sync.service import ERPSyncService
 from tests.sync.harness import ErpHarness
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import UI_LOOP, Screenshot, SignIn, UIServer, UserFor
 from tests.ui.test_mappings_ui import assert_no_secret, signed_in, token_of
+
+pytestmark = UI_LOOP
 
 
 async def _report_with_one_difference(ui_server: UIServer) -> tuple[ErpHarness, str, str]:

@@ -11,7 +11,9 @@ from playwright.async_api import Page, expect
 
 from smartap_erp.app import users
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import PASSWORD, Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import PASSWORD, UI_LOOP, Screenshot, SignIn, UIServer, UserFor
+
+pytestmark = UI_LOOP
 
 
 async def test_sign_in_lands_on_connections_with_a_safe_cookie(

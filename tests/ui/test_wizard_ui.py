@@ -23,7 +23,9 @@ from smartap_erp.app import connections
 from smartap_erp.db.connections import read_credentials
 from smartap_erp.db.models import ERPConnection
 from tests.ui.a11y import unlabelled_controls
-from tests.ui.conftest import PASSWORD, Screenshot, SignIn, UIServer, UserFor
+from tests.ui.conftest import PASSWORD, UI_LOOP, Screenshot, SignIn, UIServer, UserFor
+
+pytestmark = UI_LOOP
 
 SECRET_FIELDS = (
     "client_secret",
