@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import connections, mappings
+from smartap_erp.app.mapping_preview import preview_mappings
 from smartap_erp.app.mappings import MappingCreate, RuleTest
 from smartap_erp.connectors import ERPProvider
 from smartap_erp.domain.enums import ERPEntity, SyncDirection
@@ -143,7 +144,7 @@ async def test_preview_applies_the_stored_mappings_to_each_sample(ctx: Simulated
         {"name": "acme", "tax_id": "12-345", "email": "a@example.com"},
         {"name": "zed", "tax_id": "n/a"},
     ]
-    preview = await mappings.preview_mappings(ctx, "Books", ERPEntity.VENDOR, samples)
+    preview = await preview_mappings(ctx, "Books", ERPEntity.VENDOR, samples)
 
     assert (preview.direction, preview.mappings, len(preview.records)) == (SyncDirection.IMPORT, 2, 2)
     first, second = preview.records
@@ -154,13 +155,13 @@ async def test_preview_applies_the_stored_mappings_to_each_sample(ctx: Simulated
     }
     assert second.result["name"] == "ZED" and [e.field for e in second.errors] == ["tax_id"]
 
-    exported = await mappings.preview_mappings(ctx, "Books", ERPEntity.INVOICE, [{"invoice_number": "7"}])
+    exported = await preview_mappings(ctx, "Books", ERPEntity.INVOICE, [{"invoice_number": "7"}])
     assert exported.direction is SyncDirection.EXPORT
     assert exported.records[0].result == {"invoice_number": "AP-7"}
-    nothing = await mappings.preview_mappings(ctx, "Books", ERPEntity.PURCHASE_ORDER, [{"po_number": "1"}])
+    nothing = await preview_mappings(ctx, "Books", ERPEntity.PURCHASE_ORDER, [{"po_number": "1"}])
     assert nothing.mappings == 0 and nothing.records[0].result == {"po_number": "1"}
 
     with pytest.raises(ConfigurationError, match="1 to 100 sample records"):
-        await mappings.preview_mappings(ctx, "Books", ERPEntity.VENDOR, [])
+        await preview_mappings(ctx, "Books", ERPEntity.VENDOR, [])
     with pytest.raises(ConfigurationError, match="no connection named"):
-        await mappings.preview_mappings(ctx, str(uuid.uuid4()), ERPEntity.VENDOR, samples)
+        await preview_mappings(ctx, str(uuid.uuid4()), ERPEntity.VENDOR, samples)

@@ -1,8 +1,7 @@
 """Field mappings in the application layer: add, list, change, remove a connection's mappings, try a
-rule on a sample record (nothing stored), and preview what a connection's stored mappings (or one rule
-not stored) make of sample records, given (`preview_mappings`) or read from the ERP
-(`preview_from_erp`: one small page of vendors or purchase orders through the connection's
-connector, read-only, on the same HTTP stack and rate limits as a sync).
+rule on a sample record (nothing stored), check a rule against a connection's field catalogue, and
+the rules and their evaluation that previews use (`app.mapping_preview`: what a connection's
+mappings make of sample records, or of records read from the ERP).
 
 A mapping is a user's CEL rule copying one field to another (`mappings.apply`). It is compiled when
 added (a bad expression or regex is refused with where and why) and both of its fields are checked
@@ -17,23 +16,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
 
-from pydantic import AwareDatetime, BaseModel, Field, JsonValue, ValidationError
+from pydantic import AwareDatetime, Field, JsonValue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smartap_erp.app.connections import with_connector
 from smartap_erp.app.context import AppContext, resolve_connection
 from smartap_erp.app.models import AppModel, LoggedRecordError, parse_id
-from smartap_erp.connectors.base import ERPConnector, LimitedPages
-from smartap_erp.connectors.models import RecordPage
 from smartap_erp.connectors.registry import registry
 from smartap_erp.db.models import ERPConnection, ERPFieldMapping
 from smartap_erp.domain.enums import ERPEntity, ERPSystem, SyncDirection
-from smartap_erp.domain.models import ERPPurchaseOrder, ERPVendor
-from smartap_erp.domain.results import RecordError
 from smartap_erp.errors import ConfigurationError, NotFoundError, SmartAPError
 from smartap_erp.mappings.apply import (
     CompiledRule,
@@ -47,16 +40,6 @@ from smartap_erp.mappings.expressions import ExpressionError, compile_expression
 from smartap_erp.mappings.fields import MAPPED_ENTITIES, allowed_fields, check_fields, direction_of
 from smartap_erp.mappings.sandbox import SandboxError
 from smartap_erp.sync.records import load_rules
-
-MAX_SAMPLES = 100  # a preview is for a person to read, not a batch job
-MAX_FETCH = 20  # records a preview reads from the ERP: one small page
-DEFAULT_FETCH = 5
-# What a preview can read from the ERP: the imported entities, as the connector's standard records
-# (an export preview's samples are SmartAP invoices, which the ERP does not hold).
-FETCHED: dict[ERPEntity, type[BaseModel]] = {
-    ERPEntity.VENDOR: ERPVendor,
-    ERPEntity.PURCHASE_ORDER: ERPPurchaseOrder,
-}
 
 ENTITIES = MAPPED_ENTITIES  # the entities field mappings apply to
 Record = dict[str, JsonValue]
@@ -127,25 +110,6 @@ class RuleTest(RuleInput):
 class RuleResult(AppModel):
     result: Record  # the fields the rules wrote
     errors: list[LoggedRecordError]
-
-
-class PreviewRecord(RuleResult):
-    """One record of a preview: what went in (`input`: the sample, or the ERP's record as its standard
-    model; None when the ERP's record could not be read), what the rules wrote and why it failed."""
-
-    erp_id: str | None = None  # the ERP's id of a record read from the ERP
-    input: Record | None
-
-
-class MappingPreview(AppModel):
-    """What a connection's stored mappings of one entity (or one rule) make of each record, in order."""
-
-    connection_id: uuid.UUID
-    entity: ERPEntity
-    direction: SyncDirection
-    source: Literal["samples", "erp"]  # records given by the caller, or read from the ERP
-    mappings: int  # how many rules applied
-    records: list[PreviewRecord]
 
 
 class FieldCatalogue(AppModel):
@@ -317,7 +281,7 @@ def _result(outcome: MappingOutcome) -> RuleResult:
     )
 
 
-async def _apply(
+async def apply_rules(
     samples: Sequence[Record],
     rules: Sequence[CompiledRule],
     direction: SyncDirection,
@@ -353,14 +317,15 @@ async def test_rule(request: RuleTest) -> RuleResult:
         checked_against = (ERPSystem(registry.provider(request.erp).system), request.entity)
         direction = direction_of(request.entity)
     compiled = _compile(request, checked_against)
-    return (await _apply([request.sample], [compiled], direction, onto_copy=False))[0]
+    return (await apply_rules([request.sample], [compiled], direction, onto_copy=False))[0]
 
 
-async def _preview_rules(
+async def rules_for(
     ctx: AppContext, name_or_id: str, entity: ERPEntity, rule: RuleInput | None
 ) -> tuple[ERPConnection, list[CompiledRule]]:
     """The connection, and `rule` compiled and checked against its ERP's catalogue (a refusal is
-    `MappingRefusedError` with where it is), or else its stored mappings of `entity`."""
+    `MappingRefusedError` with where it is), or else its stored mappings of `entity` (what a preview
+    applies, `app.mapping_preview`)."""
     async with ctx.sessions() as session:
         found = await resolve_connection(session, name_or_id)
         if rule is not None:
@@ -374,7 +339,7 @@ async def _preview_rules(
 async def check_rule(ctx: AppContext, name_or_id: str, entity: ERPEntity, rule: RuleInput) -> None:
     """Compile `rule` and check its fields against the connection's ERP catalogue, as saving it would;
     a refusal is `MappingRefusedError` with where it is (nothing is evaluated or stored)."""
-    await _preview_rules(ctx, name_or_id, entity, rule)
+    await rules_for(ctx, name_or_id, entity, rule)
 
 
 async def field_catalogue(ctx: AppContext, name_or_id: str, entity: ERPEntity) -> FieldCatalogue:
@@ -392,121 +357,3 @@ async def field_catalogue(ctx: AppContext, name_or_id: str, entity: ERPEntity) -
         smartap=[f.replace("[]", "[N]") for f in smartap],
         erp=[f.replace("[]", "[N]") for f in erp],
     )
-
-
-def _answer(
-    found: ERPConnection,
-    entity: ERPEntity,
-    source: Literal["samples", "erp"],
-    rules: Sequence[CompiledRule],
-    records: list[PreviewRecord],
-) -> MappingPreview:
-    direction = direction_of(entity)
-    return MappingPreview(
-        connection_id=found.id,
-        entity=entity,
-        direction=direction,
-        source=source,
-        mappings=len(rules),
-        records=records,
-    )
-
-
-async def preview_mappings(
-    ctx: AppContext,
-    name_or_id: str,
-    entity: ERPEntity,
-    samples: Sequence[Record],
-    *,
-    rule: RuleInput | None = None,
-) -> MappingPreview:
-    """The connection's stored mappings of `entity` applied to sample records, as a sync would
-    apply them (import: onto the record itself; export: onto the bill's fields). With `rule`, that
-    rule alone instead, compiled and checked against the connection's ERP catalogue first (a refusal
-    is `MappingRefusedError` with where it is); nothing is stored."""
-    if not 1 <= len(samples) <= MAX_SAMPLES:
-        raise ConfigurationError(f"a preview takes 1 to {MAX_SAMPLES} sample records, got {len(samples)}")
-    direction = direction_of(entity)
-    found, rules = await _preview_rules(ctx, name_or_id, entity, rule)
-    results = await _apply(samples, rules, direction, onto_copy=direction is SyncDirection.IMPORT)
-    records = [PreviewRecord(**r.model_dump(), input=s) for r, s in zip(results, samples, strict=True)]
-    return _answer(found, entity, "samples", rules, records)
-
-
-async def _first_page(erp: ERPConnector, entity: ERPEntity, limit: int) -> list[BaseModel | RecordError]:
-    """The first non-empty page of the connector's own read of `entity` (all records, no `since`),
-    cut to `limit`; its paging is closed after it, so no further page is asked for. Connectors with a
-    `page_size` (Xero, SAP, NetSuite) are asked for pages of `limit`; QuickBooks reads its COUNT and
-    one query page (MAXRESULTS is fixed in its queries)."""
-    size = getattr(erp, "page_size", None)
-    if isinstance(size, int) and size > limit:
-        setattr(erp, "page_size", limit)  # noqa: B010 (an instance knob of some connectors only)
-    pages: AsyncIterator[RecordPage[Any]] = (
-        erp.iter_vendors() if entity is ERPEntity.VENDOR else erp.iter_purchase_orders()
-    )
-    async with LimitedPages(pages, limit) as read:
-        async for outcomes in read:
-            if outcomes:
-                return list(outcomes)
-    return []
-
-
-def _after_mapping(model: type[BaseModel], result: RuleResult, erp_id: str | None) -> list[LoggedRecordError]:
-    """The rules' errors, or else why the mapped record is no longer a valid standard record (what an
-    import would refuse it for, `sync.records.map_records`)."""
-    if result.errors:
-        return result.errors
-    try:
-        model.model_validate(result.result)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or None
-        return [
-            LoggedRecordError(record_id=erp_id, field=field, message=f"after field mappings: {error['msg']}")
-        ]
-    return []
-
-
-async def preview_from_erp(
-    ctx: AppContext,
-    name_or_id: str,
-    entity: ERPEntity,
-    *,
-    rule: RuleInput | None = None,
-    limit: int = DEFAULT_FETCH,
-) -> MappingPreview:
-    """`preview_mappings` on up to `limit` (1..MAX_FETCH) vendors or purchase orders read now from
-    the connection's ERP (one small page through its connector: read-only, its rate limits and
-    retries). The rule is compiled before the ERP is asked. Each record says what went in and what
-    came out; a record the ERP gave that could not be read, a rule failing on a record, or a mapped
-    record no import would accept, is an error of that record. An ERP failure raises its `ERPError`
-    (a refused authorisation also marks the connection, as every call reaching an ERP does)."""
-    model = FETCHED.get(entity)
-    if model is None:
-        raise ConfigurationError(
-            f"a {entity.value} preview cannot read its records from the ERP: give sample records "
-            f"(only {' and '.join(e.value for e in FETCHED)} are read from the ERP)"
-        )
-    if not 1 <= limit <= MAX_FETCH:
-        raise ConfigurationError(f"a preview reads 1 to {MAX_FETCH} records from the ERP, not {limit}")
-    direction = direction_of(entity)
-    found, rules = await _preview_rules(ctx, name_or_id, entity, rule)
-    _, outcomes = await with_connector(ctx, str(found.id), lambda erp: _first_page(erp, entity, limit))
-    read = [o for o in outcomes if not isinstance(o, RecordError)]
-    ids = [str(getattr(o, "external_id", "") or "") or None for o in read]
-    inputs: list[Record] = [o.model_dump(mode="json") for o in read]
-    results = iter(
-        zip(inputs, ids, await _apply(inputs, rules, direction, onto_copy=True, record_ids=ids), strict=True)
-        if read
-        else ()
-    )
-    records = []
-    for outcome in outcomes:
-        if isinstance(outcome, RecordError):
-            error = LoggedRecordError(**outcome.model_dump())
-            records.append(PreviewRecord(erp_id=outcome.record_id, input=None, result={}, errors=[error]))
-            continue
-        given, erp_id, result = next(results)
-        errors = _after_mapping(model, result, erp_id)
-        records.append(PreviewRecord(erp_id=erp_id, input=given, result=result.result, errors=errors))
-    return _answer(found, entity, "erp", rules, records)

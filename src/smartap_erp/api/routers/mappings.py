@@ -11,7 +11,8 @@ a preview is for; creating or updating a mapping whose rule does not compile is 
 problem whose `errors` item points at the body field and names the line and column. An ERP that
 fails while its records are read is the usual ERP problem (502, or 503 `retryable`, with the ERP's
 code and message). Reading needs a `read` key, every change and a preview `write` (a preview runs
-rules in the sandbox). Each endpoint calls one `app.mappings` function.
+rules in the sandbox). Each endpoint calls one `app.mappings` (a preview, `app.mapping_preview`)
+function.
 """
 
 from __future__ import annotations
@@ -26,18 +27,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from smartap_erp.api.deps import Ctx, ReadKey, WriteKey
-from smartap_erp.app import mappings
+from smartap_erp.app import mapping_preview, mappings
 from smartap_erp.app.logs import InvalidCursorError
+from smartap_erp.app.mapping_preview import DEFAULT_FETCH, MAX_FETCH, MAX_SAMPLES, PreviewRecord
 from smartap_erp.app.mappings import (
-    DEFAULT_FETCH,
-    MAX_FETCH,
-    MAX_SAMPLES,
     MappingCreate,
     MappingRefusedError,
     MappingRemoved,
     MappingUpdate,
     MappingView,
-    PreviewRecord,
     Record,
     RuleInput,
 )
@@ -171,11 +169,11 @@ async def preview(connection_id: str, body: PreviewBody, ctx: Ctx, _: WriteKey) 
     source: Literal["samples", "erp"] = "samples" if body.samples is not None else "erp"
     try:
         if body.samples is not None:
-            done = await mappings.preview_mappings(
+            done = await mapping_preview.preview_mappings(
                 ctx, connection_id, body.entity, body.samples, rule=body.rule
             )
         else:
-            done = await mappings.preview_from_erp(
+            done = await mapping_preview.preview_from_erp(
                 ctx, connection_id, body.entity, rule=body.rule, limit=body.limit or DEFAULT_FETCH
             )
     except MappingRefusedError as exc:

@@ -4,7 +4,7 @@ The rule editor is checked as you type: `static/mappings.js` posts the form to `
 (JSON, `X-CSRF-Token` header), which compiles it as saving would and answers where it is wrong (field,
 line, column), and the page marks that place; without JavaScript, Preview and Save answer the same
 error on the page. Preview applies the rule being edited (or, with both fields left empty, the stored
-mappings) to a few records read now from the ERP (`app.mappings.preview_from_erp`) and shows each
+mappings) to a few records read now from the ERP (`app.mapping_preview.preview_from_erp`) and shows each
 record's input and output, failures marked. Discard leaves the page without storing anything."""
 
 from __future__ import annotations
@@ -21,18 +21,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from smartap_erp.app import connections, mappings
+from smartap_erp.app import connections, mapping_preview, mappings
 from smartap_erp.app.connections import ConnectionView
-from smartap_erp.app.mappings import (
-    DEFAULT_FETCH,
-    MAX_FETCH,
-    MappingCreate,
-    MappingPreview,
-    MappingRefusedError,
-    MappingUpdate,
-    PreviewRecord,
-    RuleInput,
-)
+from smartap_erp.app.mapping_preview import DEFAULT_FETCH, MAX_FETCH, MappingPreview, PreviewRecord
+from smartap_erp.app.mappings import MappingCreate, MappingRefusedError, MappingUpdate, RuleInput
 from smartap_erp.app.users import Role, UserInfo
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.errors import SmartAPError
@@ -172,7 +164,7 @@ async def _page(
         notice=notice,
         can_edit=user.role.allows(Role.OPERATOR),
         max_fetch=MAX_FETCH,
-        fetched=entity in mappings.FETCHED,
+        fetched=entity in mapping_preview.FETCHED,
     )
 
 
@@ -216,7 +208,7 @@ async def preview(request: Request, user: Operator, form: CheckedForm) -> Respon
     try:
         rule = None if stored_only else _rule(values)
         limit = int(values["limit"]) if values["limit"].isdigit() else DEFAULT_FETCH
-        done = await mappings.preview_from_erp(
+        done = await mapping_preview.preview_from_erp(
             request.app.state.ctx, connection, entity, rule=rule, limit=limit
         )
     except (MappingRefusedError, ValidationError) as exc:
