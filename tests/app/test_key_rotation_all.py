@@ -22,6 +22,7 @@ from standardwebhooks.webhooks import Webhook
 from smartap_erp.app import connections, keys, oauth
 from smartap_erp.app import events as app_events
 from smartap_erp.app.events import SubscriptionCreate
+from smartap_erp.app.oauth_state import OAuthStateError
 from smartap_erp.db.base import Base
 from smartap_erp.db.connections import create_connection, read_credentials, replace_credentials
 from smartap_erp.db.models import ERPConnection, ERPEventSubscription, OAuthFlow
@@ -129,7 +130,7 @@ async def test_every_secret_works_after_rotation_and_removal_of_the_old_key(
     # The one thing a rotation cannot carry over: a login's state, held by the browser, was made
     # under A; started before A was removed, it must be started again (docs/operations.md).
     state = {k: v[0] for k, v in parse_qs(urlsplit(started.authorize_url).query).items()}["state"]
-    with pytest.raises(oauth.OAuthStateError, match="start the connection again"):
+    with pytest.raises(OAuthStateError, match="start the connection again"):
         await oauth.callback(under_b, state=state, code="any", realm_id=qbo.credentials["realm_id"])
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from smartap_erp.app import connections, oauth
+from smartap_erp.app.oauth_state import FLOW_TTL, OAuthStateError
 from smartap_erp.db.connections import create_connection, read_credentials
 from smartap_erp.db.models import ERPConnection
 from smartap_erp.db.models.oauth import OAuthFlow
@@ -94,7 +95,7 @@ async def test_quickbooks_new_connection_end_to_end(
     info = await connections.test_connection(ctx, "Books")
     assert info.company_name
 
-    with pytest.raises(oauth.OAuthStateError, match="already used"):  # a replay
+    with pytest.raises(OAuthStateError, match="already used"):  # a replay
         await oauth.callback(ctx, state=back["state"], code=back["code"], realm_id=back["realmId"])
 
 
@@ -162,7 +163,7 @@ async def test_xero_pkce_and_tenant_choice(
     assert [t.name for t in result.tenants] == ["Sterling Office Group", "Harbor Holdings (Demo)"]
     with pytest.raises(ConfigurationError, match="not one of"):
         await oauth.choose_tenant(ctx, choice=result.choice, tenant_id="00000000-0000-0000-0000-000000000000")
-    with pytest.raises(oauth.OAuthStateError):  # a choice is single use too, even a refused one
+    with pytest.raises(OAuthStateError):  # a choice is single use too, even a refused one
         await oauth.choose_tenant(ctx, choice=result.choice, tenant_id=result.tenants[0].tenant_id)
 
 
@@ -175,7 +176,7 @@ async def test_xero_choice_connects_and_reconnect_keeps_its_tenant(
     back = await xero.approve(started.authorize_url)
     offered = await oauth.callback(ctx, state=back["state"], code=back["code"])
     assert offered.choice is not None
-    with pytest.raises(oauth.OAuthStateError):  # a choice is not a state, nor the other way round
+    with pytest.raises(OAuthStateError):  # a choice is not a state, nor the other way round
         await oauth.callback(ctx, state=offered.choice, code=back["code"])
     primary = offered.tenants[0].tenant_id
     result = await oauth.choose_tenant(ctx, choice=offered.choice, tenant_id=primary.upper())
@@ -203,8 +204,8 @@ async def test_expired_altered_and_foreign_states_are_refused(
     ctx = app_for(engine, session_factory, qbo)
     started = await start_new(ctx, qbo, "Books", now=T0)
     back = await qbo.approve(started.authorize_url)
-    late = T0 + oauth.FLOW_TTL + dt.timedelta(seconds=1)
-    with pytest.raises(oauth.OAuthStateError, match="expired"):
+    late = T0 + FLOW_TTL + dt.timedelta(seconds=1)
+    with pytest.raises(OAuthStateError, match="expired"):
         await oauth.callback(ctx, state=back["state"], code=back["code"], realm_id=back["realmId"], now=late)
 
     foreign = CredentialVault(KeyRing([Fernet.generate_key()], "test")).encrypt(
@@ -212,10 +213,10 @@ async def test_expired_altered_and_foreign_states_are_refused(
     )
     altered = back["state"][:-4] + ("AAAA" if not back["state"].endswith("AAAA") else "BBBB")
     for state in (foreign.decode(), altered, "not-a-state", ""):
-        with pytest.raises(oauth.OAuthStateError, match="not recognised"):
+        with pytest.raises(OAuthStateError, match="not recognised"):
             await oauth.callback(ctx, state=state, code=back["code"], realm_id=back["realmId"])
     # One of ours, but of another purpose (a stored credential blob is a vault token too).
-    with pytest.raises(oauth.OAuthStateError, match="not recognised"):
+    with pytest.raises(OAuthStateError, match="not recognised"):
         await oauth.callback(ctx, state=ctx.vault.encrypt({"flow": "x"}).decode(), code="c", realm_id="1")
     async with ctx.sessions() as session:  # nothing was connected
         assert await session.scalar(select(func.count()).select_from(ERPConnection)) == 0

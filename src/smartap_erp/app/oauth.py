@@ -2,9 +2,8 @@
 ERP's authorize URL for a connection (an existing one to reconnect, or a new one by name, created when
 the tokens arrive), `callback` exchanges the code the ERP redirected back with and stores the token
 pair encrypted on the connection, `choose_tenant` finishes a Xero login that reaches several
-organisations. The `state` is a Fernet token of the credential vault (signed and encrypted with the
-installation's keys, so a foreign or altered one fails to open), stored only as its SHA-256, valid for
-ten minutes and spent by a compare-and-set on first use, so a replay is refused. PKCE (S256) is sent
+organisations. The `state` (and a tenant choice) is single use and valid for ten minutes: signed,
+encrypted, stored hashed and spent by `app.oauth_state`, so a replay is refused. PKCE (S256) is sent
 where the ERP documents it: Xero. QuickBooks' facts (docs/quickbooks.md §OAuth 2.0 tokens) name none,
 and the app is a confidential client (client secret over HTTP Basic), so QuickBooks gets no PKCE. The
 client id and secret come from the connection's credentials, else the provider's settings
@@ -28,7 +27,6 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import AwareDatetime
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.app.connections import (
@@ -47,6 +45,7 @@ from smartap_erp.app.oauth_erp import (
     revoke_replaced_grant,
     xero_tenants,
 )
+from smartap_erp.app.oauth_state import FLOW_TTL, claim, kept_secrets, new_token, sweep_expired
 from smartap_erp.connectors.base import rebase_url
 from smartap_erp.connectors.provider import AuthKind, ERPProvider, OAuthEndpoints
 from smartap_erp.connectors.registry import registry
@@ -57,7 +56,6 @@ from smartap_erp.domain.enums import ConnectionStatus, ERPSystem
 from smartap_erp.errors import (
     ConfigurationError,
     ConflictError,
-    CredentialDecryptionError,
     ERPProtocolError,
     NotFoundError,
 )
@@ -68,15 +66,9 @@ from smartap_erp.sync.tokens import token_fields, token_from
 
 log = get_logger(__name__)
 
-FLOW_TTL = dt.timedelta(minutes=10)  # an authorize round trip (or a tenant choice) takes minutes
 PKCE_SYSTEMS = frozenset({ERPSystem.XERO.value})  # xero.md: Xero's code flow takes PKCE
 # Where Xero lists the organisations a login reaches (xero.md §Tenancy and OAuth 2.0).
 XERO_CONNECTIONS_URL = "https://api.xero.com/connections"
-_PURPOSE = {"authorize": "oauth-state", "choose_tenant": "oauth-tenant-choice"}
-
-
-class OAuthStateError(ConfigurationError):
-    """A state (or tenant choice) that is unknown, altered, expired or already used."""
 
 
 class OAuthStart(AppModel):
@@ -98,10 +90,6 @@ class OAuthResult(AppModel):
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _oauth_provider(system: str) -> tuple[ERPProvider, OAuthEndpoints]:
@@ -190,9 +178,8 @@ async def start(
             created_at=now,
             expires_at=now + FLOW_TTL,
         )
-        state = _new_token(ctx, flow)
-        # Flows past their expiry (abandoned, refused, spent) are swept as new ones start.
-        await session.execute(delete(OAuthFlow).where(OAuthFlow.expires_at < now))
+        state = new_token(ctx, flow)
+        await sweep_expired(session, now)  # flows abandoned, refused or spent go as new ones start
         session.add(flow)
         await session.commit()
     query["state"] = state
@@ -205,44 +192,6 @@ async def _existing(session: AsyncSession, connection: str) -> ERPConnection | N
         return await resolve_connection(session, connection)
     except NotFoundError:
         return None
-
-
-def _new_token(ctx: AppContext, flow: OAuthFlow) -> str:
-    """A fresh state (or choice) for `flow`: signed and encrypted by the vault, stored hashed."""
-    token = ctx.vault.encrypt(
-        {"flow": str(flow.id), "purpose": _PURPOSE[flow.stage], "nonce": secrets.token_urlsafe(16)}
-    ).decode()
-    flow.state_hash = _hash(token)
-    return token
-
-
-async def _claim(
-    ctx: AppContext, session: AsyncSession, token: str, stage: str, now: dt.datetime
-) -> OAuthFlow:
-    """The flow `token` belongs to, marked used; refused unless it was ours, unused and unexpired."""
-    try:
-        opened = ctx.vault.decrypt(token.encode(), owner="an OAuth state")
-    except (CredentialDecryptionError, UnicodeError):
-        raise OAuthStateError("OAuth state not recognised: start the connection again") from None
-    if opened.get("purpose") != _PURPOSE[stage]:
-        raise OAuthStateError("OAuth state not recognised: start the connection again")
-    claimed = await session.execute(
-        update(OAuthFlow)
-        .where(
-            OAuthFlow.state_hash == _hash(token),
-            OAuthFlow.stage == stage,
-            OAuthFlow.used_at.is_(None),
-            OAuthFlow.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await session.commit()
-    if getattr(claimed, "rowcount", 0) != 1:
-        raise OAuthStateError("OAuth state already used or expired: start the connection again")
-    flow = await session.scalar(select(OAuthFlow).where(OAuthFlow.state_hash == _hash(token)))
-    assert flow is not None  # just claimed
-    return flow
 
 
 async def callback(
@@ -259,14 +208,14 @@ async def callback(
     `realmId` of the redirect; Xero: with its one organisation, or return the choice)."""
     now = now or _utcnow()
     async with ctx.sessions() as session:
-        flow = await _claim(ctx, session, state, "authorize", now)
+        flow = await claim(ctx, session, state, "authorize", now)
         if error:  # the person declined, or the ERP refused the request
             said = error if re.fullmatch(r"[a-z_]{1,64}", error) else "an unreadable error"  # RFC 6749 codes
             raise ConfigurationError(f"{flow.system_type.value}: authorization not given ({said})")
         if not code:
             raise ConfigurationError("the OAuth callback carries no code")
         provider, endpoints = _oauth_provider(flow.system_type.value)
-        kept = ctx.vault.decrypt(flow.secrets, owner="an OAuth flow").to_dict()
+        kept = kept_secrets(ctx, flow)
         client_ids = _client(provider, ctx, await _client_source(ctx, session, flow, kept))
         quickbooks = provider.system == ERPSystem.QUICKBOOKS.value
         if quickbooks and not (realm_id or "").isdigit():  # the company comes with the redirect
@@ -297,8 +246,8 @@ async def choose_tenant(
     """Finish a Xero flow whose login reaches several organisations with the one chosen."""
     now = now or _utcnow()
     async with ctx.sessions() as session:
-        flow = await _claim(ctx, session, choice, "choose_tenant", now)
-        kept = ctx.vault.decrypt(flow.secrets, owner="an OAuth flow").to_dict()
+        flow = await claim(ctx, session, choice, "choose_tenant", now)
+        kept = kept_secrets(ctx, flow)
         offered = {str(t["tenant_id"]).lower() for t in kept.pop("tenants", [])}
         token = token_from(kept, now)  # the pair kept while the person chose
         for name in token_fields(token):
@@ -361,7 +310,7 @@ async def _offer_choice(
     flow.secrets = ctx.vault.encrypt(
         {**kept, **token_fields(token), "tenants": [t.model_dump() for t in tenants]}
     )
-    choice = _new_token(ctx, flow)
+    choice = new_token(ctx, flow)
     await session.commit()
     return OAuthResult(
         status="choose_tenant", tenants=tenants, choice=choice, choice_expires_at=flow.expires_at

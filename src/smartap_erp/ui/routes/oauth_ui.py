@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from smartap_erp.app import connections, oauth, providers, setup
 from smartap_erp.app.oauth import OAuthResult
+from smartap_erp.app.oauth_state import FLOW_TTL
 from smartap_erp.errors import NotFoundError, SmartAPError
 from smartap_erp.ui.security import Admin, CheckedForm
 from smartap_erp.ui.templating import render
@@ -30,7 +31,7 @@ CALLBACK_PATH = "/ui/oauth/callback"
 CHOICE_COOKIE = "smartap_oauth_choice"
 NEW_FLOW_COOKIE = "smartap_oauth_new"
 _COOKIE_PATH = "/ui/oauth"
-_FLOW_SECONDS = int(oauth.FLOW_TTL.total_seconds())
+_FLOW_SECONDS = int(FLOW_TTL.total_seconds())
 
 
 def callback_url(request: Request) -> str:
