@@ -1,11 +1,13 @@
-"""Run the `smartap-erp` command line in a subprocess, on a database under the test's tmp_path."""
+"""Run the `smartap-erp` command line in a process of its own (forked from a warm zygote:
+tests/cli/zygote.py), on a database under the test's tmp_path."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli.zygote import run_cli_process
 
 
 def database_url(tmp_path: Path) -> str:
@@ -18,13 +20,4 @@ def run_cli(
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("ERP_", "SMARTAP_", "DATABASE_"))}
     environment.update({"DATABASE_URL": database_url(tmp_path), "COLUMNS": "200"})
     environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "smartap_erp", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    return run_cli_process(args, env=environment, cwd=tmp_path, stdin=stdin, timeout=60)

@@ -18,6 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from smartap_erp.db import migrate
+from tests.cli.zygote import run_cli_process
 from tests.conftest import MigratedSqlite
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,14 +51,7 @@ class Jobs:
         self._readers: dict[int, threading.Thread] = {}
 
     def cli(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "smartap_erp", *args],
-            env={**self.env, **env},
-            cwd=self.tmp,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_cli_process(args, env={**self.env, **env}, cwd=self.tmp, timeout=timeout)
 
     def add_connection(self, name: str) -> str:
         creds = self.tmp / "creds.json"
