@@ -40,6 +40,10 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # No prepared-statement cache per connection: a sync's page-sized IN lists are new statements
+        # of hundreds of KB each, and 128 of them kept by each pooled connection grew a worker's memory
+        # by about 45 MB from 10,000 to 200,000 vendors (bench/import_e2e.py --memory, issue 17).
+        kwargs.setdefault("connect_args", {}).setdefault("cached_statements", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
