@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.cli.zygote import run_cli_process
+from tests.cli.zygote import run_cli_process, start_cli_process
 from tests.conftest import MigratedSqlite
 from tests.jobs.conftest import CREDENTIALS
 
@@ -78,3 +78,31 @@ def test_the_forked_cli_sees_its_own_environment_and_folder(
     assert refused.returncode == 2 and "creds.json: no such file" in refused.stderr, refused.stderr
     added = run_cli_process([*add, "--name", "b"], env=env, cwd=tmp_path)
     assert added.returncode == 0 and json.loads(added.stdout)["name"] == "b", added.stderr
+
+
+def test_a_forked_worker_is_waited_for_read_and_killed_like_a_popen(
+    tmp_path: Path, migrated_sqlite: MigratedSqlite
+) -> None:
+    url = migrated_sqlite(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SMARTAP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SMARTAP_JOBS_POLLING_SECONDS": "0.1",
+        "ERP_SYNC_ENABLED": "false",
+    }
+    idle = start_cli_process(["worker", "--exit-when-idle"], env=env, cwd=tmp_path)
+    output, _ = idle.communicate(timeout=60)
+    assert idle.returncode == 0 and idle.poll() == 0, output
+    assert " running; " in output and "worker stopped" in output, output
+
+    running = start_cli_process(["worker"], env=env, cwd=tmp_path)
+    assert running.stdout is not None
+    assert " running; " in running.stdout.readline()
+    assert running.poll() is None
+    with pytest.raises(subprocess.TimeoutExpired):
+        running.wait(timeout=0.2)
+    running.kill()
+    assert running.wait(timeout=30) == -9
+    running.stdout.read()  # the pipe ends with the process
+    running.stdout.close()

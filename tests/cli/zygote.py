@@ -9,7 +9,9 @@ command it forks a monitor, which forks the command and reports its exit code. T
 `smartap_erp.__main__` (the real entry point) after its environment, working directory and streams
 (files, as pipes would be; stdin empty unless given) are set and the settings cache is cleared. A
 zygote is started per test process on first use, and again when a source file under src/ changes
-(others may edit the checkout during a run). `SMARTAP_TEST_CLI_FORK=0` runs plain subprocesses.
+(others may edit the checkout during a run). `run_cli_process` is `subprocess.run`'s counterpart;
+`start_cli_process` is `Popen`'s for workers (`ForkedProcess`: stdout and stderr on one pipe, exit
+code -9 when killed, as a Popen's). `SMARTAP_TEST_CLI_FORK=0` runs plain subprocesses.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import io
 import json
 import locale
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -159,31 +162,127 @@ class Zygote:
         with contextlib.suppress(OSError):
             os.rmdir(self._dir)
 
+    def send(
+        self,
+        args: Sequence[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        fds: Sequence[int],
+        timeout: float | None,
+    ) -> tuple[socket.socket, int]:
+        """Fork `python -m smartap_erp ARGS` with `fds` as its stdin, stdout and stderr: the connection
+        that will carry its exit code, and its pid."""
+        request = json.dumps({"args": list(args), "env": dict(env), "cwd": str(cwd)}).encode()
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(timeout)
+            conn.connect(self.path)
+            socket.send_fds(conn, [request], list(fds))
+            return conn, int(json.loads(_line(conn))["pid"])
+        except BaseException:
+            conn.close()
+            raise
+
     def run(
         self, args: Sequence[str], env: Mapping[str, str], cwd: Path, stdin: str | None, timeout: float
     ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "smartap_erp", *args]
-        request = json.dumps({"args": list(args), "env": dict(env), "cwd": str(cwd)}).encode()
         with (
             tempfile.TemporaryFile() as given,
             tempfile.TemporaryFile() as out,
             tempfile.TemporaryFile() as err,
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
         ):
             if stdin is not None:
                 given.write(stdin.encode(locale.getpreferredencoding(False)))
                 given.seek(0)
-            conn.settimeout(timeout)
-            conn.connect(self.path)
-            socket.send_fds(conn, [request], [given.fileno(), out.fileno(), err.fileno()])
-            answers = conn.makefile("r")
-            pid = int(json.loads(answers.readline())["pid"])
-            try:
-                code = int(json.loads(answers.readline())["code"])
-            except TimeoutError:
-                os.kill(pid, signal.SIGKILL)
-                raise subprocess.TimeoutExpired(command, timeout) from None
+            conn, pid = self.send(args, env, cwd, [given.fileno(), out.fileno(), err.fileno()], timeout)
+            with conn:
+                try:
+                    code = int(json.loads(_line(conn))["code"])
+                except TimeoutError:
+                    os.kill(pid, signal.SIGKILL)
+                    raise subprocess.TimeoutExpired(command, timeout) from None
             return subprocess.CompletedProcess(command, code, _text(out), _text(err))
+
+    def start(self, args: Sequence[str], env: Mapping[str, str], cwd: Path) -> ForkedProcess:
+        """Like `subprocess.Popen(..., stdin=DEVNULL, stdout=PIPE, stderr=STDOUT, text=True)`."""
+        read, write = os.pipe()
+        try:
+            with open(os.devnull, "rb") as nothing:
+                conn, pid = self.send(args, env, cwd, [nothing.fileno(), write, write], 60)
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)  # the command holds the only write end: its exit is the pipe's end
+        stdout = open(read, encoding=locale.getpreferredencoding(False))  # noqa: SIM115 - closed by the caller
+        return ForkedProcess([sys.executable, "-m", "smartap_erp", *args], conn, pid, stdout)
+
+
+class ForkedProcess:
+    """The parts of `subprocess.Popen` the tests use (wait, poll, kill, communicate, stdout, pid,
+    returncode), for a long-running command forked from the zygote (a worker)."""
+
+    def __init__(self, args: list[str], conn: socket.socket, pid: int, stdout: IO[str]) -> None:
+        self.args = args
+        self.pid = pid
+        self.stdout: IO[str] | None = stdout
+        self.returncode: int | None = None
+        self._conn = conn
+
+    def _ended(self, timeout: float | None) -> None:
+        self._conn.settimeout(timeout)
+        try:
+            self.returncode = int(json.loads(_line(self._conn))["code"])
+        except TimeoutError:
+            raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
+        self._conn.close()
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._conn], [], [], 0)[0]:
+            self._ended(None)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self._ended(timeout)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, None]:
+        """All the command printed (stdout and stderr together) once it has ended."""
+        assert self.stdout is not None
+        stdout = self.stdout
+        printed: list[str] = []
+        reader = threading.Thread(target=lambda: printed.append(stdout.read()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        self.wait(timeout)
+        return "".join(printed), None
+
+
+def _line(conn: socket.socket) -> str:
+    """One newline-ended answer, read a byte at a time so that nothing of the next one is buffered."""
+    data = bytearray()
+    while not data.endswith(b"\n"):
+        byte = conn.recv(1)
+        if not byte:
+            raise ConnectionError("the CLI zygote closed the connection")
+        data += byte
+    return data.decode()
 
 
 def _text(file: IO[bytes]) -> str:
@@ -206,6 +305,25 @@ def _current() -> Zygote:
             _zygote = Zygote()
             atexit.register(_zygote.close)
         return _zygote
+
+
+WorkerProcess = ForkedProcess | subprocess.Popen[str]
+
+
+def start_cli_process(args: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> WorkerProcess:
+    """`subprocess.Popen([python, "-m", "smartap_erp", *args], env=env, cwd=cwd, stdin=DEVNULL,
+    stdout=PIPE, stderr=STDOUT, text=True)`, forked from the zygote."""
+    if os.environ.get("SMARTAP_TEST_CLI_FORK") == "0":
+        return subprocess.Popen(
+            [sys.executable, "-m", "smartap_erp", *args],
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return _current().start(args, env, cwd)
 
 
 def run_cli_process(

@@ -1,6 +1,7 @@
 """Worker subprocesses for job tests: a tmp database (SQLite, or a scratch PostgreSQL database), the
-fake sync engine of tests/jobs/fakes.py, and helpers to run CLI commands and workers, always bounded
-in time and killed at teardown."""
+fake sync engine of tests/jobs/fakes.py, and helpers to run CLI commands and workers (each its own
+process, forked from the warm CLI zygote of tests/cli/zygote.py), always bounded in time and killed
+at teardown."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import json
 import os
 import queue
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from smartap_erp.db import migrate
-from tests.cli.zygote import run_cli_process
+from tests.cli.zygote import WorkerProcess, run_cli_process, start_cli_process
 from tests.conftest import MigratedSqlite
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ class Jobs:
             "SMARTAP_JOBS_RETRY_BASE_SECONDS": "0.05",
             "ERP_SYNC_ENABLED": "false",
         }
-        self.workers: list[subprocess.Popen[str]] = []
+        self.workers: list[WorkerProcess] = []
         self.output: dict[int, list[str]] = {}
         self._readers: dict[int, threading.Thread] = {}
 
@@ -70,19 +70,12 @@ class Jobs:
         assert done.returncode == 0, done.stderr
         return str(json.loads(done.stdout)["id"])
 
-    def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "smartap_erp", "worker", *args],
-            env={**self.env, **env},
-            cwd=self.tmp,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    def worker(self, *args: str, **env: str) -> WorkerProcess:
+        proc = start_cli_process(["worker", *args], env={**self.env, **env}, cwd=self.tmp)
         self.workers.append(proc)
         return proc
 
-    def ready_worker(self, *args: str, timeout: float = 60, **env: str) -> subprocess.Popen[str]:
+    def ready_worker(self, *args: str, timeout: float = 60, **env: str) -> WorkerProcess:
         """A worker that has written its first heartbeat (it printed its "running" line); its later
         output is collected in `self.output[proc.pid]`."""
         proc = self.worker(*args, **env)
@@ -105,7 +98,7 @@ class Jobs:
             if " running; " in line:
                 return proc
 
-    def stop(self, proc: subprocess.Popen[str]) -> str:
+    def stop(self, proc: WorkerProcess) -> str:
         """Kill a `ready_worker` and return all it printed."""
         proc.kill()
         proc.wait(timeout=10)
@@ -133,6 +126,11 @@ class Jobs:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=10)
+        for reader in self._readers.values():
+            reader.join(timeout=10)
+        for proc in self.workers:
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 @pytest.fixture

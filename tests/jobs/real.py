@@ -24,6 +24,7 @@ from smartap_erp.db.vault import CredentialVault, load_keyring
 from smartap_erp.demo import scenario
 from smartap_erp.settings import Settings
 from smartap_erp.sync.context import SyncContext
+from tests.cli.zygote import WorkerProcess
 from tests.jobs.conftest import Jobs
 
 REAL_ENGINE = {"SMARTAP_JOBS_OPERATIONS": ""}  # empty: the worker uses ERPSyncService
@@ -69,7 +70,7 @@ def job_status(jobs: Jobs, workflow_id: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
-def wait_exit(proc: subprocess.Popen[str], timeout: float = WORKER_TIMEOUT) -> tuple[int, str]:
+def wait_exit(proc: WorkerProcess, timeout: float = WORKER_TIMEOUT) -> tuple[int, str]:
     """The exit code and output of a worker, killing it if it outlives `timeout`."""
     try:
         code = proc.wait(timeout=timeout)
