@@ -9,11 +9,20 @@ import pytest
 from smartap_erp.http import (
     get_logger,
     install_handler_redaction,
+    redact,
     redact_headers,
     redact_text,
     redact_url,
     register_secret,
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_known_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values registered as secrets are process-wide: another test in the same worker may have
+    registered a word these cases use as a name (a credential whose value is "secret" makes
+    `client_secret` read `client_***`). Each case here starts from none."""
+    monkeypatch.setattr(redact, "_known", redact._KnownSecrets())
 
 
 @pytest.mark.parametrize(
