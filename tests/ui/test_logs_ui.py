@@ -139,6 +139,7 @@ async def test_a_failed_job_drills_down_to_its_exchanges_without_secrets_and_is_
     await page.goto(ui_server.url("/ui/dashboard"))
     await page.get_by_label("What to import from Refused QBO").select_option("vendor")
     await page.get_by_role("button", name="Sync Refused QBO now").click()
+    await expect(page).to_have_url(re.compile(r"/ui/dashboard\?job="))  # the POST's redirect, not before
     first_job = page.url.split("job=")[1]
     job = page.locator("tr.job")
     await expect(job.locator('[data-field="state"]')).to_have_text("failed", timeout=FINISH)
