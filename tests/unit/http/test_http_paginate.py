@@ -181,6 +181,37 @@ async def test_loop_stops_with_a_clear_error_on_a_repeated_page() -> None:
     assert str(caught.value).startswith("xero: page 2 repeats page 1 (GET https://api.erp.test/Items?page=2")
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "repeated"),
+    [
+        (b'[{"Id": "1"}, {"Id": "2"}]', b'[{"Id": "1"}, {"Id": "3"}]', False),  # only the last row differs
+        (b'[{"Id": "1"}, {"Id": "2"}]', b'[{"Id": "1"}]', False),
+        (b'[{"Id": "1", "T": 1}, {"Id": "2"}]', b'[{"T": 1, "Id": "1"}, {"Id": "2"}]', True),  # key order
+        (b'[{"Id": "1", "T": NaN}, {"Id": "2"}]', b'[{"Id": "1", "T": NaN}, {"Id": "2"}]', True),
+        (b'[{"Id": "1", "T": 1.0}, {"Id": "2"}]', b'[{"Id": "1", "T": 1.00}, {"Id": "2"}]', False),
+        (b'[{"Id": "1", "T": 1}, {"Id": "2"}]', b'[{"Id": "1", "T": true}, {"Id": "2"}]', False),
+    ],
+)
+async def test_a_page_repeats_the_one_before_only_when_every_row_reads_the_same(
+    first: bytes, second: bytes, repeated: bool
+) -> None:
+    """Rows equal in Python but written differently (1.0 and 1.00, 1 and true) are a new page; rows
+    written alike are a repeat even when Python finds them unequal (NaN)."""
+    bodies = {"1": first, "2": second}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        rows = bodies.get(request.url.params["page"], b"[]")
+        return httpx.Response(200, content=b'{"Items": ' + rows + b"}")
+
+    async with build_client("https://api.erp.test/", transport=httpx.MockTransport(handler)) as client:
+        pages = iter_pages(sender(client), Call.get("Items"), PageNumber(size=2), records, erp=ERPSystem.XERO)
+        if repeated:
+            with pytest.raises(PaginationError, match=r"^xero: page 2 repeats page 1 "):
+                _ = [p async for p in pages]
+        else:
+            assert len([p async for p in pages]) >= 2
+
+
 async def test_loop_refuses_a_paginator_that_asks_for_the_same_call_twice() -> None:
     class Stuck:
         def first(self, call: Call) -> Call:
