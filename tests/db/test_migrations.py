@@ -172,3 +172,22 @@ def test_cli_style_sync_upgrade_on_sqlite(tmp_path: Any) -> None:
     migrate.downgrade(url)
     migrate.upgrade(url)
     assert (tmp_path / "nested" / "cli.db").exists()
+
+
+def test_0023_gives_bulk_written_sqlite_datetimes_the_orm_format(tmp_path: Any) -> None:
+    """Rows the bulk writer stored with sqlite3's adapter (no microseconds) compare as the ORM's after."""
+    import sqlite3
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "0022")
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute(
+            "INSERT INTO vendors (id, name, normalized_name, is_active, created_at, updated_at) VALUES "
+            "('a', 'Old', 'old', 1, '2024-06-01 12:00:07', '2024-06-01 12:00:07.250000')"
+        )
+    migrate.upgrade(url)
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        stored = db.execute("SELECT created_at, updated_at FROM vendors").fetchone()
+        later = db.execute("SELECT count(*) FROM vendors WHERE created_at >= '2024-06-01 12:00:07.000000'")
+        assert later.fetchone()[0] == 1
+    assert stored == ("2024-06-01 12:00:07.000000", "2024-06-01 12:00:07.250000")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -115,3 +116,44 @@ async def test_a_naive_datetime_is_refused_and_a_duplicate_key_is_an_integrity_e
     async with session_factory() as session:
         with pytest.raises(IntegrityError):
             await insert_rows(session, VENDORS, [_vendor(1), _vendor(1)])
+
+
+async def test_values_are_stored_as_the_orm_stores_them(session_factory: Factory) -> None:
+    """Each value goes through its type's processor for the dialect (not the generic type's): a
+    datetime on SQLite is the ORM's text, a PO line's quantity keeps all its digits on PostgreSQL."""
+    from smartap_erp.db.models import PurchaseOrder, PurchaseOrderLine
+    from smartap_erp.domain.enums import PurchaseOrderStatus
+
+    odd = NOW.replace(second=7)  # no microseconds: sqlite3's own adapter would write another text
+    async with session_factory() as session, session.begin():
+        session.add(Vendor(**_vendor(1, updated_at=odd)))
+        await session.flush()
+        await insert_rows(session, VENDORS, [_vendor(2, updated_at=odd)])
+        order = PurchaseOrder(
+            id=uuid.uuid4(),
+            vendor_id=uuid.UUID(int=1),
+            po_number="PO-1",
+            currency="EUR",
+            total_minor=100,
+            status=PurchaseOrderStatus.OPEN,
+        )
+        session.add(order)
+        await session.flush()
+        precise = Decimal("12345678901234.567891")  # 20 digits: more than a float holds
+        line = {
+            "id": uuid.uuid4(),
+            "purchase_order_id": order.id,
+            "line_number": 1,
+            "description": "x",
+            "quantity": precise,
+            "unit_price": precise,
+            "amount_minor": 1,
+        }
+        await insert_rows(session, PurchaseOrderLine.__table__, [line])  # type: ignore[arg-type]
+    async with session_factory() as session:
+        stored = (await session.execute(text("SELECT id, CAST(updated_at AS TEXT) FROM vendors"))).all()
+        quantity = await session.scalar(select(PurchaseOrderLine.quantity))
+    texts = {row[1] for row in stored}
+    assert len(stored) == 2 and len(texts) == 1, texts  # the ORM's row and the bulk row: one format
+    if session.get_bind().dialect.name == "postgresql":  # SQLite keeps NUMERIC as a float (8 bytes)
+        assert quantity == precise

@@ -94,7 +94,15 @@ class _Shape:
     increment: tuple[str, ...]
 
     def processors(self, dialect: Dialect) -> list[tuple[str, Processor]]:
-        return [(c, cast(Processor, self.table.c[c].type.bind_processor(dialect))) for c in self.columns]
+        """Each column's bind processor for the dialect's own implementation of its type, as a
+        compiled statement would use: the generic type's is not it (a UTC datetime would reach
+        sqlite3's default adapter and be stored in another text format than the ORM's, and a Numeric
+        would be turned into a float on PostgreSQL, losing digits of a quantity or a price)."""
+        return [(c, self._processor(c, dialect)) for c in self.columns]
+
+    def _processor(self, column: str, dialect: Dialect) -> Processor:
+        kind = self.table.c[column].type
+        return cast(Processor, kind.dialect_impl(dialect).bind_processor(dialect))
 
     def on_conflict(self, dialect: Dialect) -> str:
         if self.keys is None:
