@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, object_session
 from smartap_erp.db.models import ERPConnection, ERPSyncLog
 from smartap_erp.domain.enums import ConnectionStatus, SyncStatus
 from smartap_erp.domain.money import from_minor_units
-from smartap_erp.events.outbox import stage_event
+from smartap_erp.events.outbox import record_events, stage_event
 
 AnySession = AsyncSession | Session
 
@@ -135,13 +135,16 @@ def payments_changed(session: AnySession, connection_id: uuid.UUID, changes: Ite
         _stage(session, "invoice.payment_changed", connection_id, data)
 
 
-def conflicts_opened(session: AnySession, connection_id: uuid.UUID, rows: Iterable[dict[str, Any]]) -> None:
-    """`conflict.created` per new open conflict row (`sync.imports.planning.write_conflicts`)."""
-    for row in rows:
-        _stage(
-            session,
-            "conflict.created",
-            connection_id,
+async def conflicts_opened(
+    session: AsyncSession, connection_id: uuid.UUID, rows: Iterable[dict[str, Any]]
+) -> None:
+    """`conflict.created` per new open conflict row (`sync.imports.planning.write_conflicts`), written
+    with the page in one statement."""
+    await record_events(
+        session,
+        "conflict.created",
+        connection_id=connection_id,
+        data=[
             {
                 "conflict_id": str(row["id"]),
                 "entity": str(getattr(row["entity_type"], "value", row["entity_type"])),
@@ -149,5 +152,7 @@ def conflicts_opened(session: AnySession, connection_id: uuid.UUID, rows: Iterab
                 "smartap_record_id": None
                 if row["smartap_record_id"] is None
                 else str(row["smartap_record_id"]),
-            },
-        )
+            }
+            for row in rows
+        ],
+    )

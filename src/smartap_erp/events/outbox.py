@@ -10,14 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.db.base import utcnow
 from smartap_erp.db.models.events import ERPEvent
 from smartap_erp.events.types import event_type
+
+EVENTS: Table = ERPEvent.__table__  # type: ignore[assignment]
 
 
 def _checked_data(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,3 +66,30 @@ async def record_event(
     """Record an event of `type` (an `EventType` value; unknown -> `ValueError`) in the caller's
     transaction; it is delivered after the caller commits. Returns the (unflushed) event row."""
     return stage_event(session, type, connection_id=connection_id, data=data, occurred_at=occurred_at)
+
+
+async def record_events(
+    session: AsyncSession,
+    type: str,
+    *,
+    connection_id: uuid.UUID | None,
+    data: Sequence[Mapping[str, Any]],
+    occurred_at: dt.datetime | None = None,
+) -> None:
+    """`record_event` for many events of one type at once (a page's new conflicts): the same rows,
+    written now in one executemany of Core rows instead of an ORM object each flushed at commit."""
+    if not data:
+        return
+    kind, when = event_type(type).value, occurred_at or utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "type": kind,
+            "connection_id": connection_id,
+            "data": _checked_data(item),
+            "occurred_at": when,
+            "dispatched_at": None,
+        }
+        for item in data
+    ]
+    await session.execute(insert(EVENTS), rows)

@@ -137,7 +137,7 @@ def upsert_statement(
 def too_long(table: Table, row: Mapping[str, Any]) -> RecordError | None:
     """The first string value longer than its column allows (checked before writing, so one long
     value fails its record instead of the whole page)."""
-    for name, length in _bounded(table):
+    for name, length in bounded_columns(table):
         value = row.get(name)
         if isinstance(value, str) and len(value) > length:
             return RecordError(field=name, message=f"{name} is {len(value)} characters; at most {length} fit")
@@ -145,7 +145,7 @@ def too_long(table: Table, row: Mapping[str, Any]) -> RecordError | None:
 
 
 @lru_cache(maxsize=64)
-def _bounded(table: Table) -> tuple[tuple[str, int], ...]:
+def bounded_columns(table: Table) -> tuple[tuple[str, int], ...]:
     """The table's string columns with a length, in column order (read once per table, not per row)."""
     return tuple(
         (column.name, column.type.length)

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartap_erp.domain.models import ERPAddress, ERPVendor
+from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.vendors import erp_projection
 from smartap_erp.sync.records import canonical_hash, canonical_json, plain
 
@@ -99,3 +100,34 @@ def test_the_vendor_projection_reads_the_address_as_pydantic_dumps_it(address: E
     projected = erp_projection(vendor)["address"]
     assert projected == (dumped or None)
     assert list(projected or {}) == list(dumped)  # same order: stored JSON text is unchanged too
+
+
+texts = st.one_of(st.none(), st.text(max_size=8))
+vendors = st.builds(
+    ERPVendor,
+    external_id=st.just("1"),
+    name=st.text(min_size=1, max_size=12).filter(str.strip),
+    email=texts,
+    phone=texts,
+    address=st.one_of(st.none(), addresses),
+    tax_id=texts,
+    payment_terms=texts,
+    currency=st.one_of(st.none(), st.sampled_from(["EUR", "USD"])),
+    is_active=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(vendors)
+def test_a_page_writer_hashes_and_stores_a_vendor_as_the_reference_does(vendor: ERPVendor) -> None:
+    """The vendor page writer builds its hash text and the stored address JSON itself (issue 17): the
+    same hash as `canonical_hash` of the projection, the same text as `json.dumps` (SQLAlchemy's JSON)."""
+    from smartap_erp.sync.imports.vendors import _incoming
+
+    item = _incoming("1", vendor)
+    projection = erp_projection(vendor)
+    assert not isinstance(item, RecordError)
+    assert item.erp_hash == canonical_hash(projection)
+    address = projection["address"]
+    assert item.address_json == (None if address is None else json.dumps(address))
+    assert item.erp_hash != canonical_hash({**projection, "name": projection["name"] + "x"})

@@ -14,12 +14,13 @@ each key once (the page writers keep the last of repeated records), as one state
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, any_, bindparam, insert, text
+from sqlalchemy import JSON, Table, Text, any_, bindparam, func, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,11 +34,19 @@ Processor = Callable[[Any], Any] | None
 
 
 def among(session: AsyncSession, column: Any, values: Sequence[Any]) -> Any:
-    """`column IN (values)`; on PostgreSQL `column = ANY(:values)`, one array parameter however many
-    values (an IN list is a parameter per value, and a statement PostgreSQL plans anew each time)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return column.in_(values)
-    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    """`column IN (values)` with one parameter however many values (an IN list is a parameter per
+    value, each bound and compiled anew, and a statement PostgreSQL plans anew each time): on
+    PostgreSQL `column = ANY(:array)`; on SQLite `column IN (SELECT value FROM json_each(:json))`, the
+    values as stored (each through the column type's processor) in one JSON array."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    if dialect.name == "sqlite":
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        stored = [process(v) for v in values] if process is not None else list(values)
+        listed = func.json_each(bindparam(None, json.dumps(stored), type_=Text()))
+        return column.in_(select(literal_column("value")).select_from(listed))
+    return column.in_(values)
 
 
 async def upsert_rows(
@@ -77,10 +86,15 @@ async def _write(
         sql, processors = _values(shape, dialect)
         await (await session.connection()).exec_driver_sql(sql, _tuples(rows, processors))
     elif keys is None:
-        await session.execute(insert(table), rows)
+        await session.execute(insert(table), _parsed(rows))
     else:
         extra = {name: table.c[name] + 1 for name in increment}
-        await session.execute(upsert_statement(session, table, keys, update, extra=extra), rows)
+        await session.execute(upsert_statement(session, table, keys, update, extra=extra), _parsed(rows))
+
+
+def _parsed(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Rows for SQLAlchemy's own executemany, whose JSON processor would serialise a `JSONText` again."""
+    return [{k: json.loads(v) if type(v) is JSONText else v for k, v in row.items()} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,10 @@ class _Shape:
 
     def _processor(self, column: str, dialect: Dialect) -> Processor:
         kind = self.table.c[column].type
-        return cast(Processor, kind.dialect_impl(dialect).bind_processor(dialect))
+        process = cast(Processor, kind.dialect_impl(dialect).bind_processor(dialect))
+        if isinstance(kind, JSON) and process is not None:
+            return partial(_json_value, process)
+        return process
 
     def on_conflict(self, dialect: Dialect) -> str:
         if self.keys is None:
@@ -112,6 +129,17 @@ class _Shape:
         sets = [f"{quote(c)} = excluded.{quote(c)}" for c in self.update]
         sets += [f"{quote(c)} = {target}.{quote(c)} + 1" for c in self.increment]
         return f" ON CONFLICT ({', '.join(quote(k) for k in self.keys)}) DO UPDATE SET {', '.join(sets)}"
+
+
+class JSONText(str):
+    """A JSON column's value the caller has already serialised (a vendor's address, whose canonical
+    JSON is built for its hash anyway): written as it is instead of serialised again."""
+
+    __slots__ = ()
+
+
+def _json_value(process: Callable[[Any], Any], value: Any) -> Any:
+    return str.__str__(value) if type(value) is JSONText else process(value)
 
 
 def _converted(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[list[Any]]:

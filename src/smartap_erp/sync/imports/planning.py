@@ -28,7 +28,7 @@ from smartap_erp.db.models import ERPConflict, ERPConnection
 from smartap_erp.domain.enums import ConflictStatus, ERPEntity
 from smartap_erp.errors import ConfigurationError
 from smartap_erp.events import engine as raised
-from smartap_erp.sync.imports.bulk import insert_rows
+from smartap_erp.sync.imports.bulk import among, insert_rows
 from smartap_erp.sync.records import canonical_hash
 
 CONFLICTS: Table = ERPConflict.__table__  # type: ignore[assignment]
@@ -172,7 +172,7 @@ async def write_conflicts(
                     ERPConflict.connection_id == connection_id,
                     ERPConflict.entity_type == entity,
                     ERPConflict.status == ConflictStatus.OPEN,
-                    ERPConflict.erp_record_id.in_([c.erp_record_id for c in conflicts]),
+                    among(session, ERPConflict.erp_record_id, [c.erp_record_id for c in conflicts]),
                 )
             )
         ).all()
@@ -204,4 +204,4 @@ async def write_conflicts(
     if new:
         await insert_rows(session, CONFLICTS, new)  # every column given: Core rows, one statement
         opened = [row for row in new if row["status"] == ConflictStatus.OPEN]
-        raised.conflicts_opened(session, connection_id, opened)  # conflict.created
+        await raised.conflicts_opened(session, connection_id, opened)  # conflict.created

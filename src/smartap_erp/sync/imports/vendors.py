@@ -14,6 +14,8 @@ skipped.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -29,10 +31,10 @@ from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPAddress, ERPVendor
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import among, upsert_rows
+from smartap_erp.sync.imports.bulk import JSONText, among, upsert_rows
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
-from smartap_erp.sync.records import canonical_hash, too_long
+from smartap_erp.sync.records import bounded_columns, canonical_json
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
@@ -104,6 +106,7 @@ class _Incoming:
     projection: dict[str, Any]
     normalized: str
     erp_hash: str
+    address_json: JSONText | None  # the address as the JSON column stores it, serialised once
 
 
 @dataclass(slots=True)
@@ -117,16 +120,67 @@ class _Plan:
 def _incoming(key: str, record: ERPVendor) -> _Incoming | RecordError:
     projection = erp_projection(record)
     normalized = normalise_name(record.name)
-    bad = too_long(VENDORS, {**projection, "normalized_name": normalized})
+    bad = _too_long(projection, normalized)
     if bad is not None:
         return bad.model_copy(update={"record_id": key})
-    return _Incoming(record, projection, normalized, canonical_hash(projection))
+    address = projection["address"]
+    text = _canonical(projection, canonical_json(address) if address is not None else None)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return _Incoming(record, projection, normalized, digest, _stored(address))
+
+
+def _stored(address: dict[str, Any] | None) -> JSONText | None:
+    """`json.dumps(address)`, the text SQLAlchemy's JSON type stores, built directly for a dict of
+    strings (an address): a third of the cost."""
+    if address is None:
+        return None
+    if any(type(value) is not str for value in address.values()):
+        return JSONText(json.dumps(address))
+    return JSONText("{" + ", ".join([f"{_ascii(k)}: {_ascii(v)}" for k, v in address.items()]) + "}")
+
+
+_HASHED = tuple((key, f'"{key}":') for key in sorted(erp_projection(ERPVendor(external_id="-", name="-"))))
+
+
+def _canonical(projection: dict[str, Any], address_json: str | None) -> str:
+    """`records.canonical_json(projection)`, the same text (so the same `synced_hash`), built for the
+    vendor projection's known keys and plain values without sorting them each time; any other
+    value takes the general path."""
+    parts = []
+    for key, quoted in _HASHED:
+        value = projection[key]
+        if value is None:
+            continue
+        if key == "address":
+            parts.append(quoted + str.__str__(address_json or ""))
+        elif type(value) is str:
+            parts.append(quoted + _quoted(value))
+        elif value is True or value is False:
+            parts.append(quoted + ("true" if value else "false"))
+        else:
+            return canonical_json(projection)
+    return "{" + ",".join(parts) + "}"
+
+
+_quoted = json.encoder.encode_basestring  # as records.canonical_json quotes strings
+_ascii = json.encoder.encode_basestring_ascii  # as json.dumps quotes them (ensure_ascii)
+_BOUNDED = tuple((name, length) for name, length in bounded_columns(VENDORS))
+
+
+def _too_long(projection: dict[str, Any], normalized: str) -> RecordError | None:
+    """`records.too_long` of the vendor row (projection and normalised name), without building it."""
+    for name, length in _BOUNDED:
+        value = normalized if name == "normalized_name" else projection.get(name)
+        if isinstance(value, str) and len(value) > length:
+            return RecordError(field=name, message=f"{name} is {len(value)} characters; at most {length} fit")
+    return None
 
 
 def _vendor_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": plan.vendor_id,
         **plan.item.projection,
+        "address": plan.item.address_json,
         "normalized_name": plan.item.normalized[:255],
         "created_at": now,
         "updated_at": now,
