@@ -15,6 +15,15 @@ seconds the simulator process spent serving SmartAP's import / the peer's pages;
 worker process's CPU seconds during the import (both from /proc, so comparable on a loaded machine,
 unlike wall times).
 
+Then the time around the job (`timeline`, one machine's wall clock): `python_s` from starting the
+CLI process to its first line (`bench.cli_marks`: interpreter start), `cli_queue_s` to the enqueue
+returning (imports, opening the queue, the request's claim), `pickup_s` to the workflow's first step
+(the worker's queue polling, DBOS starting the workflow), `pre_import_s` to the sync log's start
+(refusal check, keys, lease), `job_s` the sync log itself, `post_import_s` to the workflow's last
+step (lease release), `cli_seen_s` to the CLI's follow loop seeing the end, `cli_exit_s` to the
+process's exit (report, teardown); `around_s` = `cli_s` - `job_s`; `cli_version_s`: the fastest of
+three `smartap-erp --version`, for scale.
+
     .venv/bin/python -m bench.import_e2e --vendors 50000 --latency-ms 200 [--db sqlite postgresql]
     .venv/bin/python -m bench.import_e2e --memory 10000 200000      # peak RSS, no latency, SQLite
 
@@ -25,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -41,6 +51,7 @@ from cryptography.fernet import Fernet
 from bench.vendor_import import _pg, scratch_database
 
 PAGE = 1000
+REPO = Path(__file__).resolve().parent.parent
 TICK = os.sysconf("SC_CLK_TCK")
 PARALLEL = 10  # QuickBooks: 10 concurrent requests per realm and app (quickbooks.md §Rate limits)
 DEADLINE = 600  # seconds any one step may take before the benchmark gives up
@@ -122,6 +133,7 @@ class SmartAP:
             "ERP_SYNC_ENABLED": "false",
         }
         self.worker: subprocess.Popen[str] | None = None
+        self.marks: dict[str, float] = {}
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(  # noqa: S603 (our own module, fixed arguments)
@@ -167,13 +179,31 @@ class SmartAP:
             self.worker.wait(timeout=60)
 
     def sync_vendors(self) -> tuple[float, dict[str, Any]]:
+        """`sync vendors qb --json` through `bench.cli_marks` (the CLI's phases in `self.marks`)."""
+        marks = self.workdir / "marks.json"
+        env = {**self.env, "SMARTAP_BENCH_MARKS": str(marks), "PYTHONPATH": str(REPO)}
+        started, cli_started = time.perf_counter(), time.time()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cli_marks", "sync", "vendors", "qb", "--json"],
+            env=env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=True,
+        )
+        seconds, ended = time.perf_counter() - started, time.time()
+        self.marks = {"started": cli_started, **json.loads(marks.read_text()), "ended": ended}
+        return seconds, json.loads(done.stdout)
+
+    def version_seconds(self) -> float:
         started = time.perf_counter()
-        out = self.cli("sync", "vendors", "qb", "--json")
-        return time.perf_counter() - started, json.loads(out)
+        self.cli("--version")
+        return time.perf_counter() - started
 
 
-async def _job_seconds(url: str) -> float:
-    """The newest sync log's own duration (started to completed, as the worker recorded them)."""
+async def _sync_log_times(url: str) -> tuple[float, float]:
+    """The newest sync log's started_at and completed_at (epoch seconds, as the worker recorded them)."""
     from sqlalchemy import select
 
     from smartap_erp.db.models import ERPSyncLog
@@ -191,7 +221,41 @@ async def _job_seconds(url: str) -> float:
             ).one()
     finally:
         await engine.dispose()
-    return float((completed - started).total_seconds())
+    return started.timestamp(), completed.timestamp()
+
+
+def timeline(url: str, marks: dict[str, float], workflow_id: str) -> dict[str, float]:
+    """Where the seconds around the job went (see the module docstring): the CLI's marks
+    (`bench.cli_marks`), the workflow's steps (DBOS, in ms; its status times are whole seconds on
+    SQLite) and the sync log."""
+    from dbos import DBOSClient
+
+    from smartap_erp.jobs.config import SYSTEM_SCHEMA, system_database_url
+    from smartap_erp.settings import Settings
+
+    client = DBOSClient(
+        system_database_url=system_database_url(Settings(database_url=url)),
+        dbos_system_schema=SYSTEM_SCHEMA,
+    )
+    try:
+        steps = client.list_workflow_steps(workflow_id, load_output=False)
+    finally:
+        client.destroy()
+    first_step = min(s["started_at_epoch_ms"] or 0 for s in steps) / 1000
+    last_step = max(s["completed_at_epoch_ms"] or 0 for s in steps) / 1000
+    log_started, log_completed = asyncio.run(_sync_log_times(url))
+    points = [
+        ("python_s", marks["started"]),
+        ("cli_queue_s", marks["main"]),
+        ("pickup_s", marks["enqueued"]),
+        ("pre_import_s", first_step),
+        ("job_s", log_started),
+        ("post_import_s", log_completed),
+        ("cli_seen_s", last_step),
+        ("cli_exit_s", marks["followed"]),
+        ("", marks["ended"]),
+    ]
+    return {name: round(end - start, 3) for (name, start), (_, end) in itertools.pairwise(points)}
 
 
 async def _drop(scratch: str | None) -> None:
@@ -233,7 +297,8 @@ def one_run(backend: str, vendors: int, latency_ms: float, *, peer: bool) -> dic
         row["sim_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
         row["worker_cpu_s"] = round(cpu_seconds(smartap.worker.pid) - worker_cpu, 2)
         row["requests"] = sim.requests() - before
-        row["job_s"] = asyncio.run(_job_seconds(url))
+        row["timeline"] = timeline(url, smartap.marks, result["workflow_id"])
+        row["job_s"] = row["timeline"]["job_s"]
         row["imported"] = result
         pages = math.ceil(vendors / PAGE)
         row["r_min"] = 1 + pages
@@ -242,6 +307,7 @@ def one_run(backend: str, vendors: int, latency_ms: float, *, peer: bool) -> dic
         row["again_s"], _ = smartap.sync_vendors()
         row["again_requests"] = sim.requests() - before
         row["worker_rss_mb"] = smartap.worker_peak_rss_mb()
+        row["cli_version_s"] = round(min(smartap.version_seconds() for _ in range(3)), 3)
         return row
     finally:
         smartap.stop_worker()
@@ -271,6 +337,7 @@ def main() -> None:
     columns = ["db", "vendors", "peer_s", "cli_s", "job_s", "speedup", "requests", "r_min", "t_min_s"]
     columns += ["again_requests", "worker_rss_mb", "peer_sim_cpu_s", "sim_cpu_s", "worker_cpu_s", "load"]
     print(" | ".join(columns))
+    rows = []
     for backend in args.db:
         row = one_run(backend, args.vendors, args.latency_ms, peer=True)
         row["load"] = Path("/proc/loadavg").read_text().split()[0]
@@ -278,6 +345,13 @@ def main() -> None:
         for key in ("peer_s", "cli_s", "job_s"):
             row[key] = round(row[key], 2)
         print(" | ".join(str(row[c]) for c in columns), flush=True)
+        rows.append(row)
+    steps = list(rows[0]["timeline"]) if rows else []
+    print("\ndb | " + " | ".join(steps) + " | around_s | cli_version_s")
+    for row in rows:
+        around = round(row["cli_s"] - row["job_s"], 2)
+        figures = [*(row["timeline"][step] for step in steps), around, row["cli_version_s"]]
+        print(f"{row['db']} | " + " | ".join(str(f) for f in figures), flush=True)
 
 
 if __name__ == "__main__":
