@@ -17,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smartap_erp.errors import ConflictError, NotFoundError
 from smartap_erp.jobs import requests
-from smartap_erp.jobs.config import APP_NAME, QUEUE_NAME, SYSTEM_SCHEMA, system_database_url
-from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, PROGRESS_EVENT, SYNC_WORKFLOW
+from smartap_erp.jobs.config import (
+    APP_NAME,
+    EXPORT_WORKFLOW,
+    PAYMENTS_WORKFLOW,
+    PROGRESS_EVENT,
+    QUEUE_NAME,
+    SYNC_WORKFLOW,
+    SYSTEM_SCHEMA,
+    system_database_url,
+)
 from smartap_erp.settings import Settings
 
 FAILED_STATES = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
@@ -59,7 +67,10 @@ class JobClient:
         self._client = DBOSClient(
             system_database_url=url, dbos_system_schema=SYSTEM_SCHEMA, application_name=APP_NAME
         )
-        self._client.register_queue(QUEUE_NAME, partition_concurrency=1)
+        # Created here if no worker ever ran, but never overwritten: a worker registers it with its
+        # polling interval (SMARTAP_JOBS_POLLING_SECONDS), which "always_update" reset to DBOS's 1 s
+        # default for every worker at each CLI command (their queue threads reload it every poll).
+        self._client.register_queue(QUEUE_NAME, partition_concurrency=1, on_conflict="never_update")
 
     def close(self) -> None:
         self._client.destroy()
