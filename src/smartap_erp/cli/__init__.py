@@ -2,11 +2,13 @@
 
 `main()` turns any deliberate `SmartAPError` into one line on stderr and its exit code (1 failure,
 2 bad usage or configuration), and a database error into one line naming the operation and table
-(never the SQL or its parameters); anything else is a bug and keeps its traceback.
+(never the SQL or its parameters); anything else is a bug and keeps its traceback. On the way out it
+freezes the process's objects, so the interpreter's exit does not collect them once more.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Annotated
 
@@ -88,6 +90,16 @@ def _root(
 
 
 def main() -> None:
+    try:
+        _run()
+    finally:
+        # The command is over and the process exits: the interpreter's last collections need not
+        # walk what it built (SQLAlchemy, pydantic, the models). Frozen, they skip it: ~0.2 s less
+        # at the end of every command that opened the application (issue 17, bench/import_e2e.py).
+        gc.freeze()
+
+
+def _run() -> None:
     try:
         app()  # standalone: click handles usage errors (exit 2) and typer.Exit itself
     except SmartAPError as exc:
