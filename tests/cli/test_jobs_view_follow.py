@@ -1,14 +1,17 @@
 """How `sync`/`export`/`payments sync` follow a queued job (`cli.jobs_view.follow`), on an injected clock
-and sleep: a short job's end is seen within a tenth of a second, a long one is looked at twice a second
-after the first seconds, and the workers' heartbeats are still checked every five seconds."""
+and sleep: a short job's end is seen within a tenth of a second, a long one is looked at four times a
+second after the first seconds, its progress is read twice a second and only for a terminal's progress
+bar, and the workers' heartbeats are still checked every five seconds."""
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import typer
+from rich.console import Console
 
 from smartap_erp.app.syncs import JobProgress, JobView, WorkersView
 from smartap_erp.cli import jobs_view
@@ -22,6 +25,7 @@ class FakeQueue:
         self.statuses = statuses  # None: the job is not visible yet
         self.alive = alive
         self.status_reads = 0
+        self.progress_reads = 0
         self.worker_reads = 0
 
     async def job_status(self, _ctx: Any, _queue: Any, job_id: str) -> JobView:
@@ -33,6 +37,7 @@ class FakeQueue:
         return JobView(workflow_id=job_id, workflow="sync", status=status, outcome=outcome)
 
     async def job_progress(self, _ctx: Any, _queue: Any, _job_id: str) -> JobProgress:
+        self.progress_reads += 1
         return JobProgress(done=self.status_reads, total=None)
 
     async def workers(self, _ctx: Any) -> WorkersView:
@@ -86,6 +91,21 @@ async def test_a_long_job_is_looked_at_less_often_after_the_first_seconds(fake: 
     assert sum(fast) == pytest.approx(jobs_view.FAST_FOR_SECONDS, abs=0.11)
     waited = time.now - 1000.0
     assert queue.worker_reads == int(waited // jobs_view.WATCH_EVERY)  # heartbeats every 5 s, as before
+    assert queue.progress_reads == 0  # stderr is no terminal here: no progress bar to feed
+
+
+async def test_a_terminal_s_progress_bar_is_read_twice_a_second(
+    fake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs_view, "error_console", Console(file=io.StringIO(), force_terminal=True))
+    queue = fake(FakeQueue(["PENDING"] * 60 + ["SUCCESS"]))
+    time = FakeTime()
+    await jobs_view.follow(
+        SimpleNamespace(), SimpleNamespace(), "job-4", "sync", clock=time.clock, sleep=time.sleep
+    )
+    waited = time.now - 1000.0
+    assert queue.status_reads == 61
+    assert queue.progress_reads == pytest.approx(waited / jobs_view.PROGRESS_EVERY, abs=1.5)
 
 
 async def test_no_worker_left_is_noticed_at_the_next_heartbeat_look(fake: Any) -> None:
