@@ -1,8 +1,9 @@
 """Where the DBOS system database lives and how a process is configured to use it.
 
 SQLite: a file `dbos.sqlite` beside the app database. PostgreSQL: the same server and database as
-`DATABASE_URL`, in DBOS's own schema `dbos`, through psycopg (DBOS's driver). `JobOptions` gathers the
-process-level knobs read from the environment (worker id, time scale and test hooks; docs/operations.md).
+`DATABASE_URL`, in DBOS's own schema `dbos`, through psycopg (DBOS's driver). Also the queue's and the
+workflows' names. `JobOptions` gathers the process-level knobs read from the environment (worker id,
+time scale and test hooks; docs/operations.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from smartap_erp.settings import Settings
 APP_NAME = "smartap-erp"
 SYSTEM_SCHEMA = "dbos"
 QUEUE_NAME = "erp-connections"
+# The workflows' names (`jobs.workflows` registers them): here, so queueing one imports no job code.
+SYNC_WORKFLOW = "smartap.sync_connection"
+EXPORT_WORKFLOW = "smartap.export_invoices"
+PAYMENTS_WORKFLOW = "smartap.sync_payment_statuses"
+PROGRESS_EVENT = "progress"
 
 
 def system_database_url(settings: Settings) -> str:

@@ -18,7 +18,6 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smartap_erp.db.models import WorkerHeartbeat
-from smartap_erp.sync.records import upsert_statement
 
 BEAT_EVERY = dt.timedelta(seconds=5)
 ALIVE_WITHIN = dt.timedelta(seconds=20)  # four missed beats: killed, hung or its machine gone
@@ -30,6 +29,9 @@ async def beat(
     sessions: async_sessionmaker[AsyncSession], worker_id: str, *, now: dt.datetime, started_at: dt.datetime
 ) -> None:
     """Say that `worker_id` is alive at `now` (insert its row, or move its `seen_at`)."""
+    # Only workers beat: the CLI, which reads heartbeats, does not import the sync package for it.
+    from smartap_erp.sync.records import upsert_statement
+
     row: dict[str, Any] = {
         "worker_id": worker_id,
         "host": socket.gethostname()[:255],

@@ -30,14 +30,14 @@ from smartap_erp.domain.enums import ConnectionStatus, InvoiceStatus
 from smartap_erp.errors import ERPAuthError
 from smartap_erp.http.redact import get_logger
 from smartap_erp.jobs import heartbeat, lease, requests
+from smartap_erp.jobs.config import EXPORT_WORKFLOW as EXPORT_WORKFLOW  # the names, re-exported
+from smartap_erp.jobs.config import PAYMENTS_WORKFLOW as PAYMENTS_WORKFLOW
+from smartap_erp.jobs.config import PROGRESS_EVENT as PROGRESS_EVENT
+from smartap_erp.jobs.config import SYNC_WORKFLOW as SYNC_WORKFLOW
 from smartap_erp.jobs.operations import Summary, environment
 from smartap_erp.sync import logs
 from smartap_erp.sync.export.run import connection_step_size
 
-SYNC_WORKFLOW = "smartap.sync_connection"
-EXPORT_WORKFLOW = "smartap.export_invoices"
-PAYMENTS_WORKFLOW = "smartap.sync_payment_statuses"
-PROGRESS_EVENT = "progress"
 ENTITIES = ("vendor", "purchase_order")
 MAX_ERRORS_KEPT = 10  # record errors carried in a job's output (the sync log keeps them all)
 
