@@ -4,9 +4,12 @@ A PO is linked to the SmartAP vendor its ERP vendor is mapped to. Before a page'
 POs naming vendors SmartAP has not imported trigger one vendor import through the same connector
 (no connector reads a single vendor by id yet); a vendor still unknown after that is a record error
 naming the vendor and the PO, never a silent drop. An unmapped PO is linked to an existing SmartAP
-PO with the same vendor and number. Lines of a written PO are replaced as a set (one DELETE, one
-INSERT per page). Amounts are stored in minor units; an amount finer than its currency allows is
-a record error (`domain.money`).
+PO with the same vendor and number. A written PO's lines become the ERP's set: a line whose row
+already holds the same values is kept with its id (invoice lines refer to PO lines by id), the
+others are replaced (one DELETE, one INSERT per page). Amounts are stored in minor units; an amount
+finer than its currency allows is a record error (`domain.money`). The database-free work of a page
+(amounts, lengths, lines, most of the hash: `purchase_order_digest`) can run ahead of its write
+(`PurchaseOrderImport.digest`).
 """
 
 from __future__ import annotations
@@ -17,53 +20,33 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, exists, select
+from sqlalchemy import Row, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.ids import uuid7
-from smartap_erp.db.models import ERPPurchaseOrderLink, ERPVendorLink, PurchaseOrder, PurchaseOrderLine
+from smartap_erp.db.models import ERPVendorLink
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
-from smartap_erp.domain.money import MoneyError, to_minor_units
 from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.bulk import among, insert_rows, upsert_rows
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
+from smartap_erp.sync.imports.purchase_order_digest import (
+    LINE_FIELDS,
+    LINES,
+    MAPPINGS,
+    ORDERS,
+    Digest,
+    DigestedPage,
+    erp_projection,
+)
 from smartap_erp.sync.imports.report import PageCounts
-from smartap_erp.sync.records import canonical_hash, too_long
 
-ORDERS: Table = PurchaseOrder.__table__  # type: ignore[assignment]
-LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
-MAPPINGS: Table = ERPPurchaseOrderLink.__table__  # type: ignore[assignment]
+__all__ = ["PurchaseOrderImport", "erp_projection", "row_projection", "vendor_ids", "write_po_page"]
 
 
-def erp_projection(po: ERPPurchaseOrder, vendor_id: uuid.UUID) -> dict[str, Any]:
-    """The PO as SmartAP stores it (raises MoneyError for an amount its currency cannot hold)."""
-    return {
-        "vendor_id": str(vendor_id),
-        "po_number": po.po_number,
-        "status": po.status.value,
-        "order_date": po.order_date.isoformat() if po.order_date else None,
-        "currency": po.currency,
-        "total_minor": to_minor_units(po.total_amount, po.currency),
-        "lines": [
-            {
-                "line_number": number,
-                "erp_line_id": line.line_id,
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "amount_minor": to_minor_units(line.amount, po.currency),
-                "account_code": line.account_code,
-                "item_code": line.item_code,
-                "tax_code": line.tax_code,
-            }
-            for number, line in enumerate(po.line_items, start=1)
-        ],
-    }
-
-
-def row_projection(row: PurchaseOrder, lines: Sequence[PurchaseOrderLine]) -> dict[str, Any]:
+def row_projection(row: Any, lines: Sequence[Any]) -> dict[str, Any]:
+    """SmartAP's PO (a `purchase_orders` row and its line rows) as `erp_projection` renders the ERP's."""
     return {
         "vendor_id": str(row.vendor_id),
         "po_number": row.po_number,
@@ -72,20 +55,7 @@ def row_projection(row: PurchaseOrder, lines: Sequence[PurchaseOrderLine]) -> di
         "currency": row.currency,
         "total_minor": row.total_minor,
         "lines": [
-            {
-                c: getattr(line, c)
-                for c in (
-                    "line_number",
-                    "erp_line_id",
-                    "description",
-                    "quantity",
-                    "unit_price",
-                    "amount_minor",
-                    "account_code",
-                    "item_code",
-                    "tax_code",
-                )
-            }
+            {c: getattr(line, c) for c in LINE_FIELDS}
             for line in sorted(lines, key=lambda line: line.line_number)
         ],
     }
@@ -93,11 +63,21 @@ def row_projection(row: PurchaseOrder, lines: Sequence[PurchaseOrderLine]) -> di
 
 @dataclass
 class _Plan:
-    record: ERPPurchaseOrder
-    projection: dict[str, Any]
+    digest: Digest
     erp_hash: str
     po_id: uuid.UUID
+    vendor_id: uuid.UUID
     action: Action
+
+
+@dataclass
+class _Existing:
+    """SmartAP's side of a page: POs of changed mappings by id, unmapped POs by (vendor, number),
+    and the line rows of both by PO id."""
+
+    mapped: dict[uuid.UUID, Row[Any]]
+    free: dict[tuple[uuid.UUID, str], Row[Any]]
+    lines: dict[uuid.UUID, list[Row[Any]]]
 
 
 async def vendor_ids(
@@ -117,13 +97,8 @@ async def _links(
 ) -> dict[str, tuple[str | None, uuid.UUID]]:
     """The page's mappings: ERP id -> (synced_hash, SmartAP PO id)."""
     rows = await session.execute(
-        select(
-            ERPPurchaseOrderLink.erp_po_id,
-            ERPPurchaseOrderLink.synced_hash,
-            ERPPurchaseOrderLink.smartap_po_id,
-        ).where(
-            ERPPurchaseOrderLink.connection_id == connection_id,
-            among(session, ERPPurchaseOrderLink.erp_po_id, ids),
+        select(MAPPINGS.c.erp_po_id, MAPPINGS.c.synced_hash, MAPPINGS.c.smartap_po_id).where(
+            MAPPINGS.c.connection_id == connection_id, among(session, MAPPINGS.c.erp_po_id, ids)
         )
     )
     return {erp_id: (synced, po_id) for erp_id, synced, po_id in rows}
@@ -134,65 +109,46 @@ async def _existing(
     connection_id: uuid.UUID,
     linked: Sequence[uuid.UUID],
     pairs: Sequence[tuple[uuid.UUID, str]],
-) -> tuple[
-    dict[uuid.UUID, PurchaseOrder],
-    dict[tuple[uuid.UUID, str], PurchaseOrder],
-    dict[uuid.UUID, list[PurchaseOrderLine]],
-]:
-    """The SmartAP POs of changed mappings by id, unmapped SmartAP POs by (vendor, number), and the
-    lines of both."""
-    mapped: dict[uuid.UUID, PurchaseOrder] = {}
+) -> _Existing:
+    """The rows `decide` compares with and the lines a write keeps or replaces (Core rows)."""
+    found = _Existing({}, {}, {})
     if linked:
-        mapped = {
-            po.id: po
-            for po in await session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_(linked)))
-        }
-    free: dict[tuple[uuid.UUID, str], PurchaseOrder] = {}
+        rows = await session.execute(select(ORDERS).where(among(session, ORDERS.c.id, linked)))
+        found.mapped = {row.id: row for row in rows}
     if pairs:
         # NOT EXISTS, not NOT IN: an anti-join on the indexed smartap_po_id (as vendors.py does)
         taken = exists().where(
-            ERPPurchaseOrderLink.connection_id == connection_id,
-            ERPPurchaseOrderLink.smartap_po_id == PurchaseOrder.id,
+            MAPPINGS.c.connection_id == connection_id, MAPPINGS.c.smartap_po_id == ORDERS.c.id
         )
         # numbers and vendors as two lists (one array each on PostgreSQL), the pairs checked here
         wanted = set(pairs)
-        rows = await session.scalars(
-            select(PurchaseOrder).where(
-                among(session, PurchaseOrder.po_number, sorted({n for _, n in wanted})),
-                among(session, PurchaseOrder.vendor_id, sorted({v for v, _ in wanted})),
+        rows = await session.execute(
+            select(ORDERS).where(
+                among(session, ORDERS.c.po_number, sorted({n for _, n in wanted})),
+                among(session, ORDERS.c.vendor_id, sorted({v for v, _ in wanted})),
                 ~taken,
             )
         )
-        free = {(po.vendor_id, po.po_number): po for po in rows if (po.vendor_id, po.po_number) in wanted}
-    po_ids = list(mapped) + [po.id for po in free.values()]
-    lines: dict[uuid.UUID, list[PurchaseOrderLine]] = {i: [] for i in po_ids}
+        found.free = {(r.vendor_id, r.po_number): r for r in rows if (r.vendor_id, r.po_number) in wanted}
+    po_ids = list(found.mapped) + [row.id for row in found.free.values()]
+    found.lines = {i: [] for i in po_ids}
     if po_ids:
-        for line in await session.scalars(
-            select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id.in_(po_ids))
+        for line in await session.execute(
+            select(LINES).where(among(session, LINES.c.purchase_order_id, po_ids))
         ):
-            lines[line.purchase_order_id].append(line)
-    return mapped, free, lines
+            found.lines[line.purchase_order_id].append(line)
+    return found
 
 
-def _check(record: ERPPurchaseOrder, vendor: uuid.UUID | None) -> dict[str, Any] | RecordError:
-    key = record.external_id
-    if vendor is None:
-        return RecordError(
-            record_id=key,
-            field="vendor_id",
-            message=(
-                f"purchase order {record.po_number} names vendor {record.vendor_id}, which SmartAP has not "
-                "imported from the ERP (not found, or it failed its own import)"
-            ),
-        )
-    try:
-        projection = erp_projection(record, vendor)
-    except MoneyError as exc:
-        return RecordError(record_id=key, field="amount", message=str(exc))
-    bad = too_long(ORDERS, projection) or next(
-        (e for e in (too_long(LINES, line) for line in projection["lines"]) if e), None
+def _unknown_vendor(record: ERPPurchaseOrder) -> RecordError:
+    return RecordError(
+        record_id=record.external_id,
+        field="vendor_id",
+        message=(
+            f"purchase order {record.po_number} names vendor {record.vendor_id}, which SmartAP has not "
+            "imported from the ERP (not found, or it failed its own import)"
+        ),
     )
-    return bad.model_copy(update={"record_id": key}) if bad else projection
 
 
 async def write_po_page(
@@ -204,102 +160,101 @@ async def write_po_page(
     now: dt.datetime,
     forced: Mapping[str, tuple[Action, uuid.UUID | None]] | None = None,
 ) -> PageCounts:
+    page = records if isinstance(records, DigestedPage) else DigestedPage(records)
     counts = PageCounts()
-    unique = {r.external_id: r for r in records}
-    vendors = await vendor_ids(session, connection_id, (r.vendor_id for r in unique.values()))
-    checked: dict[str, dict[str, Any]] = {}
-    for key, record in unique.items():
-        outcome = _check(record, vendors.get(record.vendor_id))
-        if isinstance(outcome, RecordError):
-            counts.errors.append(outcome)
+    vendors = page.vendors
+    if vendors is None:
+        vendors = await vendor_ids(
+            session, connection_id, (d.record.vendor_id for d in page.digests.values())
+        )
+    ready: dict[str, tuple[Digest, uuid.UUID]] = {}
+    for key, digest in page.digests.items():
+        vendor = vendors.get(digest.record.vendor_id)
+        error = _unknown_vendor(digest.record) if vendor is None else digest.error
+        if error is not None:
+            counts.errors.append(error)
         else:
-            checked[key] = outcome
-    hashes = {key: canonical_hash(projection) for key, projection in checked.items()}
-    links = await _links(session, connection_id, list(checked)) if forced is None else {}
+            ready[key] = (digest, vendors[digest.record.vendor_id])
+    hashes = {key: digest.hash(vendor) for key, (digest, vendor) in ready.items()}
+    links = await _links(session, connection_id, list(ready)) if forced is None else {}
     # a record whose hash is the one last synced is unchanged: its SmartAP rows are not even read
-    unchanged = {key for key, (synced, _) in links.items() if key in hashes and synced == hashes[key]}
+    unchanged = {key for key, (synced, _) in links.items() if synced == hashes[key]}
     counts.unchanged += len(unchanged)
-    pairs = [
-        (vendors[unique[k].vendor_id], unique[k].po_number)
-        for k in checked
-        if k not in links and forced is None
-    ]
-    linked = [po_id for key, (_, po_id) in links.items() if key not in unchanged]
-    mapped, free, lines = await _existing(session, connection_id, linked, pairs)
+    if forced is not None:  # a conflict's resolution: the lines of the PO it names are compared
+        linked = [smartap_id for _, smartap_id in forced.values() if smartap_id is not None]
+        pairs: list[tuple[uuid.UUID, str]] = []
+    else:
+        linked = [po_id for key, (_, po_id) in links.items() if key not in unchanged]
+        pairs = [(vendor, d.record.po_number) for key, (d, vendor) in ready.items() if key not in links]
+    existing = await _existing(session, connection_id, linked, pairs)
     plans: list[_Plan] = []
     conflicts: list[ConflictRecord] = []
-    for key, projection in checked.items():
+    for key, (digest, vendor) in ready.items():
         if key in unchanged:
             continue
-        record, erp_hash = unique[key], hashes[key]
-        if forced is not None:
-            action, smartap_id = forced[key]
-            plans.append(_Plan(record, projection, erp_hash, smartap_id or uuid7(), action))
-            continue
-        synced_hash, po_id = links.get(key, (None, None))
-        row = (
-            mapped.get(po_id)
-            if po_id is not None
-            else free.pop((vendors[record.vendor_id], record.po_number), None)
-        )
-        if row is None:  # no SmartAP PO: a create, whatever the hashes (`planning.classify`)
-            plans.append(_Plan(record, projection, erp_hash, uuid7(), Action.CREATE))
-            continue
-        smartap_id = row.id
-        action, conflict = decide(
-            key=key,
-            record=record,
-            erp_hash=erp_hash,
-            synced_hash=synced_hash,
-            smartap=row_projection(row, lines.get(row.id, [])),
-            smartap_updated_at=row.updated_at,
-            smartap_id=smartap_id,
-            policy=policy,
-        )
-        plans.append(_Plan(record, projection, erp_hash, smartap_id, action))
+        plan, conflict = _plan(key, digest, vendor, hashes[key], links, existing, forced, policy)
+        plans.append(plan)
         if conflict is not None:
             counts.conflicts += 1
             conflicts.append(conflict)
-    await _write(session, connection_id, plans, now, counts)
+    await _write(session, connection_id, plans, existing.lines, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.PURCHASE_ORDER, conflicts, now)
     return counts
+
+
+def _plan(
+    key: str,
+    digest: Digest,
+    vendor: uuid.UUID,
+    erp_hash: str,
+    links: Mapping[str, tuple[str | None, uuid.UUID]],
+    existing: _Existing,
+    forced: Mapping[str, tuple[Action, uuid.UUID | None]] | None,
+    policy: Policy,
+) -> tuple[_Plan, ConflictRecord | None]:
+    """What to do with one changed (or new) PO, and the conflict to record if both sides moved."""
+    record = digest.record
+    if forced is not None:
+        action, smartap_id = forced[key]
+        return _Plan(digest, erp_hash, smartap_id or uuid7(), vendor, action), None
+    synced_hash, po_id = links.get(key, (None, None))
+    row = (
+        existing.mapped.get(po_id)
+        if po_id is not None
+        else existing.free.pop((vendor, record.po_number), None)
+    )
+    if row is None:  # no SmartAP PO: a create, whatever the hashes (`planning.classify`)
+        return _Plan(digest, erp_hash, uuid7(), vendor, Action.CREATE), None
+    action, conflict = decide(
+        key=key,
+        record=record,
+        erp_hash=erp_hash,
+        synced_hash=synced_hash,
+        smartap=row_projection(row, existing.lines.get(row.id, [])),
+        smartap_updated_at=row.updated_at,
+        smartap_id=row.id,
+        policy=policy,
+    )
+    return _Plan(digest, erp_hash, row.id, vendor, action), conflict
 
 
 async def _write(
     session: AsyncSession,
     connection_id: uuid.UUID,
     plans: Sequence[_Plan],
+    old_lines: Mapping[uuid.UUID, Sequence[Row[Any]]],
     now: dt.datetime,
     counts: PageCounts,
 ) -> None:
-    written = [p for p in plans if p.action in (Action.CREATE, Action.APPLY)]
     for p in plans:
         counts.count(p.action)
-    if written:
-        rows = [
-            {
-                "id": p.po_id,
-                **{k: v for k, v in p.projection.items() if k != "lines"},
-                "vendor_id": uuid.UUID(p.projection["vendor_id"]),
-                "status": p.record.status,
-                "order_date": p.record.order_date,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for p in written
-        ]
-        await upsert_rows(
-            session, ORDERS, ["id"], [c for c in rows[0] if c not in ("id", "created_at")], rows
-        )
-        replaced = [p.po_id for p in written if p.action is not Action.CREATE]  # a new PO has no lines yet
-        if replaced:
-            await session.execute(delete(LINES).where(LINES.c.purchase_order_id.in_(replaced)))
-        lines = [
-            {"id": uuid7(), "purchase_order_id": p.po_id, **line}
-            for p in written
-            for line in p.projection["lines"]
-        ]
-        await insert_rows(session, LINES, lines)  # Core rows, one statement on PostgreSQL
+    written = [p for p in plans if p.action in (Action.CREATE, Action.APPLY)]
+    rows = [_order_row(p, now) for p in written]
+    await upsert_rows(session, ORDERS, ["id"], _ORDER_UPDATE, rows)
+    stale, fresh = _line_changes(written, old_lines)
+    if stale:
+        await session.execute(delete(LINES).where(among(session, LINES.c.id, stale)))
+    await insert_rows(session, LINES, fresh)  # Core rows, one statement on PostgreSQL
     links = [
         _mapping_row(connection_id, p, now)
         for p in plans
@@ -310,8 +265,46 @@ async def _write(
     await upsert_rows(session, MAPPINGS, keys, [*update, "smartap_po_id"], links, increment=["sync_count"])
 
 
+_ORDER_UPDATE = ["vendor_id", "po_number", "status", "order_date", "currency", "total_minor", "updated_at"]
+
+
+def _line_changes(
+    written: Sequence[_Plan], old_lines: Mapping[uuid.UUID, Sequence[Row[Any]]]
+) -> tuple[list[uuid.UUID], list[dict[str, Any]]]:
+    """The line rows to delete (ids) and to insert so each written PO holds its ERP lines: a row with
+    the same line number and values stays as it is, with its id."""
+    stale: list[uuid.UUID] = []
+    fresh: list[dict[str, Any]] = []
+    for plan in written:
+        old = {line.line_number: line for line in old_lines.get(plan.po_id, ())}
+        for line in plan.digest.lines:
+            row = old.pop(line["line_number"], None)
+            if row is not None and all(getattr(row, c) == line[c] for c in LINE_FIELDS):
+                continue
+            if row is not None:
+                stale.append(row.id)
+            fresh.append({"id": uuid7(), "purchase_order_id": plan.po_id, **line})
+        stale.extend(row.id for row in old.values())
+    return stale, fresh
+
+
+def _order_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
+    record = plan.digest.record
+    return {
+        "id": plan.po_id,
+        "vendor_id": plan.vendor_id,
+        "po_number": record.po_number,
+        "status": record.status,
+        "order_date": record.order_date,
+        "currency": record.currency,
+        "total_minor": plan.digest.total_minor,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    record = plan.record
+    record = plan.digest.record
     return {
         "id": uuid7(),
         "connection_id": connection_id,
@@ -343,6 +336,10 @@ class PurchaseOrderImport:
         self.erp = erp
         return erp.iter_purchase_orders(since)
 
+    def digest(self, records: Sequence[ERPPurchaseOrder]) -> DigestedPage:
+        """The page's database-free work, done while the page before is written."""
+        return DigestedPage(records)
+
     async def prepare(self, records: Sequence[Any]) -> None:
         if self.vendors_refreshed or self.erp is None:
             return
@@ -351,6 +348,8 @@ class PurchaseOrderImport:
         if any(r.vendor_id not in known for r in records):
             self.vendors_refreshed = True  # once per run: the vendor import reads every vendor changed
             await self.vendor_import(self.erp)
+        elif isinstance(records, DigestedPage):
+            records.vendors = known  # every vendor known: the page's write need not read them again
 
     async def write(
         self,
