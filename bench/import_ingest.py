@@ -132,7 +132,7 @@ async def _seed_unmapped(sessions: Any, vendors: int) -> None:
     from sqlalchemy import insert
 
     from smartap_erp.db.models import Vendor
-    from smartap_erp.sync.imports.vendors import normalise_name
+    from smartap_erp.sync.imports.vendor_digest import normalise_name
 
     rows = []
     for n in range(vendors):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from smartap_erp.domain.models import ERPAddress, ERPVendor
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.vendors import erp_projection
+from smartap_erp.sync.imports.vendor_digest import erp_projection
 from smartap_erp.sync.records import canonical_hash, canonical_json, plain
 
 
@@ -122,9 +122,9 @@ vendors = st.builds(
 def test_a_page_writer_hashes_and_stores_a_vendor_as_the_reference_does(vendor: ERPVendor) -> None:
     """The vendor page writer builds its hash text and the stored address JSON itself (issue 17): the
     same hash as `canonical_hash` of the projection, the same text as `json.dumps` (SQLAlchemy's JSON)."""
-    from smartap_erp.sync.imports.vendors import _incoming
+    from smartap_erp.sync.imports.vendor_digest import digest_record
 
-    item = _incoming("1", vendor)
+    item = digest_record("1", vendor)
     projection = erp_projection(vendor)
     assert not isinstance(item, RecordError)
     assert item.erp_hash == canonical_hash(projection)

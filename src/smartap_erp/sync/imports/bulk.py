@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import TextClause
 from smartap_erp.sync.records import upsert_statement
 
 Row = Mapping[str, Any]
+Columns = Mapping[str, Sequence[Any]]  # column name -> its value in each row, rows in the same order
 _NOTHING = object()
 Processor = Callable[[Any], Any] | None
 
@@ -60,41 +61,66 @@ async def upsert_rows(
 ) -> None:
     """`INSERT ... ON CONFLICT (keys) DO UPDATE SET update = excluded.update, increment = increment + 1`."""
     if rows:
-        await _write(session, table, rows, tuple(keys), tuple(update), tuple(increment))
+        await upsert_columns(session, table, keys, update, _columns(rows), increment=increment)
+
+
+async def upsert_columns(
+    session: AsyncSession,
+    table: Table,
+    keys: Sequence[str],
+    update: Sequence[str],
+    columns: Columns,
+    *,
+    increment: Sequence[str] = (),
+) -> None:
+    """`upsert_rows` of rows given as one list of values per column (all of the same length): what a
+    page writer can build directly, without a dictionary per row."""
+    if any(columns.values()):
+        await _write(session, table, columns, tuple(keys), tuple(update), tuple(increment))
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Row]) -> None:
     """A plain insert of every row."""
     if rows:
-        await _write(session, table, rows, None, (), ())
+        await _write(session, table, _columns(rows), None, (), ())
+
+
+def _columns(rows: Sequence[Row]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in rows[0]}
 
 
 async def _write(
     session: AsyncSession,
     table: Table,
-    rows: Sequence[Row],
+    columns: Columns,
     keys: tuple[str, ...] | None,
     update: tuple[str, ...],
     increment: tuple[str, ...],
 ) -> None:
     dialect = session.get_bind().dialect
-    shape = _Shape(table, tuple(rows[0]), keys, update, increment)
+    shape = _Shape(table, tuple(columns), keys, update, increment)
     if dialect.name == "postgresql":
         statement, processors = _unnest(shape, dialect)
-        await session.execute(statement, _arrays(rows, processors))
+        await session.execute(statement, _arrays(columns, processors))
     elif dialect.name == "sqlite":
         sql, processors = _values(shape, dialect)
-        await (await session.connection()).exec_driver_sql(sql, _tuples(rows, processors))
-    elif keys is None:
-        await session.execute(insert(table), _parsed(rows))
+        await (await session.connection()).exec_driver_sql(sql, _tuples(columns, processors))
     else:
-        extra = {name: table.c[name] + 1 for name in increment}
-        await session.execute(upsert_statement(session, table, keys, update, extra=extra), _parsed(rows))
+        rows = _rows(columns)
+        if keys is None:
+            await session.execute(insert(table), rows)
+        else:
+            extra = {name: table.c[name] + 1 for name in increment}
+            await session.execute(upsert_statement(session, table, keys, update, extra=extra), rows)
 
 
-def _parsed(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def _rows(columns: Columns) -> list[dict[str, Any]]:
     """Rows for SQLAlchemy's own executemany, whose JSON processor would serialise a `JSONText` again."""
-    return [{k: json.loads(v) if type(v) is JSONText else v for k, v in row.items()} for row in rows]
+    names = list(columns)
+    return [
+        {k: json.loads(v) if type(v) is JSONText else v for k, v in zip(names, values, strict=True)}
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -142,16 +168,14 @@ def _json_value(process: Callable[[Any], Any], value: Any) -> Any:
     return str.__str__(value) if type(value) is JSONText else process(value)
 
 
-def _converted(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[list[Any]]:
-    """One list per column, each value through its column type's bind processor (once per run of the
-    same object: a page's rows share their `now`, and a processor's result depends on its value only)."""
-    columns = []
+def _converted(columns: Columns, processors: Sequence[tuple[str, Processor]]) -> list[list[Any]]:
+    """Each column's values through its type's bind processor (once per run of the same object: a
+    page's rows share their `now`, and a processor's result depends on its value only)."""
+    converted = []
     for name, process in processors:
-        values = [row[name] for row in rows]
-        if process is not None:
-            values = _processed(values, process)
-        columns.append(values)
-    return columns
+        values = list(columns[name])
+        converted.append(_processed(values, process) if process is not None else values)
+    return converted
 
 
 def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
@@ -165,12 +189,12 @@ def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
     return out
 
 
-def _arrays(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:
-    return {f"c{position}": values for position, values in enumerate(_converted(rows, processors))}
+def _arrays(columns: Columns, processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:
+    return {f"c{position}": values for position, values in enumerate(_converted(columns, processors))}
 
 
-def _tuples(rows: Sequence[Row], processors: Sequence[tuple[str, Processor]]) -> list[tuple[Any, ...]]:
-    return list(zip(*_converted(rows, processors), strict=True))
+def _tuples(columns: Columns, processors: Sequence[tuple[str, Processor]]) -> list[tuple[Any, ...]]:
+    return list(zip(*_converted(columns, processors), strict=True))
 
 
 @lru_cache(maxsize=64)

@@ -1,22 +1,19 @@
 """One page of imported vendors into `vendors` and `erp_vendor_mappings`, set-based.
 
-Per page: the incoming records are projected and hashed once; one query reads the page's mappings
+Per page: the incoming records are projected and hashed once (`vendor_digest`); one query reads the page's mappings
 (ERP id, `synced_hash`, SmartAP id only), and a record whose hash equals its mapping's `synced_hash`
 is unchanged and costs nothing more (no SmartAP row read, no write). Only the changed mapped records
 have their SmartAP rows read, and one more query finds candidates for the unmapped ERP vendors (same
 tax id first, then same normalised name and e-mail, never a vendor this connection already maps), held
 in dictionaries so matching a page is linear. Then the page is classified (`planning.decide`) and
-written with one vendor upsert, one mapping upsert and one conflict write, each an executemany of Core
-rows. An inactive ERP vendor is a deactivation: it is written (`is_active = false`) and counted, never
+written with one vendor upsert, one mapping upsert and one conflict write, each one statement of
+Core rows (the upserts built as a list of values per column, `bulk.upsert_columns`). An inactive ERP vendor is a deactivation: it is written (`is_active = false`) and counted, never
 skipped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,17 +26,16 @@ from smartap_erp.connectors.base import ERPConnector
 from smartap_erp.db.ids import uuid7
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
-from smartap_erp.domain.models import ERPAddress, ERPVendor
+from smartap_erp.domain.models import ERPVendor
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import JSONText, among, upsert_rows
+from smartap_erp.sync.imports.bulk import among, upsert_columns
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
-from smartap_erp.sync.records import bounded_columns, canonical_json
+from smartap_erp.sync.imports.vendor_digest import Incoming, digest_record, erp_projection
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
+_PROJECTED = tuple(erp_projection(ERPVendor(external_id="-", name="-")))
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
-_NOT_NAME = re.compile(r"[^0-9a-z]+")
-_ADDRESS_FIELDS = tuple(ERPAddress.model_fields)
 # The SmartAP columns a decision reads (Core rows, not ORM objects: no identity map, no instrumentation).
 _ROW_COLUMNS = (
     Vendor.id,
@@ -56,34 +52,8 @@ _ROW_COLUMNS = (
 )
 
 
-def normalise_name(name: str) -> str:
-    """'ACME  Supplies, Inc.' -> 'acme supplies inc': case, punctuation and spacing ignored."""
-    return " ".join(_NOT_NAME.sub(" ", name.casefold()).split())
-
-
 def _email(value: str | None) -> str | None:
     return value.strip().casefold() if value else None
-
-
-def erp_projection(vendor: ERPVendor) -> dict[str, Any]:
-    address = _address(vendor.address) if vendor.address else None
-    return {
-        "name": vendor.name,
-        "email": vendor.email,
-        "phone": vendor.phone,
-        "address": address or None,
-        "tax_id": vendor.tax_id,
-        "payment_terms": vendor.payment_terms,
-        "currency": vendor.currency,
-        "is_active": vendor.is_active,
-    }
-
-
-def _address(address: ERPAddress) -> dict[str, Any]:
-    """`address.model_dump(exclude_none=True)` (its fields are plain strings), without pydantic's
-    serialiser: read per record, it was a third of the projection's cost."""
-    values = {name: getattr(address, name) for name in _ADDRESS_FIELDS}
-    return {name: value for name, value in values.items() if value is not None}
 
 
 def row_projection(row: Any) -> dict[str, Any]:
@@ -101,109 +71,46 @@ def row_projection(row: Any) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
-class _Incoming:
-    record: ERPVendor
-    projection: dict[str, Any]
-    normalized: str
-    erp_hash: str
-    address_json: JSONText | None  # the address as the JSON column stores it, serialised once
-
-
-@dataclass(slots=True)
 class _Plan:
-    item: _Incoming
+    item: Incoming
     vendor_id: uuid.UUID
     action: Action
     was_active: bool | None = None
 
 
-def _incoming(key: str, record: ERPVendor) -> _Incoming | RecordError:
-    projection = erp_projection(record)
-    normalized = normalise_name(record.name)
-    bad = _too_long(projection, normalized)
-    if bad is not None:
-        return bad.model_copy(update={"record_id": key})
-    address = projection["address"]
-    text = _canonical(projection, canonical_json(address) if address is not None else None)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return _Incoming(record, projection, normalized, digest, _stored(address))
+def _vendor_columns(plans: Sequence[_Plan], now: dt.datetime) -> dict[str, list[Any]]:
+    """The vendors rows of `plans`, a list per column (no dictionary per row)."""
+    items = [p.item for p in plans]
+    columns: dict[str, list[Any]] = {"id": [p.vendor_id for p in plans]}
+    for name in _PROJECTED:
+        columns[name] = [i.projection[name] for i in items]
+    columns["address"] = [i.address_json for i in items]
+    columns["normalized_name"] = [i.normalized[:255] for i in items]
+    columns["created_at"] = columns["updated_at"] = [now] * len(plans)
+    return columns
 
 
-def _stored(address: dict[str, Any] | None) -> JSONText | None:
-    """`json.dumps(address)`, the text SQLAlchemy's JSON type stores, built directly for a dict of
-    strings (an address): a third of the cost."""
-    if address is None:
-        return None
-    if any(type(value) is not str for value in address.values()):
-        return JSONText(json.dumps(address))
-    return JSONText("{" + ", ".join([f"{_ascii(k)}: {_ascii(v)}" for k, v in address.items()]) + "}")
-
-
-_HASHED = tuple((key, f'"{key}":') for key in sorted(erp_projection(ERPVendor(external_id="-", name="-"))))
-
-
-def _canonical(projection: dict[str, Any], address_json: str | None) -> str:
-    """`records.canonical_json(projection)`, the same text (so the same `synced_hash`), built for the
-    vendor projection's known keys and plain values without sorting them each time; any other
-    value takes the general path."""
-    parts = []
-    for key, quoted in _HASHED:
-        value = projection[key]
-        if value is None:
-            continue
-        if key == "address":
-            parts.append(quoted + str.__str__(address_json or ""))
-        elif type(value) is str:
-            parts.append(quoted + _quoted(value))
-        elif value is True or value is False:
-            parts.append(quoted + ("true" if value else "false"))
-        else:
-            return canonical_json(projection)
-    return "{" + ",".join(parts) + "}"
-
-
-_quoted = json.encoder.encode_basestring  # as records.canonical_json quotes strings
-_ascii = json.encoder.encode_basestring_ascii  # as json.dumps quotes them (ensure_ascii)
-_BOUNDED = tuple((name, length) for name, length in bounded_columns(VENDORS))
-
-
-def _too_long(projection: dict[str, Any], normalized: str) -> RecordError | None:
-    """`records.too_long` of the vendor row (projection and normalised name), without building it."""
-    for name, length in _BOUNDED:
-        value = normalized if name == "normalized_name" else projection.get(name)
-        if isinstance(value, str) and len(value) > length:
-            return RecordError(field=name, message=f"{name} is {len(value)} characters; at most {length} fit")
-    return None
-
-
-def _vendor_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
+def _mapping_columns(
+    connection_id: uuid.UUID, plans: Sequence[_Plan], now: dt.datetime
+) -> dict[str, list[Any]]:
+    """The mapping rows of `plans` (first sync: an update keeps first_synced_at and counts up)."""
+    records = [p.item.record for p in plans]
+    same = [now] * len(plans)
     return {
-        "id": plan.vendor_id,
-        **plan.item.projection,
-        "address": plan.item.address_json,
-        "normalized_name": plan.item.normalized[:255],
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    record = plan.item.record
-    return {
-        "id": uuid7(),
-        "connection_id": connection_id,
-        "smartap_vendor_id": plan.vendor_id,
-        "erp_vendor_id": record.external_id,
-        "erp_vendor_name": record.name[:255],
-        "first_synced_at": now,
-        "last_synced_at": now,
-        "sync_count": 1,
-        "is_active": record.is_active,
-        "erp_version": (record.version or "")[:64] or None,
-        "erp_updated_at": record.updated_at,
-        "synced_hash": plan.item.erp_hash,
-        "created_at": now,
-        "updated_at": now,
+        "id": [uuid7() for _ in plans],
+        "connection_id": [connection_id] * len(plans),
+        "smartap_vendor_id": [p.vendor_id for p in plans],
+        "erp_vendor_id": [r.external_id for r in records],
+        "erp_vendor_name": [r.name[:255] for r in records],
+        "first_synced_at": same,
+        "last_synced_at": same,
+        "sync_count": [1] * len(plans),
+        "is_active": [r.is_active for r in records],
+        "erp_version": [(r.version or "")[:64] or None for r in records],
+        "erp_updated_at": [r.updated_at for r in records],
+        "synced_hash": [p.item.erp_hash for p in plans],
+        "created_at": same,
+        "updated_at": same,
     }
 
 
@@ -239,7 +146,7 @@ class _Candidates:
             self.by_name.setdefault((row.normalized_name, _email(row.email)), []).append(row)
         self.used: set[uuid.UUID] = set()
 
-    def match(self, item: _Incoming) -> Any | None:
+    def match(self, item: Incoming) -> Any | None:
         """Tax id first; then the same normalised name and the same e-mail (both absent counts)."""
         record = item.record
         if record.tax_id:
@@ -257,7 +164,7 @@ class _Candidates:
 
 
 async def _candidates(
-    session: AsyncSession, connection_id: uuid.UUID, items: Sequence[_Incoming]
+    session: AsyncSession, connection_id: uuid.UUID, items: Sequence[Incoming]
 ) -> _Candidates:
     if not items:
         return _Candidates(())
@@ -289,10 +196,10 @@ async def write_vendor_page(
     """Classify and write one page inside the caller's transaction. `forced` (erp id -> action and
     SmartAP id) is how a person's conflict decision is applied, bypassing classification."""
     counts = PageCounts()
-    incoming: dict[str, _Incoming] = {}
+    incoming: dict[str, Incoming] = {}
     # an overlap window may repeat a record: the last one wins
     for key, record in {r.external_id: r for r in records}.items():
-        item = _incoming(key, record)
+        item = digest_record(key, record)
         if isinstance(item, RecordError):
             counts.errors.append(item)
         else:
@@ -348,12 +255,8 @@ async def _write(
     now: dt.datetime,
     counts: PageCounts,
 ) -> None:
-    rows = [_vendor_row(p, now) for p in plans if p.action in (Action.CREATE, Action.APPLY)]
-    links = [
-        _mapping_row(connection_id, p, now)
-        for p in plans
-        if p.action not in (Action.REVIEW, Action.UNCHANGED)
-    ]
+    written = [p for p in plans if p.action in (Action.CREATE, Action.APPLY)]
+    linked = [p for p in plans if p.action not in (Action.REVIEW, Action.UNCHANGED)]
     for p in plans:
         counts.count(p.action)
         if (
@@ -362,16 +265,18 @@ async def _write(
             and p.was_active is not False
         ):
             counts.deactivated += 1
-    if rows:
-        await upsert_rows(
-            session, VENDORS, ["id"], [c for c in rows[0] if c not in ("id", "created_at")], rows
-        )
+    if written:
+        columns = _vendor_columns(written, now)
+        update = [c for c in columns if c not in ("id", "created_at")]
+        await upsert_columns(session, VENDORS, ["id"], update, columns)
     refreshed = ["erp_vendor_name", "last_synced_at", "is_active", "erp_version", "erp_updated_at"]
     keys, update = (
         ["connection_id", "erp_vendor_id"],
         [*refreshed, "synced_hash", "updated_at", "smartap_vendor_id"],
     )
-    await upsert_rows(session, MAPPINGS, keys, update, links, increment=["sync_count"])
+    if linked:
+        links = _mapping_columns(connection_id, linked, now)
+        await upsert_columns(session, MAPPINGS, keys, update, links, increment=["sync_count"])
 
 
 class VendorImport:
