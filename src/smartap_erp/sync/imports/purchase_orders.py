@@ -248,24 +248,26 @@ async def _write(
 ) -> None:
     for p in plans:
         counts.count(p.action)
-    written = [p for p in plans if p.action in (Action.CREATE, Action.APPLY)]
-    rows = [_order_row(p, now) for p in written]
-    await upsert_rows(session, ORDERS, ["id"], _ORDER_UPDATE, rows)
-    stale, fresh = _line_changes(written, old_lines)
+    # a create is a plain INSERT: its PO id is new, and its mapping was not there when the page was read
+    # (a concurrent run's would fail the page, retried record by record: `run.commit_page`)
+    created = [p for p in plans if p.action is Action.CREATE]
+    applied = [p for p in plans if p.action is Action.APPLY]
+    await insert_rows(session, ORDERS, [_order_row(p, now) for p in created])
+    await upsert_rows(session, ORDERS, ["id"], _ORDER_UPDATE, [_order_row(p, now) for p in applied])
+    stale, fresh = _line_changes([*created, *applied], old_lines)
     if stale:
         await session.execute(delete(LINES).where(among(session, LINES.c.id, stale)))
     await insert_rows(session, LINES, fresh)  # Core rows, one statement on PostgreSQL
-    links = [
-        _mapping_row(connection_id, p, now)
-        for p in plans
-        if p.action not in (Action.REVIEW, Action.UNCHANGED)
-    ]
-    update = ["erp_po_number", "last_synced_at", "erp_version", "erp_updated_at", "synced_hash", "updated_at"]
+    await insert_rows(session, MAPPINGS, [_mapping_row(connection_id, p, now) for p in created])
+    linked = [p for p in plans if p.action in (Action.APPLY, Action.ACK, Action.KEEP)]
+    links = [_mapping_row(connection_id, p, now) for p in linked]
     keys = ["connection_id", "erp_po_id"]
-    await upsert_rows(session, MAPPINGS, keys, [*update, "smartap_po_id"], links, increment=["sync_count"])
+    await upsert_rows(session, MAPPINGS, keys, _MAPPING_UPDATE, links, increment=["sync_count"])
 
 
 _ORDER_UPDATE = ["vendor_id", "po_number", "status", "order_date", "currency", "total_minor", "updated_at"]
+_MAPPING_UPDATE = ["erp_po_number", "last_synced_at", "erp_version", "erp_updated_at", "synced_hash"]
+_MAPPING_UPDATE += ["updated_at", "smartap_po_id"]
 
 
 def _line_changes(
