@@ -85,6 +85,12 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Row]) 
         await _write(session, table, _columns(rows), None, (), ())
 
 
+async def insert_columns(session: AsyncSession, table: Table, columns: Columns) -> None:
+    """`insert_rows` of rows given as one list of values per column."""
+    if any(columns.values()):
+        await _write(session, table, columns, None, (), ())
+
+
 def _columns(rows: Sequence[Row]) -> dict[str, list[Any]]:
     return {name: [row[name] for row in rows] for name in rows[0]}
 

@@ -1,14 +1,15 @@
 """One page of imported vendors into `vendors` and `erp_vendor_mappings`, set-based.
 
-Per page: the incoming records are projected and hashed once (`vendor_digest`); one query reads the page's mappings
-(ERP id, `synced_hash`, SmartAP id only), and a record whose hash equals its mapping's `synced_hash`
-is unchanged and costs nothing more (no SmartAP row read, no write). Only the changed mapped records
-have their SmartAP rows read, and one more query finds candidates for the unmapped ERP vendors (same
-tax id first, then same normalised name and e-mail, never a vendor this connection already maps), held
-in dictionaries so matching a page is linear. Then the page is classified (`planning.decide`) and
-written with one vendor upsert, one mapping upsert and one conflict write, each one statement of
-Core rows (the upserts built as a list of values per column, `bulk.upsert_columns`). An inactive ERP vendor is a deactivation: it is written (`is_active = false`) and counted, never
-skipped.
+Per page: the incoming records are projected and hashed once (`vendor_digest`); one query reads the
+page's mappings (ERP id, `synced_hash`, SmartAP id only), and a record whose hash equals its mapping's
+`synced_hash` is unchanged and costs nothing more (no SmartAP row read, no write). Only the changed
+mapped records have their SmartAP rows read, and one more query finds candidates for the unmapped ERP
+vendors (same tax id first, then same normalised name and e-mail, never a vendor this connection
+already maps), held in dictionaries so matching a page is linear. Then the page is classified
+(`planning.decide`) and written: new vendors and new mappings inserted, changed ones upserted, and
+the conflicts, each one statement of Core rows built as a list of values per column
+(`bulk.insert_columns`, `bulk.upsert_columns`). An inactive ERP vendor is a deactivation: it is
+written (`is_active = false`) and counted, never skipped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import among, upsert_columns
+from smartap_erp.sync.imports.bulk import among, insert_columns, upsert_columns
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.imports.vendor_digest import Incoming, digest_record, erp_projection
@@ -76,6 +77,8 @@ class _Plan:
     vendor_id: uuid.UUID
     action: Action
     was_active: bool | None = None
+    mapped: bool = True  # the connection maps this ERP vendor already: its mapping is upserted
+    fresh: bool = False  # vendor_id was made for this write: the vendor row is inserted
 
 
 def _vendor_columns(plans: Sequence[_Plan], now: dt.datetime) -> dict[str, list[Any]]:
@@ -209,7 +212,7 @@ async def write_vendor_page(
     if forced is not None:
         for key, item in incoming.items():
             action, smartap_id = forced[key]
-            plans.append(_Plan(item, smartap_id or uuid7(), action))
+            plans.append(_Plan(item, smartap_id or uuid7(), action, fresh=smartap_id is None))
     else:
         links = await _links(session, connection_id, list(incoming))
         changed = {
@@ -226,7 +229,7 @@ async def write_vendor_page(
             synced_hash, linked = changed.get(key, (None, None))
             row = rows.get(linked) if linked is not None else candidates.match(item)
             if row is None:  # no SmartAP row: a create, whatever the hashes (`planning.classify`)
-                plans.append(_Plan(item, uuid7(), Action.CREATE))
+                plans.append(_Plan(item, uuid7(), Action.CREATE, mapped=key in links, fresh=True))
                 continue
             smartap_id = row.id
             action, conflict = decide(
@@ -242,7 +245,7 @@ async def write_vendor_page(
             if conflict is not None:
                 counts.conflicts += 1
                 conflicts.append(conflict)
-            plans.append(_Plan(item, smartap_id, action, row.is_active))
+            plans.append(_Plan(item, smartap_id, action, row.is_active, mapped=linked is not None))
     await _write(session, connection_id, plans, now, counts)
     await write_conflicts(session, connection_id, ERPEntity.VENDOR, conflicts, now)
     return counts
@@ -265,17 +268,22 @@ async def _write(
             and p.was_active is not False
         ):
             counts.deactivated += 1
-    if written:
-        columns = _vendor_columns(written, now)
+    # New rows are plain INSERTs (no speculative insertion to pay for on PostgreSQL): a vendor id made
+    # for this write cannot exist, and a mapping another run created meanwhile fails the page, which
+    # `run.commit_page` retries record by record against what is then stored.
+    if created := [p for p in written if p.fresh]:
+        await insert_columns(session, VENDORS, _vendor_columns(created, now))
+    if kept := [p for p in written if not p.fresh]:
+        columns = _vendor_columns(kept, now)
         update = [c for c in columns if c not in ("id", "created_at")]
         await upsert_columns(session, VENDORS, ["id"], update, columns)
-    refreshed = ["erp_vendor_name", "last_synced_at", "is_active", "erp_version", "erp_updated_at"]
-    keys, update = (
-        ["connection_id", "erp_vendor_id"],
-        [*refreshed, "synced_hash", "updated_at", "smartap_vendor_id"],
-    )
-    if linked:
-        links = _mapping_columns(connection_id, linked, now)
+    if new := [p for p in linked if not p.mapped]:
+        await insert_columns(session, MAPPINGS, _mapping_columns(connection_id, new, now))
+    if known := [p for p in linked if p.mapped]:
+        refreshed = ["erp_vendor_name", "last_synced_at", "is_active", "erp_version", "erp_updated_at"]
+        update = [*refreshed, "synced_hash", "updated_at", "smartap_vendor_id"]
+        links = _mapping_columns(connection_id, known, now)
+        keys = ["connection_id", "erp_vendor_id"]
         await upsert_columns(session, MAPPINGS, keys, update, links, increment=["sync_count"])
 
 
