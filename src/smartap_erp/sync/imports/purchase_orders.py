@@ -29,7 +29,7 @@ from smartap_erp.db.models import ERPVendorLink
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import among, insert_rows, upsert_rows
+from smartap_erp.sync.imports.bulk import among, insert_columns, upsert_columns
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.purchase_order_digest import (
     LINE_FIELDS,
@@ -252,17 +252,16 @@ async def _write(
     # (a concurrent run's would fail the page, retried record by record: `run.commit_page`)
     created = [p for p in plans if p.action is Action.CREATE]
     applied = [p for p in plans if p.action is Action.APPLY]
-    await insert_rows(session, ORDERS, [_order_row(p, now) for p in created])
-    await upsert_rows(session, ORDERS, ["id"], _ORDER_UPDATE, [_order_row(p, now) for p in applied])
+    await insert_columns(session, ORDERS, _order_columns(created, now))
+    await upsert_columns(session, ORDERS, ["id"], _ORDER_UPDATE, _order_columns(applied, now))
     stale, fresh = _line_changes([*created, *applied], old_lines)
     if stale:
         await session.execute(delete(LINES).where(among(session, LINES.c.id, stale)))
-    await insert_rows(session, LINES, fresh)  # Core rows, one statement on PostgreSQL
-    await insert_rows(session, MAPPINGS, [_mapping_row(connection_id, p, now) for p in created])
+    await insert_columns(session, LINES, fresh)  # one statement on PostgreSQL
+    await insert_columns(session, MAPPINGS, _mapping_columns(connection_id, created, now))
     linked = [p for p in plans if p.action in (Action.APPLY, Action.ACK, Action.KEEP)]
-    links = [_mapping_row(connection_id, p, now) for p in linked]
-    keys = ["connection_id", "erp_po_id"]
-    await upsert_rows(session, MAPPINGS, keys, _MAPPING_UPDATE, links, increment=["sync_count"])
+    keys, refreshed = ["connection_id", "erp_po_id"], _mapping_columns(connection_id, linked, now)
+    await upsert_columns(session, MAPPINGS, keys, _MAPPING_UPDATE, refreshed, increment=["sync_count"])
 
 
 _ORDER_UPDATE = ["vendor_id", "po_number", "status", "order_date", "currency", "total_minor", "updated_at"]
@@ -272,11 +271,12 @@ _MAPPING_UPDATE += ["updated_at", "smartap_po_id"]
 
 def _line_changes(
     written: Sequence[_Plan], old_lines: Mapping[uuid.UUID, Sequence[Row[Any]]]
-) -> tuple[list[uuid.UUID], list[dict[str, Any]]]:
-    """The line rows to delete (ids) and to insert so each written PO holds its ERP lines: a row with
-    the same line number and values stays as it is, with its id."""
+) -> tuple[list[uuid.UUID], dict[str, list[Any]]]:
+    """The line rows to delete (ids) and those to insert (a list per column) so each written PO holds
+    its ERP lines: a row with the same line number and values stays as it is, with its id."""
     stale: list[uuid.UUID] = []
-    fresh: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    owners: list[uuid.UUID] = []
     for plan in written:
         old = {line.line_number: line for line in old_lines.get(plan.po_id, ())}
         for line in plan.digest.lines:
@@ -285,42 +285,47 @@ def _line_changes(
                 continue
             if row is not None:
                 stale.append(row.id)
-            fresh.append({"id": uuid7(), "purchase_order_id": plan.po_id, **line})
+            lines.append(line)
+            owners.append(plan.po_id)
         stale.extend(row.id for row in old.values())
-    return stale, fresh
+    fresh = {"id": [uuid7() for _ in owners], "purchase_order_id": owners}
+    return stale, fresh | {name: [line[name] for line in lines] for name in LINE_FIELDS}
 
 
-def _order_row(plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    record = plan.digest.record
+def _order_columns(plans: Sequence[_Plan], now: dt.datetime) -> dict[str, list[Any]]:
+    records = [p.digest.record for p in plans]
     return {
-        "id": plan.po_id,
-        "vendor_id": plan.vendor_id,
-        "po_number": record.po_number,
-        "status": record.status,
-        "order_date": record.order_date,
-        "currency": record.currency,
-        "total_minor": plan.digest.total_minor,
-        "created_at": now,
-        "updated_at": now,
+        "id": [p.po_id for p in plans],
+        "vendor_id": [p.vendor_id for p in plans],
+        "po_number": [r.po_number for r in records],
+        "status": [r.status for r in records],
+        "order_date": [r.order_date for r in records],
+        "currency": [r.currency for r in records],
+        "total_minor": [p.digest.total_minor for p in plans],
+        "created_at": [now] * len(plans),
+        "updated_at": [now] * len(plans),
     }
 
 
-def _mapping_row(connection_id: uuid.UUID, plan: _Plan, now: dt.datetime) -> dict[str, Any]:
-    record = plan.digest.record
+def _mapping_columns(
+    connection_id: uuid.UUID, plans: Sequence[_Plan], now: dt.datetime
+) -> dict[str, list[Any]]:
+    records = [p.digest.record for p in plans]
+    stamps = [now] * len(plans)  # bulk copies each column: the same list can serve several
     return {
-        "id": uuid7(),
-        "connection_id": connection_id,
-        "smartap_po_id": plan.po_id,
-        "erp_po_id": record.external_id,
-        "erp_po_number": record.po_number[:255],
-        "first_synced_at": now,
-        "last_synced_at": now,
-        "sync_count": 1,
-        "erp_version": (record.version or "")[:64] or None,
-        "erp_updated_at": record.updated_at,
-        "synced_hash": plan.erp_hash,
-        "created_at": now,
-        "updated_at": now,
+        "id": [uuid7() for _ in plans],
+        "connection_id": [connection_id] * len(plans),
+        "smartap_po_id": [p.po_id for p in plans],
+        "erp_po_id": [r.external_id for r in records],
+        "erp_po_number": [r.po_number[:255] for r in records],
+        "first_synced_at": stamps,
+        "last_synced_at": stamps,
+        "sync_count": [1] * len(plans),
+        "erp_version": [(r.version or "")[:64] or None for r in records],
+        "erp_updated_at": [r.updated_at for r in records],
+        "synced_hash": [p.erp_hash for p in plans],
+        "created_at": stamps,
+        "updated_at": stamps,
     }
 
 
