@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Any, cast
 
@@ -106,8 +106,9 @@ async def _write(
     dialect = session.get_bind().dialect
     shape = _Shape(table, tuple(columns), keys, update, increment)
     if dialect.name == "postgresql":
+        shape = replace(shape, constant=_constant(columns))
         statement, processors = _unnest(shape, dialect)
-        await session.execute(statement, _arrays(columns, processors))
+        await session.execute(statement, _arrays(columns, processors, shape.constant))
     elif dialect.name == "sqlite":
         sql, processors = _values(shape, dialect)
         await (await session.connection()).exec_driver_sql(sql, _tuples(columns, processors))
@@ -138,6 +139,7 @@ class _Shape:
     keys: tuple[str, ...] | None
     update: tuple[str, ...]
     increment: tuple[str, ...]
+    constant: tuple[str, ...] = ()  # PostgreSQL: columns with one value for every row, sent once
 
     def processors(self, dialect: Dialect) -> list[tuple[str, Processor]]:
         """Each column's bind processor for the dialect's own implementation of its type, as a
@@ -195,8 +197,27 @@ def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
     return out
 
 
-def _arrays(columns: Columns, processors: Sequence[tuple[str, Processor]]) -> dict[str, list[Any]]:
-    return {f"c{position}": values for position, values in enumerate(_converted(columns, processors))}
+def _constant(columns: Columns) -> tuple[str, ...]:
+    """The columns holding the very same object in every row (a page's `now`, its connection id):
+    PostgreSQL gets their value once instead of an array of copies, each encoded (5 timestamps a
+    mapping row). Never every column: the statement unnests at least one array."""
+    found = tuple(name for name, values in columns.items() if len(values) > 1 and _same(values))
+    return found if len(found) < len(columns) else ()
+
+
+def _same(values: Sequence[Any]) -> bool:
+    first = values[0]
+    return all(value is first for value in values)
+
+
+def _arrays(
+    columns: Columns, processors: Sequence[tuple[str, Processor]], constant: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    converted = _converted(columns, processors)
+    return {
+        f"c{position}": values[0] if name in constant else values
+        for position, ((name, _), values) in enumerate(zip(processors, converted, strict=True))
+    }
 
 
 def _tuples(columns: Columns, processors: Sequence[tuple[str, Processor]]) -> list[tuple[Any, ...]]:
@@ -220,16 +241,20 @@ def _unnest(shape: _Shape, dialect: Dialect) -> tuple[TextClause, list[tuple[str
     names = [quote(c) for c in shape.columns]
     arrays: list[str] = []
     selected: list[str] = []
+    unnested: list[str] = []
     for position, (column, name) in enumerate(zip(shape.columns, names, strict=True)):
         kind = shape.table.c[column].type
-        if isinstance(kind, JSON):  # serialised by its processor: an array of text, cast back per row
-            arrays.append(f"CAST(:c{position} AS TEXT[])")
-            selected.append(f"CAST(u.{name} AS {kind.compile(dialect=dialect)})")
-        else:
-            arrays.append(f"CAST(:c{position} AS {kind.compile(dialect=dialect)}[])")
-            selected.append(f"u.{name}")
+        sql_type = kind.compile(dialect=dialect)
+        json = isinstance(kind, JSON)  # serialised by its processor: text, cast back per row
+        if column in shape.constant:
+            value = f"CAST(:c{position} AS TEXT)" if json else f":c{position}"
+            selected.append(f"CAST({value} AS {sql_type})")
+            continue
+        arrays.append(f"CAST(:c{position} AS {'TEXT' if json else sql_type}[])")
+        selected.append(f"CAST(u.{name} AS {sql_type})" if json else f"u.{name}")
+        unnested.append(name)
     sql = (
         f"INSERT INTO {quote(shape.table.name)} ({', '.join(names)}) SELECT {', '.join(selected)} "  # noqa: S608
-        f"FROM unnest({', '.join(arrays)}) AS u({', '.join(names)})"
+        f"FROM unnest({', '.join(arrays)}) AS u({', '.join(unnested)})"
     )
     return text(sql + shape.on_conflict(dialect)), shape.processors(dialect)
