@@ -181,7 +181,8 @@ class SmartAP:
     def sync_vendors(self) -> tuple[float, dict[str, Any]]:
         """`sync vendors qb --json` through `bench.cli_marks` (the CLI's phases in `self.marks`)."""
         marks = self.workdir / "marks.json"
-        env = {**self.env, "SMARTAP_BENCH_MARKS": str(marks), "PYTHONPATH": str(REPO)}
+        path = os.pathsep.join(p for p in (self.env.get("PYTHONPATH"), str(REPO)) if p)
+        env = {**self.env, "SMARTAP_BENCH_MARKS": str(marks), "PYTHONPATH": path}
         started, cli_started = time.perf_counter(), time.time()
         done = subprocess.run(
             [sys.executable, "-m", "bench.cli_marks", "sync", "vendors", "qb", "--json"],
