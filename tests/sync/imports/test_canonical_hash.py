@@ -131,3 +131,11 @@ def test_a_page_writer_hashes_and_stores_a_vendor_as_the_reference_does(vendor: 
     address = projection["address"]
     assert item.address_json == (None if address is None else json.dumps(address))
     assert item.erp_hash != canonical_hash({**projection, "name": projection["name"] + "x"})
+
+
+def test_an_address_outside_the_fast_path_takes_the_reference_texts() -> None:
+    from smartap_erp.sync.imports.vendor_digest import _address_texts
+
+    for address in ({"city": 7, "line1": "1 Main St"}, {"zone": "Ä", "city": "Lyon"}, {"city": "Lyon"}):
+        hashed, stored = _address_texts(address)
+        assert (hashed, stored) == (reference(address), json.dumps(address))

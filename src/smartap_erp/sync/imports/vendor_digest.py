@@ -23,7 +23,7 @@ from smartap_erp.sync.records import bounded_columns, canonical_json
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 _NOT_NAME = re.compile(r"[^0-9a-z]+")
-_ADDRESS_FIELDS = tuple(ERPAddress.model_fields)
+_QUOTED_FIELDS = tuple((name, f'"{name}":') for name in sorted(ERPAddress.model_fields))
 
 
 def normalise_name(name: str) -> str:
@@ -47,9 +47,9 @@ def erp_projection(vendor: ERPVendor) -> dict[str, Any]:
 
 def _address(address: ERPAddress) -> dict[str, Any]:
     """`address.model_dump(exclude_none=True)` (its fields are plain strings), without pydantic's
-    serialiser: read per record, it was a third of the projection's cost."""
-    values = {name: getattr(address, name) for name in _ADDRESS_FIELDS}
-    return {name: value for name, value in values.items() if value is not None}
+    serialiser: read per record, it was a third of the projection's cost. A pydantic model keeps its
+    fields in its `__dict__`, in declaration order (ERPAddress forbids extra fields)."""
+    return {name: value for name, value in address.__dict__.items() if value is not None}
 
 
 @dataclass(slots=True)
@@ -67,20 +67,25 @@ def digest_record(key: str, record: ERPVendor) -> Incoming | RecordError:
     bad = _too_long(projection, normalized)
     if bad is not None:
         return bad.model_copy(update={"record_id": key})
-    address = projection["address"]
-    text = _canonical(projection, canonical_json(address) if address is not None else None)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    return Incoming(record, projection, normalized, digest, _stored(address))
+    hashed, stored = _address_texts(projection["address"])
+    digest = hashlib.sha256(_canonical(projection, hashed).encode()).hexdigest()
+    return Incoming(record, projection, normalized, digest, stored)
 
 
-def _stored(address: dict[str, Any] | None) -> JSONText | None:
-    """`json.dumps(address)`, the text SQLAlchemy's JSON type stores, built directly for a dict of
-    strings (an address): a third of the cost."""
+def _address_texts(address: dict[str, Any] | None) -> tuple[str | None, JSONText | None]:
+    """The address's canonical JSON (sorted keys, as `records.canonical_json`) for the hash, and
+    `json.dumps(address)`, the text SQLAlchemy's JSON type stores: both built directly for a dict of
+    strings keyed by ERPAddress's fields (an address), the reference functions for anything else."""
     if address is None:
-        return None
-    if any(type(value) is not str for value in address.values()):
-        return JSONText(json.dumps(address))
-    return JSONText("{" + ", ".join([f"{_ascii(k)}: {_ascii(v)}" for k, v in address.items()]) + "}")
+        return None, None
+    try:  # quoting refuses anything but a str (TypeError)
+        stored = ", ".join([f"{_ascii(k)}: {_ascii(v)}" for k, v in address.items()])
+        hashed = [f"{quoted}{_quoted(address[k])}" for k, quoted in _QUOTED_FIELDS if k in address]
+    except TypeError:
+        hashed = []
+    if len(hashed) != len(address):  # another key, or a value that is not a string
+        return canonical_json(address), JSONText(json.dumps(address))
+    return "{" + ",".join(hashed) + "}", JSONText("{" + stored + "}")
 
 
 _HASHED = tuple((key, f'"{key}":') for key in sorted(erp_projection(ERPVendor(external_id="-", name="-"))))
