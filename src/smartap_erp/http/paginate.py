@@ -120,9 +120,10 @@ class QueryStartPosition:
     param: str = "query"
     total: int | None = None
     width: int = 1
+    start: int = 1  # the first page's position (a read that began elsewhere goes on from here)
 
     def first(self, call: Call) -> Call:
-        return self._with_start(call, 1)
+        return self._with_start(call, self.start)
 
     def next(self, page: Page) -> Call | None:
         if len(page.records) < self.size:

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from smartap_erp.connectors.quickbooks import batchquery, payloads, payments, queries
+from smartap_erp.connectors.quickbooks import batchquery, payloads, payments, queries, walks
 from smartap_erp.domain import PaymentStatus
 from smartap_erp.errors import (
     ERPAuthError,
@@ -176,7 +176,7 @@ async def test_a_short_or_odd_batch_answer_is_a_protocol_error(items: list[Any])
 def test_a_walk_asks_the_pages_its_count_promises_then_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(queries, "PAGE_SIZE", 5)
     rows = [{"Id": str(i)} for i in range(40)]
-    walk = payments._Walk("Bill", [], total=10)
+    walk = walks.Walk("Bill", [], total=10)
     walk.take({"Bill": rows[:5]})  # the first page, read with the COUNT
     assert walk.plan(max_pages=100) == [6, 11]  # one past the full last page the count promises
     walk.take({"Bill": rows[5:10]})
@@ -184,11 +184,11 @@ def test_a_walk_asks_the_pages_its_count_promises_then_one_at_a_time(monkeypatch
     assert walk.plan(max_pages=100) == [16]
     walk.take({"Bill": rows[15:17]})
     assert walk.plan(max_pages=100) == [] and walk.plan(max_pages=100) == []
-    empty = payments._Walk("Bill", [], total=0)
+    empty = walks.Walk("Bill", [], total=0)
     assert empty.take({}) == [] and empty.plan(max_pages=100) == []
-    stuck = payments._Walk("Bill", [], total=10)
+    stuck = walks.Walk("Bill", [], total=10)
     stuck.take({"Bill": rows[:5]})
     with pytest.raises(PaginationError):  # an ERP ignoring STARTPOSITION
         stuck.take({"Bill": rows[:5]})
     with pytest.raises(PaginationError):
-        payments._Walk("Bill", [], total=100, full=True).plan(max_pages=3)
+        walks.Walk("Bill", [], total=100, full=True).plan(max_pages=3)

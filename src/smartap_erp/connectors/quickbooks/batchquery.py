@@ -54,6 +54,12 @@ async def run(
 ) -> list[dict[str, Any]]:
     """The `QueryResponse` of each statement, in order, from one `/batch` request; `keys[i]` are
     required in the i-th (e.g. `totalCount` of a COUNT)."""
+    return answers(connector, await send(connector, statements), len(statements), keys)
+
+
+async def send(connector: QuickBooksConnector, statements: Sequence[str]) -> httpx.Response:
+    """The `/batch` request of `statements` (bId = position), its answer unread: a caller holding
+    answers ahead keeps them as bytes, several times smaller than parsed rows."""
     from smartap_erp.connectors.quickbooks.connector import MINOR_VERSION  # the connector imports us
 
     items = [{"bId": str(index), "Query": statement} for index, statement in enumerate(statements)]
@@ -65,22 +71,31 @@ async def run(
         headers=(("Content-Type", "application/json"),),
         idempotent=True,  # reads only
     )
-    response = await connector.send(call)
+    return await connector.send(call)
+
+
+def answers(
+    connector: QuickBooksConnector,
+    response: httpx.Response,
+    count: int,
+    keys: Sequence[Mapping[str, type] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """The `QueryResponse` of each of the `count` statements `send` sent, in order (module docstring)."""
     body = json_body(response, ERPSystem.QUICKBOOKS, keys={"BatchItemResponse": list})
-    answers: dict[int, dict[str, Any]] = {}
+    found: dict[int, dict[str, Any]] = {}
     for item in body["BatchItemResponse"]:
         bid = item.get("bId") if isinstance(item, dict) else None
         index = int(bid) if isinstance(bid, str) and bid.isdigit() else -1
-        if not 0 <= index < len(statements) or index in answers:
+        if not 0 <= index < count or index in found:
             raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"a batch item with bId {bid!r:.40}")
         if "Fault" in item:
             raise fault_error(response, item["Fault"], now=connector.options.clock())
         wanted = keys[index] if keys is not None else None
-        answers[index] = queries.checked_response(item.get("QueryResponse"), response, wanted)
-    missing = [index for index in range(len(statements)) if index not in answers]
+        found[index] = queries.checked_response(item.get("QueryResponse"), response, wanted)
+    missing = [index for index in range(count) if index not in found]
     if missing:
         raise unexpected_answer(response, ERPSystem.QUICKBOOKS, f"no BatchItemResponse for bId {missing}")
-    return [answers[index] for index in range(len(statements))]
+    return [found[index] for index in range(count)]
 
 
 def learn_company(connector: QuickBooksConnector, answer: Mapping[str, Any]) -> None:

@@ -20,15 +20,13 @@ One bill alone is `GET bill/<id>` plus its linked BillPayments (their dates and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smartap_erp.connectors.models import RecordPage
 from smartap_erp.connectors.quickbooks import batchquery, payloads, queries
+from smartap_erp.connectors.quickbooks.walks import Walk, walk_pages
 from smartap_erp.domain import ERPPaymentStatus
-from smartap_erp.domain.enums import ERPSystem
-from smartap_erp.errors import PaginationError
 
 if TYPE_CHECKING:
     from smartap_erp.connectors.quickbooks.connector import QuickBooksConnector
@@ -37,78 +35,6 @@ if TYPE_CHECKING:
 # bound on memory: at most ten 1,000-row pages in one answer.
 PAGES_PER_BATCH = 10
 IDS_PER_QUERY = 100  # ids in one `Id IN (...)` condition of a query
-
-
-@dataclass
-class _Walk:
-    """One query read page by page with STARTPOSITION (ordered by Id, `queries.py`) inside batches."""
-
-    entity: str
-    conditions: Sequence[str]
-    total: int = 0  # its COUNT
-    asked: int = 1  # STARTPOSITION of the last page asked
-    full: bool = False  # the last page read came back full
-    ended: bool = False  # an empty page was read: nothing further
-    previous: list[str] = field(default_factory=list)  # ids of the page before
-
-    def count(self) -> str:
-        return queries.select(self.entity, self.conditions, count=True)
-
-    def page(self, start: int) -> str:
-        statement = queries.select(self.entity, self.conditions)
-        return f"{statement} STARTPOSITION {start} MAXRESULTS {queries.PAGE_SIZE}"
-
-    def plan(self, max_pages: int) -> list[int]:
-        """The next pages to ask: every one the count promises (one past a full last page), else the
-        next one while the last came back full."""
-        size = queries.PAGE_SIZE
-        if self.ended:
-            return []
-        starts = list(range(self.asked + size, self.total + 2, size)) or (
-            [self.asked + size] if self.full else []
-        )
-        if starts and starts[-1] // size + 1 > max_pages:
-            raise PaginationError(
-                f"gave up after {max_pages} pages (max_pages) of {self.entity}", erp=ERPSystem.QUICKBOOKS
-            )
-        self.asked = starts[-1] if starts else self.asked
-        self.ended = not starts
-        return starts
-
-    def take(self, answer: dict[str, Any]) -> list[dict[str, Any]]:
-        """The rows of a page answer, in order of STARTPOSITION; none once an empty page was read."""
-        rows: list[dict[str, Any]] = [] if self.ended else answer.get(self.entity, [])
-        ids = [str(row.get("Id")) for row in rows if isinstance(row, dict)]
-        if ids and ids == self.previous:  # an ERP ignoring STARTPOSITION (the paging loop's guard)
-            raise PaginationError(f"the same page of {self.entity} twice", erp=ERPSystem.QUICKBOOKS)
-        self.previous, self.full, self.ended = ids, len(rows) >= queries.PAGE_SIZE, not rows
-        return rows
-
-
-async def _pages(
-    connector: QuickBooksConnector, walks: Sequence[_Walk]
-) -> AsyncIterator[tuple[_Walk, list[Any]]]:
-    """Each walk's non-empty pages, in order within a walk: the COUNTs and first pages in one batch
-    (with the company's record while the home currency is unknown), then the further pages
-    `PAGES_PER_BATCH` to a batch."""
-    statements = [statement for walk in walks for statement in (walk.count(), walk.page(1))]
-    keys: list[Mapping[str, type] | None] = [{"totalCount": int}, None] * len(walks)
-    if not connector.knows_home_currency:
-        statements, keys = [*statements, batchquery.COMPANY_INFO], [*keys, batchquery.COMPANY_KEYS]
-    answers = await batchquery.run(connector, statements, keys)
-    if len(answers) > 2 * len(walks):
-        batchquery.learn_company(connector, answers[-1])
-    for index, walk in enumerate(walks):
-        walk.total = int(answers[2 * index]["totalCount"])
-        if rows := walk.take(answers[2 * index + 1]):
-            yield walk, rows
-    while asks := [(walk, start) for walk in walks for start in walk.plan(connector.max_pages)]:
-        for first in range(0, len(asks), PAGES_PER_BATCH):
-            part = asks[first : first + PAGES_PER_BATCH]
-            answers = await batchquery.run(connector, [walk.page(start) for walk, start in part])
-            for (walk, _), answer in zip(part, answers, strict=True):
-                if rows := walk.take(answer):
-                    yield walk, rows
 
 
 def _linked_bills(payments: Sequence[Any]) -> set[str]:
@@ -139,11 +65,11 @@ async def payment_changes(
             "Id",
         )
 
-    bills = _Walk("Bill", queries.changed_since(since))
-    payments = _Walk("BillPayment", queries.changed_since(since))
+    bills = Walk("Bill", queries.changed_since(since))
+    payments = Walk("BillPayment", queries.changed_since(since))
     seen: set[str] = set()
     linked: set[str] = set()
-    async for walk, rows in _pages(connector, [bills, payments]):
+    async for walk, rows in walk_pages(connector, [bills, payments], per_batch=PAGES_PER_BATCH):
         if walk is bills:
             seen.update(str(row["Id"]) for row in rows)
             yield await page_of(rows)

@@ -87,7 +87,8 @@ def rows_of(entity: str) -> Callable[[Any], list[Any]]:
     return rows
 
 
-def start_positions(total: int) -> QueryStartPosition:
-    """The paging strategy of a query whose `SELECT COUNT(*)` gave `total`: pages of `PAGE_SIZE`,
-    `PARALLEL_PAGES` in flight up to `total`, then one at a time while pages come back full."""
-    return QueryStartPosition(size=PAGE_SIZE, param="query", total=total, width=PARALLEL_PAGES)
+def start_positions(total: int, start: int = 1) -> QueryStartPosition:
+    """The paging strategy of a query whose `SELECT COUNT(*)` gave `total`, from STARTPOSITION `start`:
+    pages of `PAGE_SIZE`, `PARALLEL_PAGES` in flight up to `total`, then one at a time while pages come
+    back full."""
+    return QueryStartPosition(size=PAGE_SIZE, param="query", total=total, width=PARALLEL_PAGES, start=start)
