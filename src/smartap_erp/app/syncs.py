@@ -35,8 +35,8 @@ from smartap_erp.jobs.client import (
     payments_args,
     sync_args,
 )
+from smartap_erp.jobs.config import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, SYNC_WORKFLOW
 from smartap_erp.jobs.outcome import Outcome, judge
-from smartap_erp.jobs.workflows import EXPORT_WORKFLOW, PAYMENTS_WORKFLOW, SYNC_WORKFLOW
 from smartap_erp.settings import Settings
 
 SyncEntity = Literal["vendor", "purchase_order"]
