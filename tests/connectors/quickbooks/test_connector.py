@@ -91,10 +91,12 @@ async def test_vendor_import_all_with_since_and_with_limit(qbo: Harness) -> None
 async def test_vendor_import_across_many_pages_in_batches_read_ahead_within_limits(  # type: ignore[no-untyped-def]
     harness_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages travel as Query items of /batch requests (walks.py): the COUNT and page 1 in the first,
-    then the 5 further pages 2 to a batch, the next batch sent while one is handed out."""
+    """A result of more than STREAM_BATCH_FROM pages travels as Query items of /batch requests
+    (walks.py): after a plain COUNT, its 5 pages and the one past the count 2 to a batch, the next
+    batch sent while one is handed out."""
     from smartap_erp.connectors.quickbooks import connector as qbo_connector
 
+    monkeypatch.setattr(qbo_connector, "STREAM_BATCH_FROM", 2)
     monkeypatch.setattr(qbo_connector, "STREAM_PAGES_PER_BATCH", 2)
     qbo = harness_factory(vendors=5000, latency_ms=20)  # latency lets requests overlap in-process
     async with opened(qbo) as connector:
@@ -105,7 +107,10 @@ async def test_vendor_import_across_many_pages_in_batches_read_ahead_within_limi
     assert ids == sorted(ids, key=int)  # pages handed out in order
     assert state["responses"]["throttled_429"] == 0
     assert state["concurrency"]["peak"] == 2  # one batch ahead
-    assert state["requests"]["by_endpoint"] == {"POST /v3/company/{realmId}/batch": 4}
+    assert state["requests"]["by_endpoint"] == {
+        "GET /v3/company/{realmId}/query": 1,
+        "POST /v3/company/{realmId}/batch": 3,
+    }
 
 
 async def test_a_large_read_goes_on_with_plain_pages_after_its_burst_of_batches(  # type: ignore[no-untyped-def]
@@ -115,6 +120,7 @@ async def test_a_large_read_goes_on_with_plain_pages_after_its_burst_of_batches(
     ahead in parallel up to the count, then one past it: nothing skipped, nothing read twice."""
     from smartap_erp.connectors.quickbooks import connector as qbo_connector
 
+    monkeypatch.setattr(qbo_connector, "STREAM_BATCH_FROM", 2)
     monkeypatch.setattr(qbo_connector, "STREAM_PAGES_PER_BATCH", 2)
     monkeypatch.setattr(qbo_connector, "STREAM_BATCHED_PAGES", 2)
     qbo = harness_factory(vendors=5000, latency_ms=20)
@@ -124,8 +130,8 @@ async def test_a_large_read_goes_on_with_plain_pages_after_its_burst_of_batches(
     ids = [v.external_id for v in result.data]
     assert len(ids) == 5000 and ids == sorted(set(ids), key=int)
     endpoints = state["requests"]["by_endpoint"]
-    # count + page 1, then pages 2-3 in one batch; pages 4-5 (up to the count) and the empty 6th plain
-    assert endpoints == {"POST /v3/company/{realmId}/batch": 2, "GET /v3/company/{realmId}/query": 3}
+    # the COUNT, pages 1-2 in one batch, pages 3-5 (up to the count) and the empty 6th plain
+    assert endpoints == {"POST /v3/company/{realmId}/batch": 1, "GET /v3/company/{realmId}/query": 5}
 
 
 async def test_purchase_orders_with_status_filter_and_lines(qbo: Harness) -> None:

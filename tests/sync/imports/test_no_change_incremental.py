@@ -36,8 +36,8 @@ WRITE = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IG
 # (sync/imports/deletions.py: QuickBooks CDC, SAP's supplier key list, NetSuite's SuiteQL) and SAP's
 # Service Layer session (Login, Logout: sap.md §Sessions).
 EXPECTED = {
-    (ERPSystem.QUICKBOOKS, "vendors"): ["batch", "cdc"],  # the COUNT and page 1 in one /batch
-    (ERPSystem.QUICKBOOKS, "purchase orders"): ["batch", "cdc"],
+    (ERPSystem.QUICKBOOKS, "vendors"): ["query", "cdc"],
+    (ERPSystem.QUICKBOOKS, "purchase orders"): ["query", "cdc"],
     (ERPSystem.XERO, "vendors"): ["Contacts"],
     (ERPSystem.XERO, "purchase orders"): ["PurchaseOrders"],
     (ERPSystem.SAP, "vendors"): ["Login", "BusinessPartners", "BusinessPartners", "Logout"],

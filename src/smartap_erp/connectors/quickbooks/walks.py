@@ -10,9 +10,10 @@ when their turn comes). Why batches: QuickBooks allows 10 requests a second per 
 a request holds its slot until a second after its answer (`http.slots`), so at 200 ms a round trip 51
 page requests (50,000 rows) cannot take less than about 6 s, where 6 batches go at once. A batch counts
 once toward the 10 a second and the 500 a minute, and once toward the 40 batch requests a minute
-(`limits.py`): so a stream reads its first pages in a burst of batches (`most_pages`), and the rest
-of a large read as plain pages (`connector._stream`), keeping the batch requests of the minute for
-exports and the memory of a batch small. Memory: one batch of parsed pages, each freed once handed
+(`limits.py`), a budget far smaller than the 500 plain requests a minute: so a stream counts with a
+plain query, reads a small result as plain pages, and a large one's first pages in a burst of batches
+(`most_pages`) and the rest as plain pages (`connector._stream`), keeping batch requests for exports
+and the memory of a batch small. Memory: one batch of parsed pages, each freed once handed
 out and used, and `ahead` batches of bytes.
 """
 
@@ -48,6 +49,11 @@ class Walk:
     full: bool = False  # the last page read came back full
     ended: bool = False  # an empty page was read: nothing further
     previous: list[str] = field(default_factory=list)  # ids of the page before
+
+    @classmethod
+    def counted(cls, entity: str, conditions: Sequence[str], total: int) -> Walk:
+        """A walk whose COUNT was read already: its first plan starts at page 1."""
+        return cls(entity, conditions, total=total, asked=1 - queries.PAGE_SIZE)
 
     def count(self) -> str:
         return queries.select(self.entity, self.conditions, count=True)
@@ -98,20 +104,14 @@ async def walk_pages(
     per_batch: int,
     ahead: int = 0,
     most_pages: int | None = None,
+    counted: bool = False,
 ) -> AsyncIterator[tuple[Walk, list[Any]]]:
     """Each walk's non-empty pages, in order within a walk (module docstring). With `most_pages`, the
-    batches stop after that many further pages: the caller reads the rest (`Walk.rest`)."""
-    statements = [statement for walk in walks for statement in (walk.count(), walk.page(1))]
-    keys: list[Mapping[str, type] | None] = [{"totalCount": int}, None] * len(walks)
-    if not connector.knows_home_currency:
-        statements, keys = [*statements, batchquery.COMPANY_INFO], [*keys, batchquery.COMPANY_KEYS]
-    answers = await batchquery.run(connector, statements, keys)
-    if len(answers) > 2 * len(walks):
-        batchquery.learn_company(connector, answers[-1])
-    for index, walk in enumerate(walks):
-        walk.total = int(answers[2 * index]["totalCount"])
-        if rows := walk.take(answers[2 * index + 1]):
-            yield walk, rows
+    batches stop after that many further pages: the caller reads the rest (`Walk.rest`). `counted`
+    walks (`Walk.counted`) skip the first batch: their pages start at 1."""
+    if not counted:
+        async for found in _first_batch(connector, walks):
+            yield found
     budget = most_pages
     while asks := [(walk, start) for walk in walks for start in walk.plan(connector.max_pages, budget)]:
         parts = (asks[first : first + per_batch] for first in range(0, len(asks), per_batch))
@@ -123,6 +123,24 @@ async def walk_pages(
         budget = None if budget is None else budget - len(asks)
         if budget is not None and budget <= 0:
             return
+
+
+async def _first_batch(
+    connector: QuickBooksConnector, walks: Sequence[Walk]
+) -> AsyncIterator[tuple[Walk, list[Any]]]:
+    """Each walk's COUNT and first page in one batch (and the company's record while the home
+    currency is unknown)."""
+    statements = [statement for walk in walks for statement in (walk.count(), walk.page(1))]
+    keys: list[Mapping[str, type] | None] = [{"totalCount": int}, None] * len(walks)
+    if not connector.knows_home_currency:
+        statements, keys = [*statements, batchquery.COMPANY_INFO], [*keys, batchquery.COMPANY_KEYS]
+    answers = await batchquery.run(connector, statements, keys)
+    if len(answers) > 2 * len(walks):
+        batchquery.learn_company(connector, answers[-1])
+    for index, walk in enumerate(walks):
+        walk.total = int(answers[2 * index]["totalCount"])
+        if rows := walk.take(answers[2 * index + 1]):
+            yield walk, rows
 
 
 async def _batches(
