@@ -281,13 +281,13 @@ async def test_prepare_hands_the_vendors_it_read_to_the_write(session_factory: F
 
     importer = PurchaseOrderImport(connection_id, session_factory, vendor_import)
     importer.erp = erp = object()  # type: ignore[assignment]
-    known = importer.digest([_order("A"), _order("B")])
-    await importer.prepare(known)
+    known = await importer.prepare([_order("A"), _order("B")])
+    assert isinstance(known, DigestedPage)
     assert known.vendors == {"V1": VENDOR} and imported == []
     assert list(known) == [_order("A"), _order("B")]  # the page iterates as its records
 
-    unknown = DigestedPage([_order("C"), _order("D", vendor="V9")])
-    await importer.prepare(unknown)
+    unknown = await importer.prepare([_order("C"), _order("D", vendor="V9")])
+    assert isinstance(unknown, DigestedPage)
     assert unknown.vendors is None and imported == [erp]  # a vendor import, once per run
 
     async with session_factory() as session, session.begin():

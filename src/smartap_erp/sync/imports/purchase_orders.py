@@ -343,20 +343,20 @@ class PurchaseOrderImport:
         self.erp = erp
         return erp.iter_purchase_orders(since)
 
-    def digest(self, records: Sequence[ERPPurchaseOrder]) -> DigestedPage:
-        """The page's database-free work, done while the page before is written."""
-        return DigestedPage(records)
-
-    async def prepare(self, records: Sequence[Any]) -> None:
+    async def prepare(self, records: Sequence[Any]) -> Sequence[Any]:
+        """The page digested (`DigestedPage`); the vendors it names imported first when one is not
+        known yet (once per run), else handed to the write, which need not read them again."""
+        page = DigestedPage(records)
         if self.vendors_refreshed or self.erp is None:
-            return
+            return page
         async with self.sessions() as session:
             known = await vendor_ids(session, self.connection_id, (r.vendor_id for r in records))
         if any(r.vendor_id not in known for r in records):
             self.vendors_refreshed = True  # once per run: the vendor import reads every vendor changed
             await self.vendor_import(self.erp)
-        elif isinstance(records, DigestedPage):
-            records.vendors = known  # every vendor known: the page's write need not read them again
+        else:
+            page.vendors = known  # every vendor known: the page's write need not read them again
+        return page
 
     async def write(
         self,

@@ -55,8 +55,10 @@ class EntityImport(Protocol):
 
     def pages(self, erp: ERPConnector, since: dt.datetime | None) -> AsyncIterator[RecordPage[Any]]: ...
 
-    async def prepare(self, records: Sequence[Any]) -> None:
-        """Work needed before a page's transaction (e.g. importing vendors that POs name)."""
+    async def prepare(self, records: Sequence[Any]) -> Sequence[Any]:
+        """Work needed before a page's transaction (e.g. importing vendors that POs name); returns
+        what `write` gets as the page's records (the same records, possibly with what was learnt
+        about them: they must iterate as those records, for the one-by-one retry)."""
 
     async def write(
         self,
@@ -206,8 +208,8 @@ class ImportRun:
             (errors if isinstance(mapped, RecordError) else records).append(mapped)
         self.report.errors.extend(errors)
         if records:
-            await self.spec.prepare(records)
-            self.report.add(await commit_page(self.ctx, self.spec, self.connection_id, records, policy))
+            prepared = await self.spec.prepare(records)
+            self.report.add(await commit_page(self.ctx, self.spec, self.connection_id, prepared, policy))
 
     async def _finish(self, log_id: uuid.UUID, error_message: str | None, failure: Exception | None) -> None:
         report = self.report

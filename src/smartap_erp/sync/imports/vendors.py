@@ -295,8 +295,8 @@ class VendorImport:
     def pages(self, erp: ERPConnector, since: dt.datetime | None) -> AsyncIterator[Any]:
         return erp.iter_vendors(since)
 
-    async def prepare(self, records: Sequence[Any]) -> None:
-        return None
+    async def prepare(self, records: Sequence[Any]) -> Sequence[Any]:
+        return records
 
     async def write(
         self,
