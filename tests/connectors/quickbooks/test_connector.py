@@ -94,10 +94,10 @@ async def test_vendor_import_across_many_pages_in_batches_read_ahead_within_limi
     """A result of more than STREAM_BATCH_FROM pages travels as Query items of /batch requests
     (walks.py): after a plain COUNT, its 5 pages and the one past the count 2 to a batch, the next
     batch sent while one is handed out."""
-    from smartap_erp.connectors.quickbooks import connector as qbo_connector
+    from smartap_erp.connectors.quickbooks import walks as qbo_walks
 
-    monkeypatch.setattr(qbo_connector, "STREAM_BATCH_FROM", 2)
-    monkeypatch.setattr(qbo_connector, "STREAM_PAGES_PER_BATCH", 2)
+    monkeypatch.setattr(qbo_walks, "STREAM_BATCH_FROM", 2)
+    monkeypatch.setattr(qbo_walks, "STREAM_PAGES_PER_BATCH", 2)
     qbo = harness_factory(vendors=5000, latency_ms=20)  # latency lets requests overlap in-process
     async with opened(qbo) as connector:
         result = await connector.import_vendors()
@@ -118,11 +118,11 @@ async def test_a_large_read_goes_on_with_plain_pages_after_its_burst_of_batches(
 ) -> None:
     """After `STREAM_BATCHED_PAGES` pages in batches, the rest of the read is plain query pages, read
     ahead in parallel up to the count, then one past it: nothing skipped, nothing read twice."""
-    from smartap_erp.connectors.quickbooks import connector as qbo_connector
+    from smartap_erp.connectors.quickbooks import walks as qbo_walks
 
-    monkeypatch.setattr(qbo_connector, "STREAM_BATCH_FROM", 2)
-    monkeypatch.setattr(qbo_connector, "STREAM_PAGES_PER_BATCH", 2)
-    monkeypatch.setattr(qbo_connector, "STREAM_BATCHED_PAGES", 2)
+    monkeypatch.setattr(qbo_walks, "STREAM_BATCH_FROM", 2)
+    monkeypatch.setattr(qbo_walks, "STREAM_PAGES_PER_BATCH", 2)
+    monkeypatch.setattr(qbo_walks, "STREAM_BATCHED_PAGES", 2)
     qbo = harness_factory(vendors=5000, latency_ms=20)
     async with opened(qbo) as connector:
         result = await connector.import_vendors()

@@ -60,13 +60,6 @@ from smartap_erp.http.call import json_body, unexpected_answer
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
 MINOR_VERSION = "75"
-# Reads (`_stream`): a result of more than `STREAM_BATCH_FROM` pages (where 10 requests a second would
-# bound the read) has its first `STREAM_BATCHED_PAGES` pages read in `/batch` requests of 3 pages, one
-# more batch in flight (as bytes) while a batch's pages are written; then plain pages, 8 in flight.
-STREAM_BATCH_FROM = 10
-STREAM_PAGES_PER_BATCH = 3
-STREAM_BATCHES_AHEAD = 1
-STREAM_BATCHED_PAGES = 60  # 20 batches: half of QuickBooks' 40 batch requests a minute
 ACCESS_TOKEN_LIFETIME = 3600.0  # quickbooks.md §OAuth 2.0 tokens
 TOKEN_URL = PROVIDER.oauth.token_url if PROVIDER.oauth else ""
 _CURRENCY_BY_COUNTRY = {
@@ -140,38 +133,9 @@ class QuickBooksConnector(ERPConnector):
     async def _rows(self, entity: str, statement: str) -> list[dict[str, Any]]:
         return list((await self._query(statement)).get(entity, []))
 
-    async def _stream(self, entity: str, conditions: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every `entity` row matching `conditions`, a page at a time: a COUNT (a read with nothing to
-        read is that one request); a result of more than `STREAM_BATCH_FROM` pages has its first pages
-        read as `Query` items of batches (`walks.py`: 10 requests a second would otherwise bound the
-        read); the rest as plain queries read ahead in parallel (`queries.start_positions`) by the
-        shared paging loop."""
-        counted = await self._query(queries.select(entity, conditions, count=True), {"totalCount": int})
-        total = int(counted["totalCount"])
-        if total == 0:
-            # nothing matches (an incremental read with no change): the count is the whole read. A record
-            # changed since is after the run's signpost, so the next incremental read sees it.
-            return
-        start: int | None = 1
-        if total > STREAM_BATCH_FROM * queries.PAGE_SIZE:
-            walk = walks.Walk.counted(entity, conditions, total)
-            async for _, rows in walks.walk_pages(
-                self,
-                [walk],
-                per_batch=STREAM_PAGES_PER_BATCH,
-                ahead=STREAM_BATCHES_AHEAD,
-                most_pages=STREAM_BATCHED_PAGES,
-                counted=True,
-            ):
-                yield rows
-            start = walk.rest()
-        if start is None:
-            return
-        paging = queries.start_positions(total, start=start)
-        call = Call.get("query", {"query": queries.select(entity, conditions), "minorversion": MINOR_VERSION})
-        async for page in self.pages(call, paging, queries.rows_of(entity)):
-            if page.records:  # the empty page that ends a read past the count holds nothing to map
-                yield page.records
+    def _stream(self, entity: str, conditions: Sequence[str]) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every `entity` row matching `conditions`, a page at a time (`walks.stream`)."""
+        return walks.stream(self, entity, conditions)
 
     async def test_connection(self) -> ConnectionInfo:
         info = (await self._get(f"companyinfo/{self.realm_id}", {"CompanyInfo": dict}))["CompanyInfo"]
