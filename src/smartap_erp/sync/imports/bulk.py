@@ -1,6 +1,8 @@
-"""A page's rows written in one statement per table (issue 17): `upsert_rows` and `insert_rows`; and
-`among`, a page's keys looked up with one parameter. SQLite takes the rows as one DBAPI executemany of
-positional tuples (sqlite3 loops in C), without SQLAlchemy's per-row parameter dictionaries.
+"""A page's rows written in one statement per table (issue 17): `upsert_rows` and `insert_rows` (and
+their `_columns` forms, rows given as a list per column; `mapping_columns` builds the columns every ERP
+mapping row shares); and `among`, a page's keys looked up with one parameter. SQLite takes the rows as
+one DBAPI executemany of positional tuples (sqlite3 loops in C), without SQLAlchemy's per-row parameter
+dictionaries.
 
 On PostgreSQL the rows travel as one array per column, `INSERT ... SELECT ... FROM unnest($1::uuid[],
 $2::varchar[], ...) [ON CONFLICT ... DO UPDATE]`: one statement and one round trip for the page,
@@ -14,7 +16,9 @@ each key once (the page writers keep the last of repeated records), as one state
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
@@ -26,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from smartap_erp.db.ids import uuid7
 from smartap_erp.sync.records import upsert_statement
 
 Row = Mapping[str, Any]
@@ -89,6 +94,28 @@ async def insert_columns(session: AsyncSession, table: Table, columns: Columns) 
     """`insert_rows` of rows given as one list of values per column."""
     if any(columns.values()):
         await _write(session, table, columns, None, (), ())
+
+
+def mapping_columns(
+    connection_id: uuid.UUID, records: Sequence[Any], hashes: Sequence[str], now: dt.datetime
+) -> dict[str, list[Any]]:
+    """The columns every ERP mapping row (`erp_vendor_mappings`, `erp_po_mappings`) holds for the
+    ERP records `records` (`version`, `updated_at`) on their first sync, a list per column: the caller
+    adds its entity's ids and names. An upsert of an existing mapping keeps `first_synced_at` and
+    counts `sync_count` up (`increment`)."""
+    stamps = [now] * len(records)  # one list for several columns: each column is converted on its own
+    return {
+        "id": [uuid7() for _ in records],
+        "connection_id": [connection_id] * len(records),
+        "first_synced_at": stamps,
+        "last_synced_at": stamps,
+        "sync_count": [1] * len(records),
+        "erp_version": [(r.version or "")[:64] or None for r in records],
+        "erp_updated_at": [r.updated_at for r in records],
+        "synced_hash": list(hashes),
+        "created_at": stamps,
+        "updated_at": stamps,
+    }
 
 
 def _columns(rows: Sequence[Row]) -> dict[str, list[Any]]:

@@ -29,7 +29,7 @@ from smartap_erp.db.models import ERPVendorLink
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import among, insert_columns, upsert_columns
+from smartap_erp.sync.imports.bulk import among, insert_columns, mapping_columns, upsert_columns
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.purchase_order_digest import (
     LINE_FIELDS,
@@ -311,21 +311,11 @@ def _mapping_columns(
     connection_id: uuid.UUID, plans: Sequence[_Plan], now: dt.datetime
 ) -> dict[str, list[Any]]:
     records = [p.digest.record for p in plans]
-    stamps = [now] * len(plans)  # bulk copies each column: the same list can serve several
     return {
-        "id": [uuid7() for _ in plans],
-        "connection_id": [connection_id] * len(plans),
+        **mapping_columns(connection_id, records, [p.erp_hash for p in plans], now),
         "smartap_po_id": [p.po_id for p in plans],
         "erp_po_id": [r.external_id for r in records],
         "erp_po_number": [r.po_number[:255] for r in records],
-        "first_synced_at": stamps,
-        "last_synced_at": stamps,
-        "sync_count": [1] * len(plans),
-        "erp_version": [(r.version or "")[:64] or None for r in records],
-        "erp_updated_at": [r.updated_at for r in records],
-        "synced_hash": [p.erp_hash for p in plans],
-        "created_at": stamps,
-        "updated_at": stamps,
     }
 
 

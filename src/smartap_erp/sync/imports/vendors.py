@@ -29,7 +29,7 @@ from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.domain.results import RecordError
-from smartap_erp.sync.imports.bulk import among, insert_columns, upsert_columns
+from smartap_erp.sync.imports.bulk import among, insert_columns, mapping_columns, upsert_columns
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.imports.vendor_digest import Incoming, digest_record, erp_projection
@@ -96,24 +96,14 @@ def _vendor_columns(plans: Sequence[_Plan], now: dt.datetime) -> dict[str, list[
 def _mapping_columns(
     connection_id: uuid.UUID, plans: Sequence[_Plan], now: dt.datetime
 ) -> dict[str, list[Any]]:
-    """The mapping rows of `plans` (first sync: an update keeps first_synced_at and counts up)."""
+    """The mapping rows of `plans`."""
     records = [p.item.record for p in plans]
-    same = [now] * len(plans)
     return {
-        "id": [uuid7() for _ in plans],
-        "connection_id": [connection_id] * len(plans),
+        **mapping_columns(connection_id, records, [p.item.erp_hash for p in plans], now),
         "smartap_vendor_id": [p.vendor_id for p in plans],
         "erp_vendor_id": [r.external_id for r in records],
         "erp_vendor_name": [r.name[:255] for r in records],
-        "first_synced_at": same,
-        "last_synced_at": same,
-        "sync_count": [1] * len(plans),
         "is_active": [r.is_active for r in records],
-        "erp_version": [(r.version or "")[:64] or None for r in records],
-        "erp_updated_at": [r.updated_at for r in records],
-        "synced_hash": [p.item.erp_hash for p in plans],
-        "created_at": same,
-        "updated_at": same,
     }
 
 
