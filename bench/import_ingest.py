@@ -1,13 +1,15 @@
-"""Benchmark (not a test): the local side of an import, no ERP and no latency (issue 17, goal 2). The
-real `ImportRun` reads pages of 1,000 already-parsed records from an in-memory connector; the figure is
-records / seconds spent from a page received to its transaction committed (`ImportRun._page`: field
-mappings, classification, matching, conflicts, writes, commit). `cpu_us` is this process's CPU time
-(every thread: SQLite works in aiosqlite's) per record over the same spans, steadier than wall time on
-a shared machine; PostgreSQL's own work is not in it. Before each scenario the process's objects,
-the records built for it included, are frozen out of the cyclic collector's sight (`gc.freeze()`), as
-the worker freezes its start-up objects (jobs/worker.py): otherwise every full collection during the
-timed pages scans the 40,000 records the benchmark holds, which a worker never holds (`--no-freeze`:
-10-30 us more CPU per first-imported vendor, measured).
+"""Benchmark (not a test): the local side of an import, no ERP and no latency (issue 17, goal 2). The real
+`ImportRun` reads pages of 1,000 already-parsed records from an in-memory connector; the figure is
+records / seconds spent from the first page received to the last page's transaction committed
+(`ImportRun._write_pages`: field mappings, classification, matching, conflicts, writes, commits; on
+PostgreSQL the next page is planned while two are written, `sync/imports/pipeline.py`; the third round's
+figures summed each page's own span, the same thing when pages are written one after the other).
+`cpu_us` is this process's CPU time (every thread: SQLite works in aiosqlite's) per record over the same
+spans, steadier than wall time on a shared machine; PostgreSQL's own work is not in it. Before each
+scenario the process's objects, the records built for it included, are frozen out of the cyclic
+collector's sight (`gc.freeze()`), as the worker freezes its start-up objects (jobs/worker.py):
+otherwise every full collection during the timed pages scans the 40,000 records the benchmark holds,
+which a worker never holds (`--no-freeze`: 10-30 us more CPU per first-imported vendor, measured).
 
 Scenarios, each in a fresh scratch database: `vendors first` (an empty connection; 10% of the ERP
 vendors match an unmapped SmartAP vendor by tax id and 2% by name and e-mail, half of those differing
@@ -217,7 +219,7 @@ async def run_db(backend: str, vendors: int, pos: int, *, freeze: bool = True) -
         ctx, connection = await _prepared(engine)
         sessions = ctx.session_factory
         page_seconds = page_cpu = 0.0
-        original = imports.ImportRun._page
+        original = imports.ImportRun._write_pages
 
         async def timed(self: Any, *args: Any) -> Any:
             nonlocal page_seconds, page_cpu
@@ -228,7 +230,7 @@ async def run_db(backend: str, vendors: int, pos: int, *, freeze: bool = True) -
                 page_seconds += time.perf_counter() - started
                 page_cpu += time.process_time() - cpu
 
-        imports.ImportRun._page = timed  # type: ignore[method-assign]
+        imports.ImportRun._write_pages = timed  # type: ignore[method-assign]
 
         async def one(name: str, spec: Any, erp: MemoryERP, count: int, **extra: Any) -> None:
             nonlocal page_seconds, page_cpu

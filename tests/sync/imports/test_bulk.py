@@ -12,11 +12,9 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.connections import create_connection
 from smartap_erp.db.models import ERPVendorLink, Vendor
-from smartap_erp.db.vault import CredentialVault, KeyRing
-from smartap_erp.domain import ERPSystem
 from smartap_erp.sync.imports.bulk import among, insert_rows, upsert_rows
+from tests.jobs.dbhelpers import add_connection
 
 VENDORS: Table = Vendor.__table__  # type: ignore[assignment]
 MAPPINGS: Table = ERPVendorLink.__table__  # type: ignore[assignment]
@@ -39,26 +37,11 @@ def _vendor(n: int, **changes: object) -> dict[str, object]:
     }
 
 
-async def _connection(session: AsyncSession) -> uuid.UUID:
-    from cryptography.fernet import Fernet
-
-    vault = CredentialVault(KeyRing([Fernet.generate_key()], "test"))
-    connection = await create_connection(
-        session,
-        vault=vault,
-        name="bulk",
-        system_type=ERPSystem.QUICKBOOKS,
-        credentials={"realm_id": "1", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
-        api_url="http://quickbooks.test",
-    )
-    return connection.id
-
-
 async def test_upsert_inserts_then_updates_and_increments(session_factory: Factory) -> None:
     update = ["name", "address", "updated_at"]
     later = NOW + dt.timedelta(hours=1)
+    connection_id = await add_connection(session_factory, "bulk")
     async with session_factory() as session, session.begin():
-        connection_id = await _connection(session)
         await upsert_rows(session, VENDORS, ["id"], update, [_vendor(n) for n in range(1, 4)])
         await upsert_rows(
             session, VENDORS, ["id"], update, [_vendor(2, name="Renamed", address=None, updated_at=later)]

@@ -35,7 +35,7 @@ from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.imports.purchase_order_digest import LINES, ORDERS, DigestedPage, digest
 from smartap_erp.sync.imports.purchase_orders import PurchaseOrderImport, erp_projection, write_po_page
 from smartap_erp.sync.records import canonical_hash, too_long
-from tests.sync.imports.test_bulk import _connection
+from tests.jobs.dbhelpers import add_connection
 
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 VENDOR = uuid.UUID("0190a0b0-0000-7000-8000-000000000001")
@@ -144,8 +144,8 @@ def _order(
 
 async def _setup(session_factory: Factory) -> uuid.UUID:
     """A connection whose ERP vendor V1 is mapped to SmartAP vendor VENDOR."""
+    connection_id = await add_connection(session_factory, "po")
     async with session_factory() as session, session.begin():
-        connection_id = await _connection(session)
         await session.execute(
             insert(Vendor),
             [{"id": VENDOR, "name": "V", "normalized_name": "v", "created_at": NOW, "updated_at": NOW}],

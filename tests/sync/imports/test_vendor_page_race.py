@@ -12,15 +12,14 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.db.connections import create_connection
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.db.vault import CredentialVault, KeyRing
-from smartap_erp.domain import ERPSystem
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.imports import vendors
 from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.imports.run import commit_page
+from tests.jobs.dbhelpers import add_connection
 
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 
@@ -32,20 +31,12 @@ def _vendor(erp_id: str, name: str) -> ERPVendor:
 async def test_a_mapping_made_meanwhile_fails_the_page_and_the_retry_updates_it(
     session_factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    vault = CredentialVault(KeyRing([Fernet.generate_key()], "test"))
-    ctx = SyncContext(session_factory, vault, now=lambda: NOW)
-    async with session_factory() as session:
-        connection = await create_connection(
-            session,
-            vault=vault,
-            name="race",
-            system_type=ERPSystem.QUICKBOOKS,
-            credentials={"realm_id": "1", "client_id": "c", "client_secret": "s", "refresh_token": "r"},
-            api_url="http://quickbooks.test",
-        )
-        await session.commit()
+    ctx = SyncContext(
+        session_factory, CredentialVault(KeyRing([Fernet.generate_key()], "test")), now=lambda: NOW
+    )
+    connection_id = await add_connection(session_factory, "race")
     spec = vendors.VendorImport()
-    first = await commit_page(ctx, spec, connection.id, [_vendor("A", "Acme")], Policy.ERP_WINS)
+    first = await commit_page(ctx, spec, connection_id, [_vendor("A", "Acme")], Policy.ERP_WINS)
     assert first.created == 1
 
     real_links = vendors._links
@@ -57,7 +48,7 @@ async def test_a_mapping_made_meanwhile_fails_the_page_and_the_retry_updates_it(
 
     monkeypatch.setattr(vendors, "_links", stale_links)
     page = [_vendor("A", "Acme Renamed"), _vendor("B", "Beta")]
-    counts = await commit_page(ctx, spec, connection.id, page, Policy.ERP_WINS)
+    counts = await commit_page(ctx, spec, connection_id, page, Policy.ERP_WINS)
 
     assert len(calls) == 3  # the page, then each record alone
     assert (counts.created, counts.updated, counts.errors) == (1, 1, [])

@@ -177,6 +177,25 @@ async def _candidates(
     return _Candidates(rows)
 
 
+@dataclass(slots=True)
+class VendorPagePlan:
+    """What one page will write, decided from what the database held when it was read: the plans,
+    the conflicts, the counts so far, and the keys the decisions rest on (`depends_on`)."""
+
+    plans: list[_Plan]
+    conflicts: list[ConflictRecord]
+    counts: PageCounts
+    erp_ids: frozenset[str]
+    vendor_ids: frozenset[uuid.UUID]  # SmartAP vendors read, matched or written
+
+    def depends_on(self, earlier: VendorPagePlan) -> bool:
+        """Whether `earlier`'s writes could change this plan: a shared ERP id (its mapping) or a
+        shared SmartAP vendor (matched, or its row read). Disjoint pages plan the same before and
+        after the other is committed: a vendor a page creates is mapped, so never a candidate."""
+        shared_vendor = not self.vendor_ids.isdisjoint(earlier.vendor_ids)
+        return shared_vendor or not self.erp_ids.isdisjoint(earlier.erp_ids)
+
+
 async def write_vendor_page(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -188,6 +207,19 @@ async def write_vendor_page(
 ) -> PageCounts:
     """Classify and write one page inside the caller's transaction. `forced` (erp id -> action and
     SmartAP id) is how a person's conflict decision is applied, bypassing classification."""
+    plan = await plan_vendor_page(session, connection_id, records, policy=policy, forced=forced)
+    return await write_vendor_plan(session, connection_id, plan, now=now)
+
+
+async def plan_vendor_page(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    records: Iterable[ERPVendor],
+    *,
+    policy: Policy,
+    forced: Mapping[str, tuple[Action, uuid.UUID | None]] | None = None,
+) -> VendorPagePlan:
+    """Digest, read and classify one page (no write)."""
     counts = PageCounts()
     incoming: dict[str, Incoming] = {}
     # an overlap window may repeat a record: the last one wins
@@ -236,9 +268,17 @@ async def write_vendor_page(
                 counts.conflicts += 1
                 conflicts.append(conflict)
             plans.append(_Plan(item, smartap_id, action, row.is_active, mapped=linked is not None))
-    await _write(session, connection_id, plans, now, counts)
-    await write_conflicts(session, connection_id, ERPEntity.VENDOR, conflicts, now)
-    return counts
+    touched = {p.vendor_id for p in plans}
+    return VendorPagePlan(plans, conflicts, counts, frozenset(incoming), frozenset(touched))
+
+
+async def write_vendor_plan(
+    session: AsyncSession, connection_id: uuid.UUID, plan: VendorPagePlan, *, now: dt.datetime
+) -> PageCounts:
+    """Write what `plan_vendor_page` decided, inside the caller's transaction."""
+    await _write(session, connection_id, plan.plans, now, plan.counts)
+    await write_conflicts(session, connection_id, ERPEntity.VENDOR, plan.conflicts, now)
+    return plan.counts
 
 
 async def _write(
@@ -298,3 +338,13 @@ class VendorImport:
         now: dt.datetime,
     ) -> PageCounts:
         return await write_vendor_page(session, connection_id, records, policy=policy, now=now)
+
+    async def plan(
+        self, session: AsyncSession, connection_id: uuid.UUID, records: Sequence[Any], *, policy: Policy
+    ) -> VendorPagePlan:
+        return await plan_vendor_page(session, connection_id, records, policy=policy)
+
+    async def write_plan(
+        self, session: AsyncSession, connection_id: uuid.UUID, plan: VendorPagePlan, *, now: dt.datetime
+    ) -> PageCounts:
+        return await write_vendor_plan(session, connection_id, plan, now=now)
