@@ -13,7 +13,9 @@ concurrency limit, quickbooks.md §Rate limits), then a second, incremental sync
 (its requests) and the worker's peak RSS (VmHWM of its process). `sim_cpu_s` / `peer_sim_cpu_s`: CPU
 seconds the simulator process spent serving SmartAP's import / the peer's pages; `worker_cpu_s`: the
 worker process's CPU seconds during the import (both from /proc, so comparable on a loaded machine,
-unlike wall times).
+unlike wall times); `cli_cpu_s` the CLI process's; `db_cpu_s` every PostgreSQL server process's (0 on
+SQLite, which works inside the worker); `machine_cpu_s` their sum, and `cpu_floor_s` that sum over the
+machine's cores: no schedule of the same work finishes the import faster on this machine.
 
 Then the time around the job (`timeline`, one machine's wall clock): `python_s` from starting the
 CLI process to its first line (`bench.cli_marks`: interpreter start), `cli_queue_s` to the enqueue
@@ -38,6 +40,7 @@ import itertools
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -84,6 +87,21 @@ class Simulator:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL server process on this machine (the backends serving the worker
+    among them): the difference across a run is the database's share of the machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(entry.name))
+        except (OSError, ValueError, IndexError):  # a process that ended meanwhile
+            continue
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,6 +151,7 @@ class SmartAP:
             "ERP_SYNC_ENABLED": "false",
         }
         self.worker: subprocess.Popen[str] | None = None
+        self.cli_cpu_s = 0.0  # CPU seconds of the last `sync_vendors` CLI process
         self.marks: dict[str, float] = {}
 
     def cli(self, *args: str) -> str:
@@ -184,6 +203,7 @@ class SmartAP:
         path = os.pathsep.join(p for p in (self.env.get("PYTHONPATH"), str(REPO)) if p)
         env = {**self.env, "SMARTAP_BENCH_MARKS": str(marks), "PYTHONPATH": path}
         started, cli_started = time.perf_counter(), time.time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             [sys.executable, "-m", "bench.cli_marks", "sync", "vendors", "qb", "--json"],
             env=env,
@@ -194,6 +214,8 @@ class SmartAP:
             check=True,
         )
         seconds, ended = time.perf_counter() - started, time.time()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cli_cpu_s = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         self.marks = {"started": cli_started, **json.loads(marks.read_text()), "ended": ended}
         return seconds, json.loads(done.stdout)
 
@@ -294,9 +316,15 @@ def one_run(backend: str, vendors: int, latency_ms: float, *, peer: bool) -> dic
         smartap.start_worker()
         assert smartap.worker is not None
         before, sim_cpu, worker_cpu = sim.requests(), sim.cpu_s(), cpu_seconds(smartap.worker.pid)
+        db_cpu = postgres_cpu_seconds()
         row["cli_s"], result = smartap.sync_vendors()
         row["sim_cpu_s"] = round(sim.cpu_s() - sim_cpu, 2)
         row["worker_cpu_s"] = round(cpu_seconds(smartap.worker.pid) - worker_cpu, 2)
+        row["cli_cpu_s"] = round(smartap.cli_cpu_s, 2)
+        row["db_cpu_s"] = round(postgres_cpu_seconds() - db_cpu, 2) if backend == "postgresql" else 0.0
+        spent = row["sim_cpu_s"] + row["worker_cpu_s"] + row["cli_cpu_s"] + row["db_cpu_s"]
+        row["machine_cpu_s"] = round(spent, 2)
+        row["cpu_floor_s"] = round(spent / (os.cpu_count() or 1), 2)
         row["requests"] = sim.requests() - before
         row["timeline"] = timeline(url, smartap.marks, result["workflow_id"])
         row["job_s"] = row["timeline"]["job_s"]
@@ -336,7 +364,8 @@ def main() -> None:
                 )
         return
     columns = ["db", "vendors", "peer_s", "cli_s", "job_s", "speedup", "requests", "r_min", "t_min_s"]
-    columns += ["again_requests", "worker_rss_mb", "peer_sim_cpu_s", "sim_cpu_s", "worker_cpu_s", "load"]
+    columns += ["again_requests", "worker_rss_mb", "peer_sim_cpu_s", "sim_cpu_s", "worker_cpu_s", "cli_cpu_s"]
+    columns += ["db_cpu_s", "machine_cpu_s", "cpu_floor_s", "load"]
     print(" | ".join(columns))
     rows = []
     for backend in args.db:
