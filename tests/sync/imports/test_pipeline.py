@@ -160,3 +160,18 @@ async def test_one_writer_writes_one_page_after_the_other() -> None:
 async def test_writers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="writers must be >= 1"):
         await _run(Pipeline(), [(1, "a")], 0, [])
+
+
+async def test_a_cancelled_import_lets_the_writes_in_flight_finish_and_counts_them() -> None:
+    """A job cancelled mid-import: the pages already handed to a writer are committed whole (never
+    half-written: each is one transaction) and counted; no further page is planned."""
+    pipe, added = Pipeline(), list[int]()
+    run = asyncio.ensure_future(_run(pipe, [(1, "a"), (2, "b"), (3, "c")], 2, added))
+    await _until(lambda: 2 in pipe.started)
+    run.cancel()  # while page 3 waits for a free writer, awaiting page 1's write
+    pipe.release(1)
+    pipe.release(2)
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert [page for page, _ in pipe.committed] == [1, 2] and added == [1, 2]
+    assert "write 3" not in pipe.events

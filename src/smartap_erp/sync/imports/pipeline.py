@@ -13,7 +13,8 @@ before and after their commits. Otherwise every page in flight is committed firs
 planned again inside its own write, as the one-after-the-other import does: a record repeated in the
 next page (an overlap window) is still applied after the earlier one, and a SmartAP vendor two pages
 would both match still goes to the first. Counts are added in page order; if a write fails, the
-others in flight are awaited (what they committed is counted) before the error propagates.
+others in flight are awaited (what they committed is counted) before the error propagates; so are
+they when the import is cancelled (each page is one transaction: committed whole, or not at all).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ async def write_planned(
     if writers < 1:
         raise ValueError(f"writers must be >= 1, not {writers}")
     flight: collections.deque[tuple[asyncio.Future[PageCounts], P | None]] = collections.deque()
+
+    async def oldest() -> None:
+        # shielded: a cancelled import still lets the write it waits on commit (and counts it below)
+        counts = await asyncio.shield(flight[0][0])
+        flight.popleft()
+        add(counts)
+
     try:
         async for records in pages:
             uncommitted = [other for _, other in flight]  # before the reads: what they may not see
@@ -54,11 +62,11 @@ async def write_planned(
             if any(other is None or made.depends_on(other) for other in uncommitted):  # type: ignore[union-attr]
                 made = None
             while flight and (made is None or len(flight) >= writers):
-                add(await flight.popleft()[0])
+                await oldest()
             flight.append((asyncio.ensure_future(commit(records, made)), made))
             await asyncio.sleep(0)  # the write starts (its first statement sent) before the next plan
         while flight:
-            add(await flight.popleft()[0])
+            await oldest()
     finally:
         outcomes = await asyncio.gather(*(task for task, _ in flight), return_exceptions=True)
         for outcome in outcomes:
