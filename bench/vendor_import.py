@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -52,6 +54,21 @@ async def scratch_database(backend: str) -> tuple[str, str | None]:
     scratch = f"smartap_bench_{uuid.uuid4().hex[:10]}"
     await _pg(f'CREATE DATABASE "{scratch}"')
     return make_url(PG_URL).set(database=scratch).render_as_string(hide_password=False), scratch
+
+
+@asynccontextmanager
+async def scratch_engine(backend: str) -> AsyncIterator[Any]:
+    """An engine on a scratch database (`scratch_database`), disposed and dropped on leaving."""
+    from smartap_erp.db.session import make_engine
+
+    url, scratch = await scratch_database(backend)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if scratch:
+            await _pg(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
 async def one_run(system: str, backend: str, vendors: int, latency_ms: float) -> dict[str, Any]:

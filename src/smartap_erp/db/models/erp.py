@@ -281,6 +281,11 @@ class ERPConflict(TimeOrderedPrimaryKey, Timestamps, Base):
     """A record changed on both sides since the last sync, waiting for a person to choose."""
 
     __tablename__ = "erp_conflicts"
+    # A page's import looks up the open conflicts of its records (`planning.write_conflicts`): by
+    # record, not by scanning the connection's conflicts, which grow with every sync (migration 0024).
+    __table_args__ = (
+        Index("ix_erp_conflicts_record", "connection_id", "entity_type", "status", "erp_record_id"),
+    )
 
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey(_CONNECTION_FK, ondelete="CASCADE"), index=True

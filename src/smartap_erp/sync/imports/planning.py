@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Table, select, update
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.db.ids import uuid7
@@ -153,6 +153,19 @@ def decide(
     return result.action, conflict
 
 
+def open_conflicts(
+    session: AsyncSession, connection_id: uuid.UUID, entity: ERPEntity, erp_ids: Sequence[str]
+) -> Select[uuid.UUID, str]:
+    """(id, erp_record_id) of the open conflicts of these ERP records, found by record
+    (`ix_erp_conflicts_record`)."""
+    return select(ERPConflict.id, ERPConflict.erp_record_id).where(
+        ERPConflict.connection_id == connection_id,
+        ERPConflict.entity_type == entity,
+        ERPConflict.status == ConflictStatus.OPEN,
+        among(session, ERPConflict.erp_record_id, erp_ids),
+    )
+
+
 async def write_conflicts(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -164,19 +177,8 @@ async def write_conflicts(
     settled ones are inserted as resolved, for the record."""
     if not conflicts:
         return
-    open_ids = {
-        row.erp_record_id: row.id
-        for row in (
-            await session.execute(
-                select(ERPConflict.id, ERPConflict.erp_record_id).where(
-                    ERPConflict.connection_id == connection_id,
-                    ERPConflict.entity_type == entity,
-                    ERPConflict.status == ConflictStatus.OPEN,
-                    among(session, ERPConflict.erp_record_id, [c.erp_record_id for c in conflicts]),
-                )
-            )
-        ).all()
-    }
+    looked_up = open_conflicts(session, connection_id, entity, [c.erp_record_id for c in conflicts])
+    open_ids = {row.erp_record_id: row.id for row in (await session.execute(looked_up)).all()}
     refreshed, new = [], []
     for c in conflicts:
         versions = {"smartap_version": c.smartap_version, "erp_version": c.erp_version, "updated_at": now}
