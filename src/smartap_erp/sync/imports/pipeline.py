@@ -58,12 +58,12 @@ async def write_planned(
     try:
         async for records in pages:
             uncommitted = [other for _, other in flight]  # before the reads: what they may not see
-            made: P | None = await plan(records)
-            if any(other is None or made.depends_on(other) for other in uncommitted):  # type: ignore[union-attr]
-                made = None
-            while flight and (made is None or len(flight) >= writers):
+            made = await plan(records)
+            stale = any(other is None or made.depends_on(other) for other in uncommitted)
+            kept = None if stale else made
+            while flight and (kept is None or len(flight) >= writers):
                 await oldest()
-            flight.append((asyncio.ensure_future(commit(records, made)), made))
+            flight.append((asyncio.ensure_future(commit(records, kept)), kept))
             await asyncio.sleep(0)  # the write starts (its first statement sent) before the next plan
         while flight:
             await oldest()
