@@ -64,11 +64,14 @@ async def _connection(session_factory: Factory) -> uuid.UUID:
     )
 
 
-async def _import(session_factory: Factory, erp: PagedERP) -> tuple[uuid.UUID, ImportReport]:
+async def _import(
+    session_factory: Factory, erp: PagedERP, connection_id: uuid.UUID | None = None
+) -> tuple[uuid.UUID, ImportReport]:
+    """A full import of `erp`'s pages with two page writers (into a new connection by default)."""
     ctx = SyncContext(
         session_factory, CredentialVault(KeyRing([Fernet.generate_key()], "test")), now=lambda: NOW
     )
-    connection_id = await _connection(session_factory)
+    connection_id = connection_id or await _connection(session_factory)
     run = ImportRun(
         ctx,
         connection_id,
@@ -188,3 +191,25 @@ async def test_plans_depend_on_a_shared_erp_record_or_a_shared_smartap_vendor(
     assert (await plan(_vendor("A", "Alpha Renamed"))).depends_on(first)  # the same ERP record
     assert (await plan(_vendor("Y", "Acme Again", "TX-1"))).depends_on(first)  # the same SmartAP vendor
     assert not (await plan(_vendor("B", "Beta"), _vendor("Z", "Zeta", "TX-9"))).depends_on(first)
+
+
+async def test_a_page_refused_while_the_next_is_written_is_retried_record_by_record(
+    session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page 1's plan misses a mapping another run made (its insert is refused, `commit_page` retries it
+    one record at a time) while page 2, which shares nothing with it, is written beside it."""
+    connection_id, _ = await _import(session_factory, PagedERP([_vendor("A", "Acme")]))
+    real_links, calls = vendors._links, []
+
+    async def stale_first_links(*args: Any) -> Any:
+        calls.append(1)
+        return {} if len(calls) == 1 else await real_links(*args)
+
+    monkeypatch.setattr(vendors, "_links", stale_first_links)
+    erp = PagedERP([_vendor("A", "Acme Renamed"), _vendor("B", "Beta")], [_vendor("C", "Gamma")])
+    _, report = await _import(session_factory, erp, connection_id)
+
+    assert len(calls) == 4  # page 1, page 2, then page 1's two records alone
+    assert (report.created_count, report.updated_count, report.errors) == (2, 1, [])
+    mapped = await _mapped(session_factory)
+    assert {k: v.name for k, v in mapped.items()} == {"A": "Acme Renamed", "B": "Beta", "C": "Gamma"}
