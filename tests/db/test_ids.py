@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from smartap_erp.db import ids
-from smartap_erp.db.ids import uuid7, uuid7_time
+from smartap_erp.db.ids import uuid7, uuid7_time, uuid7s
 from smartap_erp.db.models import (
     ERPConflict,
     ERPConnection,
@@ -77,6 +77,30 @@ def test_counter_overflow_moves_to_the_next_millisecond(
     rolled = uuid7()
     assert uuid7_time(rolled) == clock.ms + 1
     assert rolled.version == 7 and rolled.variant == uuid.RFC_4122
+
+
+def test_a_block_of_ids_is_what_calls_in_one_millisecond_give(clock: Clock) -> None:
+    before = uuid7()
+    block = uuid7s(5)
+    after = uuid7()
+    assert [made.int for made in block] == [before.int + n for n in range(1, 6)]
+    assert after.int == block[-1].int + 1
+    assert all(made.version == 7 and made.variant == uuid.RFC_4122 for made in block)
+    assert all(uuid7_time(made) == clock.ms for made in block) and uuid7s(0) == []
+    clock.ms += 1
+    fresh = uuid7s(2)
+    assert uuid7_time(fresh[0]) == clock.ms and fresh[0] > after and fresh[1].int == fresh[0].int + 1
+    assert fresh[0] == uuid.UUID(str(fresh[0]))
+
+
+def test_a_block_with_no_room_left_in_its_millisecond_takes_the_next(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uuid7()
+    monkeypatch.setattr(ids, "_last_bits", (1 << 74) - 3)  # room for 2 more ids in this millisecond
+    block = uuid7s(3)
+    assert all(uuid7_time(made) == clock.ms + 1 for made in block)
+    assert block == sorted(block) and uuid7() > block[-1]
 
 
 def test_many_ids_are_unique_and_sorted_even_across_threads() -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
-from smartap_erp.db.ids import uuid7
+from smartap_erp.db.ids import uuid7s
 from smartap_erp.sync.records import upsert_statement
 
 Row = Mapping[str, Any]
@@ -105,7 +105,7 @@ def mapping_columns(
     counts `sync_count` up (`increment`)."""
     stamps = [now] * len(records)  # one list for several columns: each column is converted on its own
     return {
-        "id": [uuid7() for _ in records],
+        "id": uuid7s(len(records)),
         "connection_id": [connection_id] * len(records),
         "first_synced_at": stamps,
         "last_synced_at": stamps,

@@ -24,7 +24,7 @@ from sqlalchemy import Row, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.db.ids import uuid7
+from smartap_erp.db.ids import uuid7, uuid7s
 from smartap_erp.db.models import ERPVendorLink
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
@@ -288,7 +288,7 @@ def _line_changes(
             lines.append(line)
             owners.append(plan.po_id)
         stale.extend(row.id for row in old.values())
-    fresh = {"id": [uuid7() for _ in owners], "purchase_order_id": owners}
+    fresh = {"id": uuid7s(len(owners)), "purchase_order_id": owners}
     return stale, fresh | {name: [line[name] for line in lines] for name in LINE_FIELDS}
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Table, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smartap_erp.connectors.base import ERPConnector
-from smartap_erp.db.ids import uuid7
+from smartap_erp.db.ids import uuid7, uuid7s
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
@@ -245,13 +245,14 @@ async def plan_vendor_page(
         candidates = await _candidates(
             session, connection_id, [i for k, i in incoming.items() if k not in links]
         )
+        new_ids = iter(uuid7s(len(incoming) - counts.unchanged))  # enough for every record to create
         for key, item in incoming.items():
             if key in links and key not in changed:
                 continue  # the ERP's record is the one last synced: nothing to read or write
             synced_hash, linked = changed.get(key, (None, None))
             row = rows.get(linked) if linked is not None else candidates.match(item)
             if row is None:  # no SmartAP row: a create, whatever the hashes (`planning.classify`)
-                plans.append(_Plan(item, uuid7(), Action.CREATE, mapped=key in links, fresh=True))
+                plans.append(_Plan(item, next(new_ids), Action.CREATE, mapped=key in links, fresh=True))
                 continue
             smartap_id = row.id
             action, conflict = decide(
