@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,10 +16,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from smartap_erp.connectors.models import RecordPage
 from smartap_erp.db.models import ERPVendorLink, Vendor
 from smartap_erp.db.vault import CredentialVault, KeyRing
-from smartap_erp.domain import ERPSystem
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.imports import vendors
@@ -29,6 +26,7 @@ from smartap_erp.sync.imports.report import ImportReport
 from smartap_erp.sync.imports.run import ImportRun
 from smartap_erp.sync.imports.vendor_digest import normalise_name
 from tests.jobs.dbhelpers import add_connection
+from tests.sync.imports.paged_erp import PagedERP
 
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 Factory = async_sessionmaker[AsyncSession]
@@ -38,23 +36,6 @@ def _vendor(erp_id: str, name: str, tax_id: str | None = None) -> ERPVendor:
     return ERPVendor(
         external_id=erp_id, name=name, email=f"{erp_id}@example.com", tax_id=tax_id, updated_at=NOW
     )
-
-
-class PagedERP:
-    """Just enough of a connector for `ImportRun.run(erp=...)`: the given pages of vendors."""
-
-    change_window = None
-    system = ERPSystem.QUICKBOOKS
-
-    def __init__(self, *pages: list[ERPVendor]) -> None:
-        self.pages = pages
-
-    def now(self) -> dt.datetime:
-        return NOW
-
-    async def iter_vendors(self, since: dt.datetime | None = None) -> AsyncIterator[RecordPage[ERPVendor]]:
-        for page in self.pages:
-            yield RecordPage(page)
 
 
 async def _connection(session_factory: Factory) -> uuid.UUID:

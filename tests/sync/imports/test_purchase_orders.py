@@ -13,6 +13,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -26,16 +27,26 @@ from smartap_erp.db.models import (
     PurchaseOrderLine,
     Vendor,
 )
+from smartap_erp.db.vault import CredentialVault, KeyRing
 from smartap_erp.domain.enums import PurchaseOrderStatus
 from smartap_erp.domain.models import ERPPurchaseOrder, ERPPurchaseOrderLine
 from smartap_erp.domain.money import MoneyError
 from smartap_erp.domain.results import RecordError
+from smartap_erp.sync.context import SyncContext
 from smartap_erp.sync.imports import purchase_order_digest as digests
 from smartap_erp.sync.imports.planning import Policy
 from smartap_erp.sync.imports.purchase_order_digest import LINES, ORDERS, DigestedPage, digest
-from smartap_erp.sync.imports.purchase_orders import PurchaseOrderImport, erp_projection, write_po_page
+from smartap_erp.sync.imports.purchase_orders import (
+    POPagePlan,
+    PurchaseOrderImport,
+    erp_projection,
+    plan_po_page,
+    write_po_page,
+)
+from smartap_erp.sync.imports.run import ImportRun
 from smartap_erp.sync.records import canonical_hash, too_long
 from tests.jobs.dbhelpers import add_connection
+from tests.sync.imports.paged_erp import PagedERP
 
 NOW = dt.datetime(2024, 6, 3, 12, 0, tzinfo=dt.UTC)
 VENDOR = uuid.UUID("0190a0b0-0000-7000-8000-000000000001")
@@ -237,31 +248,36 @@ async def test_lines_that_did_not_change_keep_their_rows(session_factory: Factor
     )
 
 
+async def _add_smartap_po(session_factory: Factory, number: str) -> uuid.UUID:
+    """A SmartAP PO no connection maps, equal to what `_order` gives for that number."""
+    order = PurchaseOrder(
+        vendor_id=VENDOR,
+        po_number=number,
+        status=PurchaseOrderStatus.OPEN,
+        order_date=dt.date(2024, 5, 1),
+        currency="USD",
+        total_minor=750,
+        lines=[
+            PurchaseOrderLine(
+                line_number=n,
+                erp_line_id=f"L{n}",
+                description=f"Item {n}",
+                quantity=Decimal(1),
+                unit_price=Decimal("2.5"),
+                amount_minor=250,
+                account_code="6000",
+            )
+            for n in (1, 2, 3)
+        ],
+    )
+    async with session_factory() as session, session.begin():
+        session.add(order)
+    return order.id
+
+
 async def test_an_unmapped_smartap_po_with_the_same_number_is_linked(session_factory: Factory) -> None:
     connection_id = await _setup(session_factory)
-    async with session_factory() as session, session.begin():
-        session.add(
-            PurchaseOrder(
-                vendor_id=VENDOR,
-                po_number="PO-A",
-                status=PurchaseOrderStatus.OPEN,
-                order_date=dt.date(2024, 5, 1),
-                currency="USD",
-                total_minor=750,
-                lines=[
-                    PurchaseOrderLine(
-                        line_number=n,
-                        erp_line_id=f"L{n}",
-                        description=f"Item {n}",
-                        quantity=Decimal(1),
-                        unit_price=Decimal("2.5"),
-                        amount_minor=250,
-                        account_code="6000",
-                    )
-                    for n in (1, 2, 3)
-                ],
-            )
-        )
+    await _add_smartap_po(session_factory, "PO-A")
     before = await _lines_of(session_factory, "PO-A")
 
     counts = await _write(session_factory, connection_id, [_order("A")])
@@ -293,3 +309,42 @@ async def test_prepare_hands_the_vendors_it_read_to_the_write(session_factory: F
     async with session_factory() as session, session.begin():
         counts = await importer.write(session, connection_id, known, policy=Policy.MANUAL, now=NOW)
     assert counts.created == 2 and not counts.errors
+
+
+async def test_pages_written_side_by_side_end_as_one_after_the_other(session_factory: Factory) -> None:
+    """`page_writers=2` (PostgreSQL's default, forced on both databases): a PO repeated in the next page
+    is applied after the earlier one, and its lines are the later version's."""
+    connection_id = await _setup(session_factory)
+
+    async def no_vendor_import(_: object) -> None:
+        raise AssertionError("every vendor is known")
+
+    spec = PurchaseOrderImport(connection_id, session_factory, no_vendor_import)
+    ctx = SyncContext(
+        session_factory, CredentialVault(KeyRing([Fernet.generate_key()], "t")), now=lambda: NOW
+    )
+    run = ImportRun(
+        ctx, connection_id, spec, since=None, limit=None, full=True, triggered_by="test", page_writers=2
+    )
+    changed = _order("A", lines=(_line(1), _line(2, quantity="4")))
+    erp = PagedERP([_order("A"), _order("B")], [changed, _order("C")])
+    report = await run.run(erp)  # type: ignore[arg-type]
+
+    assert (report.created_count, report.updated_count, report.errors) == (3, 1, [])
+    lines = await _lines_of(session_factory, "PO-A")
+    assert sorted(lines) == [1, 2] and lines[2][1] == Decimal(4)
+
+
+async def test_po_plans_depend_on_a_shared_erp_po_or_a_shared_smartap_po(session_factory: Factory) -> None:
+    """What `pipeline.write_planned` checks: plans made from the same state, as pages in flight are."""
+    connection_id = await _setup(session_factory)
+    await _add_smartap_po(session_factory, "PO-X")
+
+    async def plan(*records: ERPPurchaseOrder) -> POPagePlan:
+        async with session_factory() as session:
+            return await plan_po_page(session, connection_id, records, policy=Policy.ERP_WINS)
+
+    first = await plan(_order("A"), _order("X1", number="PO-X"))
+    assert (await plan(_order("A", total="9"))).depends_on(first)  # the same ERP PO
+    assert (await plan(_order("X2", number="PO-X"))).depends_on(first)  # the same SmartAP PO
+    assert not (await plan(_order("B"), _order("C"))).depends_on(first)

@@ -151,6 +151,24 @@ def _unknown_vendor(record: ERPPurchaseOrder) -> RecordError:
     )
 
 
+@dataclass(slots=True)
+class POPagePlan:
+    """What one page will write, from what the database held when it was read (`VendorPagePlan`'s
+    counterpart): the plans, conflicts and counts, the line rows a write keeps or replaces, and the keys
+    the decisions rest on."""
+
+    plans: list[_Plan]
+    conflicts: list[ConflictRecord]
+    counts: PageCounts
+    old_lines: dict[uuid.UUID, list[Row[Any]]]
+    erp_ids: frozenset[str]
+    po_ids: frozenset[uuid.UUID]  # SmartAP POs read, matched or written (their lines with them)
+
+    def depends_on(self, earlier: POPagePlan) -> bool:
+        """A shared ERP PO (its mapping) or a shared SmartAP PO (matched, or its rows read)."""
+        return not (self.po_ids.isdisjoint(earlier.po_ids) and self.erp_ids.isdisjoint(earlier.erp_ids))
+
+
 async def write_po_page(
     session: AsyncSession,
     connection_id: uuid.UUID,
@@ -160,6 +178,20 @@ async def write_po_page(
     now: dt.datetime,
     forced: Mapping[str, tuple[Action, uuid.UUID | None]] | None = None,
 ) -> PageCounts:
+    """Classify and write one page inside the caller's transaction (`forced`: a person's decision)."""
+    plan = await plan_po_page(session, connection_id, records, policy=policy, forced=forced)
+    return await write_po_plan(session, connection_id, plan, now=now)
+
+
+async def plan_po_page(
+    session: AsyncSession,
+    connection_id: uuid.UUID,
+    records: Iterable[ERPPurchaseOrder],
+    *,
+    policy: Policy,
+    forced: Mapping[str, tuple[Action, uuid.UUID | None]] | None = None,
+) -> POPagePlan:
+    """Read and classify one page (no write)."""
     page = records if isinstance(records, DigestedPage) else DigestedPage(records)
     counts = PageCounts()
     vendors = page.vendors
@@ -197,9 +229,17 @@ async def write_po_page(
         if conflict is not None:
             counts.conflicts += 1
             conflicts.append(conflict)
-    await _write(session, connection_id, plans, existing.lines, now, counts)
-    await write_conflicts(session, connection_id, ERPEntity.PURCHASE_ORDER, conflicts, now)
-    return counts
+    po_ids = frozenset(p.po_id for p in plans)
+    return POPagePlan(plans, conflicts, counts, existing.lines, frozenset(ready), po_ids)
+
+
+async def write_po_plan(
+    session: AsyncSession, connection_id: uuid.UUID, plan: POPagePlan, *, now: dt.datetime
+) -> PageCounts:
+    """Write what `plan_po_page` decided, inside the caller's transaction."""
+    await _write(session, connection_id, plan.plans, plan.old_lines, now, plan.counts)
+    await write_conflicts(session, connection_id, ERPEntity.PURCHASE_ORDER, plan.conflicts, now)
+    return plan.counts
 
 
 def _plan(
@@ -358,3 +398,13 @@ class PurchaseOrderImport:
         now: dt.datetime,
     ) -> PageCounts:
         return await write_po_page(session, connection_id, records, policy=policy, now=now)
+
+    async def plan(
+        self, session: AsyncSession, connection_id: uuid.UUID, records: Sequence[Any], *, policy: Policy
+    ) -> POPagePlan:
+        return await plan_po_page(session, connection_id, records, policy=policy)
+
+    async def write_plan(
+        self, session: AsyncSession, connection_id: uuid.UUID, plan: POPagePlan, *, now: dt.datetime
+    ) -> PageCounts:
+        return await write_po_plan(session, connection_id, plan, now=now)
