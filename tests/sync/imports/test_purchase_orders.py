@@ -307,7 +307,7 @@ async def test_prepare_hands_the_vendors_it_read_to_the_write(session_factory: F
     assert unknown.vendors is None and imported == [erp]  # a vendor import, once per run
 
     async with session_factory() as session, session.begin():
-        counts = await importer.write(session, connection_id, known, policy=Policy.MANUAL, now=NOW)
+        counts = await write_po_page(session, connection_id, known, policy=Policy.MANUAL, now=NOW)
     assert counts.created == 2 and not counts.errors
 
 

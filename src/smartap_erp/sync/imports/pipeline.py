@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from smartap_erp.sync.imports.report import PageCounts
@@ -30,6 +32,22 @@ from smartap_erp.sync.imports.report import PageCounts
 class Plan(Protocol):
     def depends_on(self, earlier: Any) -> bool:
         """Whether `earlier`'s writes could change this plan."""
+
+
+@dataclass(slots=True)
+class PlanKeys:
+    """The records a page's plan rests on: the ERP records of the page (their mappings) and the
+    SmartAP records it read, matched or will write. Two plans with none in common plan the same
+    before and after the other is committed (a record a page creates is mapped with it, so it is
+    never another page's match); the page writers' plans extend this."""
+
+    erp_ids: frozenset[str]
+    smartap_ids: frozenset[uuid.UUID]
+
+    def depends_on(self, earlier: PlanKeys) -> bool:
+        return not (
+            self.erp_ids.isdisjoint(earlier.erp_ids) and self.smartap_ids.isdisjoint(earlier.smartap_ids)
+        )
 
 
 P = TypeVar("P", bound=Plan)

@@ -1,6 +1,6 @@
 """The database-free part of writing an imported purchase order (issue 17): its amounts in minor
 units, the length checks, its lines as rows, and the canonical JSON its `synced_hash` is taken over,
-built once per record and ahead of the page's transaction (`PurchaseOrderImport.digest`).
+built once per record and ahead of the page's transaction (`PurchaseOrderImport.prepare`).
 
 The hash is `canonical_hash(erp_projection(po, vendor))`, the text `records.canonical_json` gives
 (keys sorted, None left out, Decimals as `records.plain` renders them), here written out for the

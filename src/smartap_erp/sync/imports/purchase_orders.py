@@ -8,8 +8,8 @@ PO with the same vendor and number. A written PO's lines become the ERP's set: a
 already holds the same values is kept with its id (invoice lines refer to PO lines by id), the
 others are replaced (one DELETE, one INSERT per page). Amounts are stored in minor units; an amount
 finer than its currency allows is a record error (`domain.money`). The database-free work of a page
-(amounts, lengths, lines, most of the hash: `purchase_order_digest`) can run ahead of its write
-(`PurchaseOrderImport.digest`).
+(amounts, lengths, lines, most of the hash: `purchase_order_digest`) is done before its transaction
+(`PurchaseOrderImport.prepare`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPPurchaseOrder
 from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.bulk import among, insert_columns, mapping_columns, upsert_columns
+from smartap_erp.sync.imports.pipeline import PlanKeys
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.purchase_order_digest import (
     LINE_FIELDS,
@@ -42,7 +43,8 @@ from smartap_erp.sync.imports.purchase_order_digest import (
 )
 from smartap_erp.sync.imports.report import PageCounts
 
-__all__ = ["PurchaseOrderImport", "erp_projection", "row_projection", "vendor_ids", "write_po_page"]
+__all__ = ["POPagePlan", "PurchaseOrderImport", "erp_projection", "plan_po_page", "row_projection"]
+__all__ += ["vendor_ids", "write_po_page", "write_po_plan"]
 
 
 def row_projection(row: Any, lines: Sequence[Any]) -> dict[str, Any]:
@@ -152,21 +154,15 @@ def _unknown_vendor(record: ERPPurchaseOrder) -> RecordError:
 
 
 @dataclass(slots=True)
-class POPagePlan:
+class POPagePlan(PlanKeys):
     """What one page will write, from what the database held when it was read (`VendorPagePlan`'s
-    counterpart): the plans, conflicts and counts, the line rows a write keeps or replaces, and the keys
-    the decisions rest on."""
+    counterpart): the plans, conflicts and counts, and the line rows a write keeps or replaces;
+    `smartap_ids` are the POs read, matched or created (their lines with them)."""
 
     plans: list[_Plan]
     conflicts: list[ConflictRecord]
     counts: PageCounts
     old_lines: dict[uuid.UUID, list[Row[Any]]]
-    erp_ids: frozenset[str]
-    po_ids: frozenset[uuid.UUID]  # SmartAP POs read, matched or written (their lines with them)
-
-    def depends_on(self, earlier: POPagePlan) -> bool:
-        """A shared ERP PO (its mapping) or a shared SmartAP PO (matched, or its rows read)."""
-        return not (self.po_ids.isdisjoint(earlier.po_ids) and self.erp_ids.isdisjoint(earlier.erp_ids))
 
 
 async def write_po_page(
@@ -230,7 +226,7 @@ async def plan_po_page(
             counts.conflicts += 1
             conflicts.append(conflict)
     po_ids = frozenset(p.po_id for p in plans)
-    return POPagePlan(plans, conflicts, counts, existing.lines, frozenset(ready), po_ids)
+    return POPagePlan(frozenset(ready), po_ids, plans, conflicts, counts, existing.lines)
 
 
 async def write_po_plan(
@@ -387,17 +383,6 @@ class PurchaseOrderImport:
         else:
             page.vendors = known  # every vendor known: the page's write need not read them again
         return page
-
-    async def write(
-        self,
-        session: AsyncSession,
-        connection_id: uuid.UUID,
-        records: Sequence[Any],
-        *,
-        policy: Policy,
-        now: dt.datetime,
-    ) -> PageCounts:
-        return await write_po_page(session, connection_id, records, policy=policy, now=now)
 
     async def plan(
         self, session: AsyncSession, connection_id: uuid.UUID, records: Sequence[Any], *, policy: Policy

@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
@@ -50,7 +50,9 @@ PREFETCH_PAGES = 1  # pages read ahead of the writer: one more page in memory
 
 
 class EntityImport(Protocol):
-    """What differs between entities: how to read pages, and how to write one."""
+    """What differs between entities: how to read pages, and how to write one, in two halves: `plan`
+    (read and classify, no write) and `write_plan` (write what was planned), so the next page can be
+    planned while this one is written (`pipeline.write_planned`)."""
 
     entity: ERPEntity
 
@@ -58,28 +60,8 @@ class EntityImport(Protocol):
 
     async def prepare(self, records: Sequence[Any]) -> Sequence[Any]:
         """Work needed before a page's transaction (e.g. importing vendors that POs name); returns
-        what `write` gets as the page's records (the same records, possibly with what was learnt
+        what `plan` gets as the page's records (the same records, possibly with what was learnt
         about them: they must iterate as those records, for the one-by-one retry)."""
-
-    async def write(
-        self,
-        session: AsyncSession,
-        connection_id: uuid.UUID,
-        records: Sequence[Any],
-        *,
-        policy: Policy,
-        now: dt.datetime,
-    ) -> PageCounts: ...
-
-
-def _record_id(record: Any) -> str | None:
-    return str(getattr(record, "external_id", "") or "") or None
-
-
-@runtime_checkable
-class PlannedImport(EntityImport, Protocol):
-    """An entity whose page is planned (read and classified) apart from being written, so the next
-    page can be planned while this one is written (`pipeline.write_planned`)."""
 
     async def plan(
         self, session: AsyncSession, connection_id: uuid.UUID, records: Sequence[Any], *, policy: Policy
@@ -88,6 +70,10 @@ class PlannedImport(EntityImport, Protocol):
     async def write_plan(
         self, session: AsyncSession, connection_id: uuid.UUID, plan: Any, *, now: dt.datetime
     ) -> PageCounts: ...
+
+
+def _record_id(record: Any) -> str | None:
+    return str(getattr(record, "external_id", "") or "") or None
 
 
 # Pages written at once on PostgreSQL: 2 was 1.5x faster than 1 for a first import of 20,000 vendors
@@ -109,14 +95,14 @@ async def commit_page(
     policy: Policy,
     plan: Any = None,
 ) -> PageCounts:
-    """One transaction for the page; if the database refuses it, one per record to isolate the bad one.
-    `plan`: what `spec.plan` decided for the page in another transaction (a `PlannedImport`), written
-    as it is; the one-by-one retry plans each record again."""
+    """One transaction for the page, planned in it unless `plan` (what `spec.plan` decided for the page
+    in another transaction) is given; if the database refuses it, one per record to isolate the bad
+    one, each planned again."""
     try:
         async with ctx.session_factory() as session, session.begin():
-            if plan is not None and isinstance(spec, PlannedImport):
-                return await spec.write_plan(session, connection_id, plan, now=ctx.now())
-            return await spec.write(session, connection_id, records, policy=policy, now=ctx.now())
+            if plan is None:
+                plan = await spec.plan(session, connection_id, records, policy=policy)
+            return await spec.write_plan(session, connection_id, plan, now=ctx.now())
     except (IntegrityError, DataError) as exc:
         if len(records) == 1:
             reason = str(exc.orig).strip().splitlines()[0][:300] if exc.orig else type(exc).__name__
@@ -237,12 +223,11 @@ class ImportRun:
     async def _write_pages(
         self, pages: AsyncIterable[Sequence[Any]], policy: Policy, rules: Sequence[CompiledRule]
     ) -> None:
-        """Each page's records mapped, prepared and committed: one after the other, or on PostgreSQL,
-        for an entity that plans its pages apart from writing them, planned while earlier pages are
-        written (`pipeline.write_planned`)."""
+        """Each page's records mapped, prepared and committed: one after the other, or on PostgreSQL
+        planned while earlier pages are written (`pipeline.write_planned`)."""
         spec = self.spec
         writers = self.page_writers or await _page_writers(self.ctx)
-        if writers > 1 and isinstance(spec, PlannedImport):
+        if writers > 1:
 
             async def plan(records: Sequence[Any]) -> Any:
                 async with self.ctx.session_factory() as session:

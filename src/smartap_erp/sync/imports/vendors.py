@@ -30,6 +30,7 @@ from smartap_erp.domain.enums import ERPEntity
 from smartap_erp.domain.models import ERPVendor
 from smartap_erp.domain.results import RecordError
 from smartap_erp.sync.imports.bulk import among, insert_columns, mapping_columns, upsert_columns
+from smartap_erp.sync.imports.pipeline import PlanKeys
 from smartap_erp.sync.imports.planning import Action, ConflictRecord, Policy, decide, write_conflicts
 from smartap_erp.sync.imports.report import PageCounts
 from smartap_erp.sync.imports.vendor_digest import Incoming, digest_record, erp_projection
@@ -178,22 +179,13 @@ async def _candidates(
 
 
 @dataclass(slots=True)
-class VendorPagePlan:
+class VendorPagePlan(PlanKeys):
     """What one page will write, decided from what the database held when it was read: the plans,
-    the conflicts, the counts so far, and the keys the decisions rest on (`depends_on`)."""
+    the conflicts and the counts so far; `smartap_ids` are the vendors read, matched or created."""
 
     plans: list[_Plan]
     conflicts: list[ConflictRecord]
     counts: PageCounts
-    erp_ids: frozenset[str]
-    vendor_ids: frozenset[uuid.UUID]  # SmartAP vendors read, matched or written
-
-    def depends_on(self, earlier: VendorPagePlan) -> bool:
-        """Whether `earlier`'s writes could change this plan: a shared ERP id (its mapping) or a
-        shared SmartAP vendor (matched, or its row read). Disjoint pages plan the same before and
-        after the other is committed: a vendor a page creates is mapped, so never a candidate."""
-        shared_vendor = not self.vendor_ids.isdisjoint(earlier.vendor_ids)
-        return shared_vendor or not self.erp_ids.isdisjoint(earlier.erp_ids)
 
 
 async def write_vendor_page(
@@ -269,8 +261,8 @@ async def plan_vendor_page(
                 counts.conflicts += 1
                 conflicts.append(conflict)
             plans.append(_Plan(item, smartap_id, action, row.is_active, mapped=linked is not None))
-    touched = {p.vendor_id for p in plans}
-    return VendorPagePlan(plans, conflicts, counts, frozenset(incoming), frozenset(touched))
+    touched = frozenset(p.vendor_id for p in plans)
+    return VendorPagePlan(frozenset(incoming), touched, plans, conflicts, counts)
 
 
 async def write_vendor_plan(
@@ -328,17 +320,6 @@ class VendorImport:
 
     async def prepare(self, records: Sequence[Any]) -> Sequence[Any]:
         return records
-
-    async def write(
-        self,
-        session: AsyncSession,
-        connection_id: uuid.UUID,
-        records: Sequence[Any],
-        *,
-        policy: Policy,
-        now: dt.datetime,
-    ) -> PageCounts:
-        return await write_vendor_page(session, connection_id, records, policy=policy, now=now)
 
     async def plan(
         self, session: AsyncSession, connection_id: uuid.UUID, records: Sequence[Any], *, policy: Policy
